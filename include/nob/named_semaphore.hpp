@@ -424,8 +424,9 @@ struct opened {
   const char* step = "";  ///< the call that failed
 };
 
-/// Maps an open backing file, checking that it can hold a sem_t.
-inline opened map_fd(int fd) noexcept {
+/// Maps an open backing file, checking that it can hold a sem_t; when
+/// `want_mode` is given, sets exactly that mode first (the umask is bypassed).
+inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcept {
   opened o;
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -436,6 +437,12 @@ inline opened map_fd(int fd) noexcept {
   if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(sem_t))) {
     o.err = EINVAL;  // truncated or foreign file: mapping it would SIGBUS
     o.step = "open (not a valid semaphore file)";
+    return o;
+  }
+  if (want_mode != static_cast<mode_t>(-1) && (st.st_mode & 07777) != want_mode &&
+      ::fchmod(fd, want_mode) != 0) {
+    o.err = errno;
+    o.step = "fchmod";
     return o;
   }
   void* p = ::mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -492,17 +499,14 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
     return o;
   }
   sem_t init{};
-  if (::fchmod(fd, mode) != 0) {
-    o.err = errno;
-    o.step = "fchmod";
-  } else if (::sem_init(&init, 1, value) != 0) {
+  if (::sem_init(&init, 1, value) != 0) {
     o.err = errno;
     o.step = "sem_init";
   } else if (!write_all(fd, &init, sizeof init)) {
     o.err = errno;
     o.step = "write";
   } else {
-    o = map_fd(fd);
+    o = map_fd(fd, mode);
     if (o.err == 0 && ::link(tmp, path.c_str()) != 0) {
       o.err = errno;
       o.step = "create";
@@ -658,7 +662,7 @@ inline void named_semaphore::throw_errno(int err, const char* what) const {
 inline bool named_semaphore::still_same_semaphore() const noexcept {
 #if NOB_USE_DEV_SHM
   struct stat st {};
-  if (::stat(detail::shm_path(name_).c_str(), &st) != 0) return false;
+  if (::lstat(detail::shm_path(name_).c_str(), &st) != 0) return false;
   return st.st_dev == dev_ && st.st_ino == ino_;
 #else
   return true;  // no way to tell: trust the name
@@ -709,7 +713,7 @@ inline bool named_semaphore::exists(std::string_view name) {
   const std::string n = normalize_name(name);
 #if NOB_USE_DEV_SHM
   struct stat st {};
-  if (::stat(detail::shm_path(n).c_str(), &st) == 0) return true;
+  if (::lstat(detail::shm_path(n).c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
   detail::throw_system(errno, "nob: stat " + n);
 #else
