@@ -1,0 +1,11 @@
+"""POSIX named semaphores shared between processes: ``from nob.ipc import NamedSemaphore, Flags``."""
+
+from nob.ipc._semaphore import (
+    SEMAPHORE_VALUE_MAX as SEMAPHORE_VALUE_MAX,
+    ArgumentTypeError as ArgumentTypeError,
+    Flags as Flags,
+    NamedSemaphore as NamedSemaphore,
+    normalize_name as normalize_name,
+)
+
+__all__ = ["ArgumentTypeError", "Flags", "NamedSemaphore", "SEMAPHORE_VALUE_MAX", "normalize_name"]

@@ -1,0 +1,63 @@
+"""Type stubs for the Cython extension nob.ipc._semaphore (hand-written)."""
+
+import enum
+from types import TracebackType
+from typing import ClassVar, Optional, Type, TypeVar
+
+_S = TypeVar("_S", bound="NamedSemaphore")
+
+SEMAPHORE_VALUE_MAX: int
+
+class ArgumentTypeError(ValueError, TypeError):
+    """An argument of the wrong type: both a ValueError and a TypeError."""
+
+class Flags(enum.Enum):
+    """What NamedSemaphore() does when the name exists, or does not."""
+
+    RAISE_IF_EXISTS = 0
+    LINK_OR_CREATE = 1
+    RAISE_IF_NOT_EXISTS = 2
+    UNLINK_AND_CREATE = 3
+
+def normalize_name(name: str) -> str: ...
+
+class NamedSemaphore:
+    """A POSIX named semaphore shared between processes."""
+
+    Flags: ClassVar[Type[Flags]]
+    def __init__(
+        self,
+        name: str,
+        initial_value: int = 1,
+        handle_existence: Flags = ...,
+        unlink_on_delete: Optional[bool] = None,
+        *,
+        mode: int = 0o600,
+    ) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def linked_existing_semaphore(self) -> bool: ...
+    @property
+    def unlink_on_delete(self) -> bool: ...
+    @unlink_on_delete.setter
+    def unlink_on_delete(self, value: bool) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def value(self) -> int: ...
+    def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool: ...
+    def release(self, n: int = 1) -> None: ...
+    def __enter__(self: _S) -> _S: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None: ...
+    def unlink(self) -> None: ...
+    def close(self) -> None: ...
+    @staticmethod
+    def remove(name: str) -> bool: ...
+    @staticmethod
+    def exists(name: str) -> bool: ...
