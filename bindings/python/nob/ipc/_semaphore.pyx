@@ -4,11 +4,12 @@
 """POSIX named semaphores for Python: a thin Cython shim over nob/named_semaphore.hpp."""
 
 import enum
-import math
 import numbers
 
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.float cimport PyFloat_AS_DOUBLE
+from libc.math cimport INFINITY
+from cpython.long cimport PyLong_AsDouble, PyLong_AsLongLongAndOverflow
 from libc.errno cimport errno, EOVERFLOW
 from libcpp.string cimport string
 from posix.types cimport pid_t
@@ -120,15 +121,26 @@ cdef object _closed_error(object name):
 cdef double _check_timeout(object timeout) except -2.0:
     """A validated timeout in seconds; -1.0 means forever (inf)."""
     cdef double t
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+    if type(timeout) is float:
+        t = PyFloat_AS_DOUBLE(timeout)
+    elif type(timeout) is int:
+        try:
+            t = PyLong_AsDouble(timeout)
+        except OverflowError:  # larger than any float: forever
+            t = INFINITY if timeout > 0 else -INFINITY
+    elif isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
         raise ArgumentTypeError(
             f"timeout must be None or a real number, not {type(timeout).__name__}")
-    t = float(timeout)
-    if math.isnan(t):
+    else:
+        try:
+            t = float(timeout)
+        except OverflowError:  # an int too large for a float: forever
+            t = INFINITY if timeout > 0 else -INFINITY
+    if t != t:
         raise ValueError("timeout must not be NaN")
     if t < 0:
         raise ValueError(f"timeout must be >= 0, got {timeout!r}")
-    if math.isinf(t):
+    if t == INFINITY:
         return -1.0
     return t
 
@@ -223,6 +235,19 @@ cdef class NamedSemaphore:
             del sem
         return 0
 
+    cdef inline void _call_started(self):
+        """Before a region without the GIL: close() must not free the sem_t under it."""
+        if self._inflight == 0:
+            self._inflight_pid = getpid()
+        self._inflight += 1
+
+    cdef int _call_ended(self) except -1:
+        """After that region: the last one out finishes a close() that came meanwhile."""
+        self._inflight -= 1
+        if self._inflight == 0 and self._close_pending:
+            self._finish_close()
+        return 0
+
     @property
     def name(self):
         """The normalised name, with its leading '/' ("/jobs")."""
@@ -273,10 +298,22 @@ cdef class NamedSemaphore:
         towards the same deadline.
         """
         cdef sem_t* h = self._handle
-        if h is not NULL and blocking is True and timeout is None:
+        cdef double t
+        if h is not NULL and blocking is True:
+            if timeout is None:
+                if sem_trywait(h) == 0:
+                    return True
+                return self._acquire_slow(-1.0)
+            t = _check_timeout(timeout)
             if sem_trywait(h) == 0:
                 return True
-            return self._acquire_slow(-1.0)
+            if t == 0.0:
+                return self._try()
+            return self._acquire_slow(t)
+        if h is not NULL and blocking is False and timeout is None:
+            if sem_trywait(h) == 0:
+                return True
+            return self._try()
         return self._acquire_checked(blocking, timeout)
 
     cdef object _acquire_checked(self, object blocking, object timeout):
@@ -310,9 +347,7 @@ cdef class NamedSemaphore:
             return True
         deadline = _FOREVER if timeout < 0 else deadline_after(timeout)
         sem = self._sem
-        if self._inflight == 0:
-            self._inflight_pid = getpid()
-        self._inflight += 1
+        self._call_started()
         try:
             while True:
                 with nogil:
@@ -334,9 +369,7 @@ cdef class NamedSemaphore:
                 if self._close_pending:
                     raise ValueError(f"NamedSemaphore {self._name!r} was closed while waiting")
         finally:
-            self._inflight -= 1
-            if self._inflight == 0 and self._close_pending:
-                self._finish_close()
+            self._call_ended()
 
     def release(self, n=1):
         """Add n units (an int >= 1); OverflowError, with the value unchanged, past the maximum."""
@@ -361,13 +394,23 @@ cdef class NamedSemaphore:
 
     cdef object _release_checked(self, object n):
         cdef int err
+        cdef long long count
         if not _is_int(n):
             raise ArgumentTypeError(f"n must be an int, not {type(n).__name__}")
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n!r}")
         if n > SEM_VALUE_MAX:
             return self._raise_post_error(EOVERFLOW)
-        err = release_n(self._sem[0], <long long>n)
+        count = n
+        if count <= 64:
+            err = release_n(self._sem[0], count)
+        else:  # one sem_post per unit: let other threads run meanwhile
+            self._call_started()
+            try:
+                with nogil:
+                    err = release_n(self._sem[0], count)
+            finally:
+                self._call_ended()
         if err != 0:
             return self._raise_post_error(err)
         return None

@@ -1,0 +1,126 @@
+"""Shared fixtures for the nob.ipc suite: unique semaphore names, /dev/shm
+hygiene, and helpers to run real child processes.
+
+The suite tests the INSTALLED package: run it from a directory where the
+source tree's bindings/python/nob cannot shadow it (tests/steps/20-python.sh).
+"""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import nob
+import nob.ipc
+
+SHM = "/dev/shm"
+
+
+def shm_path(name):
+    """The backing file of a semaphore name on Linux ('/x' -> /dev/shm/sem.x)."""
+    return os.path.join(SHM, "sem." + name.lstrip("/"))
+
+
+def sem_exists(name):
+    """True when the name has a backing file in /dev/shm."""
+    return os.path.exists(shm_path(name))
+
+
+def remove_quietly(name):
+    """Remove a semaphore name if it exists."""
+    try:
+        os.unlink(shm_path(name))
+    except FileNotFoundError:
+        pass
+
+
+def _prefix_for(request):
+    test = re.sub(r"[^A-Za-z0-9._-]", "_", request.node.name)
+    return f"nob-{os.getpid()}-{test}"[:200]
+
+
+@pytest.fixture
+def sem_prefix(request):
+    """The prefix every semaphore name of this test starts with."""
+    return _prefix_for(request)
+
+
+@pytest.fixture
+def sem_name(sem_prefix):
+    """A name unique to this test and process: 'nob-<pid>-<testname>' (no slash)."""
+    return sem_prefix
+
+
+@pytest.fixture
+def make_name(sem_prefix):
+    """make_name('x') -> 'nob-<pid>-<testname>-x', for tests that need several names."""
+    return lambda suffix: f"{sem_prefix}-{suffix}"
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_semaphores(request):
+    """Fails a test that leaves any semaphore with its prefix in /dev/shm (and removes them)."""
+    prefix = "sem." + _prefix_for(request)
+    yield
+    left = []
+    for _ in range(50):  # children may still be exiting
+        left = [f for f in os.listdir(SHM) if f.startswith(prefix)]
+        if not left:
+            break
+        time.sleep(0.02)
+    for f in left:
+        try:
+            os.unlink(os.path.join(SHM, f))
+        except FileNotFoundError:
+            pass
+    assert not left, f"left behind in /dev/shm: {left}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installed_package_is_tested():
+    """Refuses to run against the source tree instead of the installed package."""
+    source_tree = os.path.join("bindings", "python", "nob")
+    assert source_tree not in os.path.abspath(nob.__file__), nob.__file__
+    assert hasattr(nob.ipc, "NamedSemaphore")
+
+
+def child_code(code):
+    """Dedented source for a child interpreter."""
+    return textwrap.dedent(code)
+
+
+def start_child(code, *args, **kwargs):
+    """Starts `python -c code args...` with pipes; the caller waits for it."""
+    return subprocess.Popen(
+        [sys.executable, "-c", child_code(code), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def run_child(code, *args, timeout=30):
+    """Runs `python -c code args...` to completion; returns CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-c", child_code(code), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for_line(proc, expected, timeout=10.0):
+    """Reads the child's stdout until a line equals `expected`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.strip() == expected:
+            return
+    raise AssertionError(f"child never printed {expected!r}; stderr: {proc.stderr.read()}")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Python: builds the nob.py wheel from this tree (with build isolation, as
+# `pip install .` does), installs it with its `test` extra into a fresh venv,
+# and runs tests/python there against the INSTALLED package (from a directory
+# where the source tree's bindings/python/nob cannot shadow it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+out=$root/build-ci-py
+rm -rf "$out"
+mkdir -p "$out/dist" "$out/run"
+
+python3 -m pip wheel . --no-deps --disable-pip-version-check -q -w "$out/dist"
+wheel=$(ls "$out"/dist/nob_py-*.whl | head -n 1)
+echo "built $(basename "$wheel")"
+
+python3 -m venv "$out/venv"
+"$out/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[test]"
+
+cd "$out/run"  # not the repo root: only the installed nob is importable
+set +e
+"$out/venv/bin/python" -m pytest "$root/tests/python" -q -p no:cacheprovider \
+  --rootdir "$root/tests/python" -o addopts="" 2>&1 | tee "$out/pytest.log"
+rc=${PIPESTATUS[0]}
+set -e
+echo "pytest: $(grep -E '(passed|failed|error|no tests ran)' "$out/pytest.log" | tail -n 1)"
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failure" >&2
+  exit 1
+fi
+exit "$rc"
