@@ -1,0 +1,123 @@
+"""Typing: the hand-written .pyi matches the runtime (mypy.stubtest), and
+user code type-checks under mypy --strict, with the INSTALLED package."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import nob
+
+# Uses every public name of nob and nob.ipc, assigning results to typed variables.
+USER_CODE = '''
+import sys
+from typing import Optional
+
+import nob
+from nob.ipc import SEMAPHORE_VALUE_MAX, Flags, NamedSemaphore
+
+
+class Slots(NamedSemaphore):
+    """A subclass: __enter__ must give back the subclass."""
+
+
+def main(name: str) -> int:
+    include: str = nob.get_include()
+    version: str = nob.__version__
+    top: int = SEMAPHORE_VALUE_MAX
+    policy: Flags = NamedSemaphore.Flags.LINK_OR_CREATE
+    same_enum: bool = NamedSemaphore.Flags is Flags
+    sem = NamedSemaphore(name, 1, Flags.RAISE_IF_EXISTS, None, mode=0o600)
+    other = NamedSemaphore(name, handle_existence=policy, unlink_on_delete=False)
+    with sem as held:
+        kept: NamedSemaphore = held
+        assert kept is sem
+    got: bool = sem.acquire()
+    got = sem.acquire(False)
+    got = sem.acquire(blocking=True, timeout=0.01)
+    got = sem.acquire(timeout=1)
+    sem.release()
+    sem.release(2)
+    value: int = sem.value
+    sem_name: str = sem.name
+    linked: bool = other.linked_existing_semaphore
+    owner: bool = sem.unlink_on_delete
+    sem.unlink_on_delete = True
+    closed: bool = sem.closed
+    there: bool = NamedSemaphore.exists(name)
+    other.close()
+    sem.unlink()
+    sem.close()
+    sem.close()
+    gone: bool = NamedSemaphore.remove(name)
+    with Slots(name, handle_existence=Flags.UNLINK_AND_CREATE) as slots:
+        mine: Slots = slots
+        left: Optional[int] = mine.value
+    slots.close()
+    print(include != "", version, top > 0, same_enum, got, value, sem_name,
+          linked, owner, closed, there, gone, left)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
+'''
+
+# Each line is wrong in a way the stubs must catch.
+MISUSE = '''
+from nob.ipc import NamedSemaphore
+
+sem = NamedSemaphore("/x")
+a: str = sem.value
+b: int = sem.name
+c: int = sem.acquire(timeout="1")
+sem.release(1.5)
+NamedSemaphore(1)
+NamedSemaphore("/x", handle_existence="LINK_OR_CREATE")
+sem.closed = True
+'''
+
+
+def mypy(tmp_path, *args):
+    """Runs mypy in a scratch directory; returns (exit status, output)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / ".mypy_cache"),
+         "--no-error-summary", *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_stubtest_finds_the_stubs_match_the_runtime(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "nob.ipc"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_user_code_passes_mypy_strict_and_runs(tmp_path, sem_name):
+    src = tmp_path / "user_code.py"
+    src.write_text(textwrap.dedent(USER_CODE))
+    status, out = mypy(tmp_path, "--strict", str(src))
+    assert status == 0, out
+    run = subprocess.run([sys.executable, str(src), sem_name], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[1] == nob.__version__
+
+
+def test_mypy_rejects_misuse(tmp_path):
+    src = tmp_path / "misuse.py"
+    src.write_text(MISUSE)
+    status, out = mypy(tmp_path, "--strict", str(src))
+    assert status == 1, out
+    bad_lines = {int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line}
+    # every line after the constructor on line 4 is an error
+    assert bad_lines >= {5, 6, 7, 8, 9, 10, 11}, out
+
+
+def test_package_is_marked_typed():
+    assert os.path.isfile(os.path.join(os.path.dirname(nob.__file__), "py.typed"))
+    stub = os.path.join(os.path.dirname(nob.__file__), "ipc", "_semaphore.pyi")
+    assert os.path.isfile(stub)
