@@ -4,6 +4,8 @@ import enum
 from types import TracebackType
 from typing import ClassVar, Optional, Type, TypeVar
 
+from typing_extensions import disjoint_base
+
 _S = TypeVar("_S", bound="NamedSemaphore")
 
 SEMAPHORE_VALUE_MAX: int
@@ -19,17 +21,20 @@ class Flags(enum.Enum):
     RAISE_IF_NOT_EXISTS = 2
     UNLINK_AND_CREATE = 3
 
+_Flags = Flags
+
 def normalize_name(name: str) -> str: ...
 
+@disjoint_base
 class NamedSemaphore:
     """A POSIX named semaphore shared between processes."""
 
-    Flags: ClassVar[Type[Flags]]
+    Flags: ClassVar[Type[_Flags]]
     def __init__(
         self,
         name: str,
         initial_value: int = 1,
-        handle_existence: Flags = ...,
+        handle_existence: _Flags = ...,
         unlink_on_delete: Optional[bool] = None,
         *,
         mode: int = 0o600,

@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """POSIX named semaphores for Python: a thin Cython shim over nob/named_semaphore.hpp."""
