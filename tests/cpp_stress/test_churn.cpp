@@ -26,7 +26,7 @@ TEST(Churn, OnlyOwnersUnlinkAndEachCreationIsUnlinkedOnce) {
   const std::string prefix = stress::unique_name();
   stress::shm_guard guard(prefix);
   const int procs = 4, names = 3;
-  const long rounds = 1500 * stress::scale();
+  const long rounds = 4000 * stress::scale();
   stress::shared<tally> t;
   std::vector<pid_t> kids;
   for (int p = 0; p < procs; ++p) {
@@ -75,6 +75,10 @@ TEST(Churn, OnlyOwnersUnlinkAndEachCreationIsUnlinkedOnce) {
   EXPECT_GT(t->created.load(), 0);
   EXPECT_GT(t->linked.load(), 0);
   EXPECT_EQ(t->created.load(), t->owner_unlinks.load());
+  std::printf("[figures] owner-only churn: %d procs x %ld rounds: %ld created, %ld owner unlinks, "
+              "%ld linked, %ld expected errors\n",
+              procs, rounds, t->created.load(), t->owner_unlinks.load(), t->linked.load(),
+              t->expected_errors.load());
   EXPECT_TRUE(stress::shm_files("sem." + prefix).empty());
 }
 
@@ -84,7 +88,7 @@ TEST(Churn, AllPoliciesAndForeignUnlinksRaiseOnlyDocumentedErrors) {
   const std::string prefix = stress::unique_name();
   stress::shm_guard guard(prefix);
   const int procs = 4, names = 2;
-  const long rounds = 1500 * stress::scale();
+  const long rounds = 4000 * stress::scale();
   stress::shared<tally> t;
   std::vector<pid_t> kids;
   for (int p = 0; p < procs; ++p) {
@@ -131,6 +135,9 @@ TEST(Churn, AllPoliciesAndForeignUnlinksRaiseOnlyDocumentedErrors) {
   EXPECT_EQ(t->bad.load(), 0);
   EXPECT_GT(t->created.load(), 0);
   EXPECT_GT(t->expected_errors.load(), 0);
+  std::printf("[figures] full churn: %d procs x %ld rounds: %ld created, %ld linked, "
+              "%ld documented errors\n",
+              procs, rounds, t->created.load(), t->linked.load(), t->expected_errors.load());
   // Every last name belongs to a handle that has since closed: it unlinked it.
   EXPECT_TRUE(stress::shm_files("sem." + prefix).empty());
 }

@@ -52,7 +52,7 @@ TEST(ProcessCounts, RandomTryAcquireAndReleaseBalanceExactly) {
   const std::string name = stress::unique_name();
   stress::shm_guard guard(name);
   const int procs = 6;
-  const long ops = 5000 * stress::scale();
+  const long ops = 20000 * stress::scale();
   const unsigned initial = 3;
   stress::shared<ledger> book;
   named_semaphore sem(name, existence_policy::raise_if_exists, initial);
@@ -92,6 +92,8 @@ TEST(ProcessCounts, RandomTryAcquireAndReleaseBalanceExactly) {
   for (pid_t k : kids) EXPECT_EQ(stress::wait_exit(k), 0);
   EXPECT_GT(book->acquired.load(), 0);
   EXPECT_EQ(sem.value(), static_cast<long>(initial) + book->released.load() - book->acquired.load());
+  std::printf("[figures] random ledger: %d procs x %ld ops: %ld acquired, %ld released, value %d\n",
+              procs, ops, book->acquired.load(), book->released.load(), sem.value());
 }
 
 TEST(ProcessCounts, ProducersAndBlockedConsumersHandOverEveryUnit) {
