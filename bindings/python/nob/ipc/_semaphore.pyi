@@ -23,7 +23,7 @@ class Flags(enum.Enum):
 
 _Flags = Flags
 
-def normalize_name(name: str) -> str: ...
+def normalize_name(name: str, /) -> str: ...
 
 @disjoint_base
 class NamedSemaphore:

@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """POSIX named semaphores for Python: a thin Cython shim over nob/named_semaphore.hpp."""
@@ -237,8 +237,10 @@ cdef class NamedSemaphore:
 
     cdef inline void _call_started(self):
         """Before a region without the GIL: close() must not free the sem_t under it."""
-        if self._inflight == 0:
-            self._inflight_pid = getpid()
+        cdef pid_t pid = getpid()
+        if self._inflight_pid != pid:  # counts inherited through fork() mean nothing here
+            self._inflight_pid = pid
+            self._inflight = 0
         self._inflight += 1
 
     cdef int _call_ended(self) except -1:
