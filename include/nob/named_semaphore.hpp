@@ -50,6 +50,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -424,6 +425,25 @@ struct opened {
   const char* step = "";  ///< the call that failed
 };
 
+/// True when `p` holds what glibc's sem_open or sem_init(pshared=1) writes.
+/// On 64-bit glibc a sem_t is {uint64 data; int private; int pad;}: the low
+/// half of data is the value (at most SEM_VALUE_MAX) and `private` is 128
+/// (LLL_SHARED); anything else makes glibc's futex calls abort. Elsewhere
+/// the layout is not checked.
+inline bool looks_like_semaphore(const void* p) noexcept {
+#if defined(__GLIBC__) && defined(__x86_64__) || defined(__GLIBC__) && defined(__aarch64__)
+  static_assert(sizeof(sem_t) == 32, "unexpected glibc sem_t layout");
+  std::uint64_t data = 0;
+  std::int32_t priv = 0;
+  std::memcpy(&data, p, sizeof data);
+  std::memcpy(&priv, static_cast<const char*>(p) + 8, sizeof priv);
+  return priv == 128 && (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+#else
+  (void)p;
+  return true;
+#endif
+}
+
 /// Maps an open backing file, checking that it can hold a sem_t; when
 /// `want_mode` is given, sets exactly that mode first (the umask is bypassed).
 inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcept {
@@ -449,6 +469,12 @@ inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcep
   if (p == MAP_FAILED) {
     o.err = errno;
     o.step = "mmap";
+    return o;
+  }
+  if (!looks_like_semaphore(p)) {
+    ::munmap(p, sizeof(sem_t));
+    o.err = EINVAL;  // garbage of the right size: glibc would abort on it
+    o.step = "open (not a valid semaphore file)";
     return o;
   }
   o.sem = static_cast<sem_t*>(p);
