@@ -12,6 +12,9 @@ export NOB_ROOT=$PWD
 
 bash tests/steps/00-deps.sh || { echo "deps: 0 passed, 1 failed"; exit 1; }
 
+# Every semaphore a test creates must be gone when the tests end.
+shm_before=$(ls /dev/shm 2>/dev/null | grep '^sem\.' | sort || true)
+
 passed=0 failed=0 failures=()
 for step in tests/steps/[1-9]*.sh; do
   if [ $# -gt 0 ]; then
@@ -30,9 +33,13 @@ for step in tests/steps/[1-9]*.sh; do
   echo "=== $(basename "$step"): $result in $((SECONDS - start)) s ==="
 done
 
-leftover=$(ls /dev/shm 2>/dev/null | grep -c '^sem\.nob' || true)
+shm_after=$(ls /dev/shm 2>/dev/null | grep '^sem\.' | sort || true)
+leftover=$(comm -13 <(echo "$shm_before") <(echo "$shm_after") | grep -v '^$' || true)
 echo
+if [ -n "$leftover" ] && [ $# -eq 0 ]; then
+  echo "semaphores the tests left in /dev/shm:"; echo "$leftover" | sed 's/^/  /'
+  failed=$((failed + 1)); failures+=("leftovers-in-/dev/shm")
+fi
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
-echo "semaphores left in /dev/shm by the tests: $leftover"
 echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
