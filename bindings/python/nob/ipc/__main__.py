@@ -1,4 +1,4 @@
-"""`python -m nob.ipc`: runs the nob-sem command line."""
+"""`python -m nob.ipc ARGS`: the same as the `nob-sem ARGS` command line."""
 
 import sys
 
