@@ -144,3 +144,17 @@ def test_relative_links_and_anchors_resolve():
                 if anchor not in {_slug(h) for h in heads}:
                     broken.append(f"{page.name}: {target} (no such heading)")
     assert not broken, broken
+
+
+def test_install_page_shows_what_the_consumer_tests_build():
+    """The nob.wrap and the CMake lines of docs/install.md are the tested ones."""
+    text = (DOCS / "install.md").read_text()
+    consumers = REPO / "tests" / "consumers"
+    wrap = re.search(r"```ini\n(.*?)```", text, re.S).group(1)
+    assert wrap == (consumers / "meson_subproject" / "subprojects" / "nob.wrap").read_text()
+    cmake_doc = re.search(r"```cmake\n(.*?)```", text, re.S).group(1)
+    cmake_test = (consumers / "cmake" / "CMakeLists.txt").read_text()
+    for line in ("find_package(nob 0.1 REQUIRED)", "target_link_libraries(app PRIVATE nob::nob)"):
+        assert line in cmake_doc and line in cmake_test, line
+    meson_test = (consumers / "meson_subproject" / "meson.build").read_text()
+    assert "dependency('nob', version: '>=0.1')" in text and "dependency('nob', version: '>=0.1')" in meson_test

@@ -120,10 +120,13 @@ relocated_cmake_consumer() {  # the CMake package is relocatable
   rm -rf "$out/moved" && cp -r "$prefix" "$out/moved" && cmake_consumer "$out/moved"
 }
 
-# A venv with the installed wheel: step 20's when it is there, else our own.
+# A venv with the installed wheel: step 20's when it is there and current, else our own.
 python_with_nob() {
   local py=$root/build-ci-py/venv/bin/python
-  if [ -x "$py" ] && (cd / && "$py" -c 'import nob.ipc') 2>/dev/null; then
+  local inc
+  # reuse step 20's venv only when its wheel was built from this very tree
+  if [ -x "$py" ] && inc=$(cd / && "$py" -c 'import nob.ipc, nob; print(nob.get_include())' 2>/dev/null) &&
+    cmp -s "$inc/nob/named_semaphore.hpp" "$root/include/nob/named_semaphore.hpp"; then
     echo "$py"
     return
   fi
@@ -157,6 +160,9 @@ check get-include get_include_consumer
 echo "C++ examples in docs/*.md and README.md:"
 check cpp-doc-examples python3 "$consumers/cpp_doc_examples.py" "$root" "$out/doc-examples" "$cxx"
 grep "C++ doc examples:" "$out/cpp-doc-examples.log" | sed 's/^/    /'
+if [ "$cxx" != clang++ ] && command -v clang++ >/dev/null; then  # when clang is installed
+  check cpp-doc-examples-clang python3 "$consumers/cpp_doc_examples.py" "$root" "$out/doc-examples-clang" clang++
+fi
 
 echo
 [ ${#failures[@]} -eq 0 ] || echo "consumers failed: ${failures[*]}"
