@@ -1,0 +1,106 @@
+"""Helpers for the nob-sem tests: run the INSTALLED console script as a real process.
+
+(No tests here; the test_cli_*.py modules import it.)
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+SHM = "/dev/shm"
+
+
+def nob_sem_path():
+    """The installed nob-sem script: next to this interpreter (a venv), else on PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), "nob-sem")
+    found = beside if os.access(beside, os.X_OK) else shutil.which("nob-sem")
+    assert found, "nob-sem is not installed next to the interpreter nor on PATH"
+    return found
+
+
+def nob_sem_cmd(*args):
+    """argv for `nob-sem args...`."""
+    return [nob_sem_path(), *map(str, args)]
+
+
+def module_cmd(*args):
+    """argv for `python -m nob.ipc args...`."""
+    return [sys.executable, "-m", "nob.ipc", *map(str, args)]
+
+
+def cli(*args, timeout=30, via=nob_sem_cmd):
+    """Runs nob-sem to completion; returns CompletedProcess with text output."""
+    return subprocess.run(via(*args), capture_output=True, text=True, timeout=timeout)
+
+
+def _default_signals():
+    """In the child before exec: the signals tests send act by default, even when the
+    suite itself runs with them ignored (nohup, a background job of a script)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def start_cli(*args, **kwargs):
+    """Starts nob-sem with pipes and default signal dispositions; the caller waits for it."""
+    return subprocess.Popen(nob_sem_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_default_signals, **kwargs)
+
+
+def info(name):
+    """`nob-sem info NAME --json`, parsed (asserts it succeeded)."""
+    r = cli("info", name, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def value(name):
+    """The semaphore's value, as nob-sem reports it."""
+    return info(name)["value"]
+
+
+def shm_file(name):
+    """/dev/shm/sem.NAME."""
+    return os.path.join(SHM, "sem." + name.lstrip("/"))
+
+
+def assert_clean_error(result, code=2):
+    """Exit `code` with exactly one line on stderr and no traceback."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("nob-sem"), lines[0]
+
+
+def wait_until(predicate, timeout=10.0, what="condition"):
+    """Polls predicate() until true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def maps_semaphore(pid, name):
+    """True once process pid has the semaphore's file mapped (it is past opening it)."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return shm_file(name) in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def sleeping_in_wait(pid, name):
+    """True once pid has the semaphore mapped and is asleep (blocked in the wait)."""
+    if not maps_semaphore(pid, name):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "S"
+    except FileNotFoundError:
+        return False
