@@ -25,6 +25,7 @@ CPP_CASES = {
     "contended_4proc": ("contended acquire+release, 4 processes (per pair)", "pair"),
     "open_close": ("open existing + close", "cpu"),
     "open_close_while_open": ("open + close, another handle open in the process", "cpu"),
+    "open_use_close": ("open existing + acquire + release + close", "cpu"),
     "create_close_unlink": ("create + close + unlink", "cpu"),
     "timeout_overshoot_10ms": ("overshoot of a 10 ms timed wait", "overshoot"),
 }

@@ -40,6 +40,26 @@ void open_close_while_open(benchmark::State& state) {
   }
 }
 
+/// Opens an existing semaphore, takes and gives back one unit, closes:
+/// what a process that opens a semaphore to use it pays (the first touch
+/// of the shared page happens here for every contender).
+template <class C>
+void open_use_close(benchmark::State& state) {
+  const std::string name = unique_name("ou");
+  sem_t* made = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 1);
+  if (made == SEM_FAILED) {
+    state.SkipWithError("sem_open O_CREAT failed");
+    return;
+  }
+  ::sem_close(made);
+  for (auto _ : state) {
+    C s(name, false, 0);
+    s.acquire();
+    s.release();
+  }
+  ::sem_unlink(name.c_str());
+}
+
 /// Creates a new name exclusively, closes it and removes the name.
 template <class C>
 void create_close_unlink(benchmark::State& state) {
@@ -57,6 +77,7 @@ void register_lifecycle() {
     using C = typename decltype(t)::type;
     add("open_close", C::label, open_close<C>);
     add("open_close_while_open", C::label, open_close_while_open<C>);
+    add("open_use_close", C::label, open_use_close<C>);
     add("create_close_unlink", C::label, create_close_unlink<C>);
   });
 }
