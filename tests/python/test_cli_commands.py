@@ -72,8 +72,10 @@ def test_info_of_a_missing_name_exits_1(sem_name):
 
 def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
     good, empty, small = make_name("good"), make_name("empty"), make_name("small")
+    odd = make_name("odd name")  # glibc allows it, nob does not
     assert cli("create", good, "--value", "4").returncode == 0
     open(shm_file(empty), "wb").close()  # zero length: mapping it would SIGBUS
+    open(shm_file(odd), "wb").close()
     with open(shm_file(small), "wb") as f:
         f.write(b"abc")
     try:
@@ -86,6 +88,8 @@ def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
             assert entries["/" + broken]["value"] is None
             assert entries["/" + broken]["size"] == size
             assert entries["/" + broken]["error"]
+        assert entries["/" + odd]["value"] is None
+        assert "name" in entries["/" + odd]["error"]
         text = cli("list")
         assert text.returncode == 0, text.stderr
         line = next(ln for ln in text.stdout.splitlines() if ln.startswith("/" + good + " "))
@@ -94,6 +98,7 @@ def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
         assert r.returncode == 1  # exists, but is no semaphore
         assert json.loads(r.stdout)["value"] is None
     finally:
+        os.unlink(shm_file(odd))  # nob-sem refuses the name, as it should
         r = cli("unlink", good, empty, small)
     assert r.returncode == 0, r.stderr
 

@@ -2,10 +2,11 @@
 
 import os
 import re
+import signal
 import subprocess
 import time
 
-from test_cli_support import module_cmd, nob_sem_cmd
+from test_cli_support import module_cmd, nob_sem_cmd, start_cli, wait_until
 
 
 def _run_demo(argv):
@@ -48,3 +49,20 @@ def test_demo_refuses_a_name_that_exists(sem_name):
     assert "Traceback" not in r.stderr
     assert os.path.exists(path)  # someone else's: left alone
     os.unlink(path)
+
+
+def test_demo_interrupted_stops_its_workers_and_removes_the_name(sem_name):
+    proc = start_cli("demo", "--name", sem_name, "--hold", "5")
+    try:
+        wait_until(lambda: os.path.exists(f"/dev/shm/sem.{sem_name}"), what="the demo to start")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 130
+        assert "Traceback" not in err
+        assert "interrupted" in err
+        assert not os.path.exists(f"/dev/shm/sem.{sem_name}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -73,6 +73,8 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
             p.terminate()
         for p in procs:
             p.join()
+        sem.close()
+        print(f"demo interrupted: workers stopped, {name} removed", file=sys.stderr)
         return 130
     finally:
         sem.close()
