@@ -130,6 +130,10 @@ python_with_nob() {
     echo "$py"
     return
   fi
+  if [ -x "$out/venv/bin/python" ]; then  # built earlier in this run
+    echo "$out/venv/bin/python"
+    return
+  fi
   python3 -m pip wheel "$root" --no-deps --disable-pip-version-check -q -w "$out/dist" >&2 &&
     python3 -m venv "$out/venv" &&
     "$out/venv/bin/python" -m pip install -q --disable-pip-version-check "$out"/dist/nob_py-*.whl >&2 &&
@@ -146,6 +150,22 @@ get_include_consumer() {
     "$cxx" "${strict[@]}" -I"$inc" "$consumers/get_include/main.cpp" -o "$out/get-include-app" -pthread &&
     "$out/get-include-app"
 }
+wheel_metadata() {  # what PyPI users see: the distribution nob.py and its extras
+  local py
+  py=$(python_with_nob) || return 1
+  (cd / && "$py" - <<'PY')
+from importlib.metadata import metadata
+m = metadata("nob.py")
+print(m)
+assert m["Name"] == "nob.py" and m["Summary"], "name and description"
+assert m["License-Expression"] == "MIT" or "MIT" in (m["License"] or ""), "license"
+assert m["Requires-Python"], "requires-python"
+assert {"ipc", "test"} <= set(m.get_all("Provides-Extra")), "the ipc and test extras"
+assert not [r for r in m.get_all("Requires-Dist") or [] if "extra ==" not in r], "no hard dependency"
+assert any(u.startswith("Homepage") for u in m.get_all("Project-URL")), "URLs"
+assert "Typing :: Typed" in m.get_all("Classifier"), "classifiers"
+PY
+}
 
 echo "Installed package:"
 check meson-install install_nob
@@ -155,6 +175,7 @@ check cmake-refuses-1.0 cmake_wrong_version
 check cmake-relocated relocated_cmake_consumer
 check cmake-version-range cmake_version_range
 check get-include get_include_consumer
+check wheel-metadata wheel_metadata
 
 ## 3. the C++ examples of the docs
 echo "C++ examples in docs/*.md and README.md:"
