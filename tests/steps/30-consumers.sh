@@ -60,7 +60,10 @@ meson_subproject() {
     ! grep -Eiq "gtest|gmock|cython" "$proj/build/meson-logs/meson-log.txt" &&
     # werror and warning_level=3 were in force for the consumer's target
     grep -q -- "-Werror" "$proj/build/compile_commands.json" &&
-    grep -q -- "-Wpedantic" "$proj/build/compile_commands.json"
+    grep -q -- "-Wpedantic" "$proj/build/compile_commands.json" &&
+    # as a subproject nob installs nothing (the consumer installs nothing either)
+    meson install -C "$proj/build" --destdir "$proj/dest" &&
+    [ -z "$(find "$proj/dest" -type f 2>/dev/null)" ]
 }
 echo "Meson subproject:"
 check meson-subproject-c++17 meson_subproject c++17
