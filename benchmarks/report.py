@@ -349,7 +349,8 @@ def main():
         "in a fresh random order. A sample is the mean time per statement over a loop "
         "of about 20 ms (40 ms for the multi-process cases), as `timeit` runs it: the "
         "statement in a `for` loop, the semaphore in a local variable, the garbage "
-        "collector off. Each cell is the median over rounds ± half the interquartile "
+        "collector off. Single-process cases count the process's CPU time, the "
+        "multi-process ones and the overshoot wall time. Each cell is the median over rounds ± half the interquartile "
         "range. `multiprocessing.Semaphore` has no name, so it cannot be opened by "
         "name (n/a). Ping-pong and contended children are forked and inherit the "
         "handles; pipes start and stop them outside the timed part.\n")
