@@ -10,7 +10,7 @@ starts fast.
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Set, Tuple, Union
 
 PROG = "nob-sem"
 SHM_DIR = "/dev/shm"
@@ -29,14 +29,14 @@ class Failure(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (exit 2) instead of the usage block."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 # ---------------------------------------------------------------- arguments
 
 
-def _count(min_value: int):
+def _count(min_value: int) -> Callable[[str], int]:
     """An argparse type: an int >= min_value."""
 
     def parse(text: str) -> int:
@@ -81,7 +81,7 @@ def _normalize(name: str) -> str:
     normalize = getattr(sys.modules["nob.ipc"], "normalize_name", None)
     try:
         if normalize is not None:
-            return normalize(name)
+            return str(normalize(name))
         NamedSemaphore.exists(name)  # validates before any system call
         return "/" + name.lstrip("/")
     except ValueError as e:
@@ -106,7 +106,7 @@ def _owner(uid: int) -> str:
         return str(uid)
 
 
-def _read_value(name: str):
+def _read_value(name: str) -> Any:
     """(value, None) for a working semaphore, or (None, why it cannot be read)."""
     from nob.ipc import Flags, NamedSemaphore
 
@@ -232,7 +232,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- changes
 
 
-def _open(name: str):
+def _open(name: str) -> Any:
     """Opens an existing semaphore (never unlinks it on close)."""
     from nob.ipc import Flags, NamedSemaphore
 
@@ -272,15 +272,15 @@ def cmd_post(args: argparse.Namespace) -> int:
     return 0
 
 
-def _handled_signals():
+def _handled_signals() -> Set[int]:
     """SIGINT, SIGTERM and SIGHUP, minus those this process was told to ignore."""
     import signal
 
     wanted = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)]
-    return {s for s in wanted if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
+    return {int(s) for s in wanted if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
 
 
-def _acquire_or_signal(sem, timeout: Optional[float], signals) -> object:
+def _acquire_or_signal(sem: Any, timeout: Optional[float], signals: Set[int]) -> Union[bool, int]:
     """Acquires with `signals` blocked: True, False on timeout, or the signal that came first.
 
     Blocking the signals means none can strike between taking a unit and
@@ -294,7 +294,7 @@ def _acquire_or_signal(sem, timeout: Optional[float], signals) -> object:
     while True:
         pending = signal.sigpending() & signals
         if pending:
-            return min(pending)
+            return int(min(pending))
         left = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
         if sem.acquire(timeout=left):
             return True
@@ -302,11 +302,11 @@ def _acquire_or_signal(sem, timeout: Optional[float], signals) -> object:
             return False
 
 
-def _block(signals):
+def _block(signals: Set[int]) -> Set[int]:
     """Blocks the signals; returns the mask as it was before."""
     import signal
 
-    return signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    return {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, signals)}
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
@@ -349,31 +349,49 @@ def cmd_unlink(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- run
 
 
-def _spawn(cmd: List[str], sigmask) -> int:
+def _spawn(cmd: List[str], sigmask: Set[int]) -> int:
     """Starts cmd with the original signal mask; raises Failure-like exits when it cannot."""
     sys.stdout.flush()
     sys.stderr.flush()
     return os.posix_spawnp(cmd[0], cmd, os.environ, setsigmask=sigmask)
 
 
-def _wait_forwarding(pid: int, signals) -> int:
+def _next_signal(watch: Set[int]) -> Tuple[Optional[int], Optional[int]]:
+    """(signal number, si_code) of a pending signal in `watch`, taken off the
+    queue, or (None, None) after a short wait. si_code is None where the
+    platform cannot tell (no sigtimedwait, e.g. macOS)."""
+    import signal
+
+    if hasattr(signal, "sigtimedwait"):
+        info = signal.sigtimedwait(watch, 0.5)
+        return (None, None) if info is None else (info.si_signo, info.si_code)
+    pending = signal.sigpending() & watch
+    if pending:
+        return int(signal.sigwait({min(pending)})), None
+    import time
+
+    time.sleep(0.05)
+    return None, None
+
+
+def _wait_forwarding(pid: int, signals: Set[int]) -> int:
     """Waits for the child, forwarding the signals sent to us; returns its exit code."""
     import signal
 
-    watch = set(signals) | {signal.SIGCHLD}
+    watch = set(signals) | {int(signal.SIGCHLD)}
     while True:
-        info = signal.sigtimedwait(watch, 0.5)
+        signo, code = _next_signal(watch)
         # Ctrl+C at the terminal (si_code SI_KERNEL) already reached the child,
         # which shares our process group: forward only what was sent to us alone.
-        if info is not None and info.si_signo in signals and info.si_code != SI_KERNEL:
+        if signo in signals and code != SI_KERNEL:
             try:
-                os.kill(pid, info.si_signo)
+                os.kill(pid, signo)
             except ProcessLookupError:
                 pass
         done, status = os.waitpid(pid, os.WNOHANG)
         if done == pid:
-            code = os.waitstatus_to_exitcode(status)
-            return 128 - code if code < 0 else code
+            exit_code = os.waitstatus_to_exitcode(status)
+            return 128 - exit_code if exit_code < 0 else exit_code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -386,7 +404,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import signal
 
     signals = _handled_signals()
-    old_mask = _block(signals | {signal.SIGCHLD})
+    old_mask = _block(signals | {int(signal.SIGCHLD)})
     sem = NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE, unlink_on_delete=False, mode=args.mode)
     try:
         got = _acquire_or_signal(sem, args.timeout, signals)
@@ -442,7 +460,7 @@ def build_parser(run_options_after_name: bool = False) -> argparse.ArgumentParse
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name, func, help_text):
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_text, description=help_text)
         c.set_defaults(func=func)
         return c
@@ -517,7 +535,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parse(argv)
-        return args.func(args)
+        return int(args.func(args))
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2

@@ -11,10 +11,11 @@ import multiprocessing
 import os
 import sys
 import time
-from typing import Optional
+from typing import Any, Optional
 
 
-def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held, peak, start: float) -> None:
+def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held: Any, peak: Any,
+            start: float) -> None:
     """One worker: opens the semaphore by name and takes a slot `rounds` times."""
     import signal
 
@@ -39,7 +40,7 @@ def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held, pea
         sem.close()
 
 
-def _context():
+def _context() -> Any:
     """'fork' where it exists (fast), else 'spawn'."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
