@@ -492,6 +492,10 @@ def build_parser(run_options_after_name: bool = False) -> argparse.ArgumentParse
 
     c = command("run", cmd_run, "Run CMD while holding one of K slots of NAME (like GNU parallel's sem); "
                                 "exit with CMD's status, 128+N if it died of signal N.")
+    c.usage = f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] NAME -- CMD [ARG...]"
+    c.epilog = ("NAME is created with K slots if it does not exist, and stays afterwards (nob-sem unlink NAME). "
+                "SIGINT, SIGTERM and SIGHUP sent to nob-sem are forwarded to CMD; the slot is given back "
+                "however CMD ends.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--slots", type=_count(1), default=1, metavar="K",
                    help="slots when this call creates NAME (default 1); ignored if NAME exists")
