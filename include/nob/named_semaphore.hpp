@@ -425,28 +425,37 @@ struct opened {
   const char* step = "";  ///< the call that failed
 };
 
-/// True when `p` holds what glibc's sem_open or sem_init(pshared=1) writes.
-/// On 64-bit glibc a sem_t is {uint64 data; int private; int pad;}: the low
-/// half of data is the value (at most SEM_VALUE_MAX) and `private` is 128
-/// (LLL_SHARED); anything else makes glibc's futex calls abort. Elsewhere
-/// the layout is not checked.
-inline bool looks_like_semaphore(const void* p) noexcept {
-#if defined(__GLIBC__) && defined(__x86_64__) || defined(__GLIBC__) && defined(__aarch64__)
+/// True when the file behind `fd` starts with what glibc's sem_open or
+/// sem_init(pshared=1) writes. On 64-bit glibc a sem_t is {uint64 data;
+/// int private; int pad;}: the low half of data is the value (at most
+/// SEM_VALUE_MAX) and `private` is 128 (LLL_SHARED); anything else makes
+/// glibc's futex calls abort. pread, not the mapping: a read through a fresh
+/// mapping costs a page fault that sem_open never pays. Elsewhere the layout
+/// is not checked.
+inline bool looks_like_semaphore(int fd) noexcept {
+#if defined(__GLIBC__) && (defined(__x86_64__) || defined(__aarch64__))
   static_assert(sizeof(sem_t) == 32, "unexpected glibc sem_t layout");
+  unsigned char head[12];
+  ssize_t n;
+  do {
+    n = ::pread(fd, head, sizeof head, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof head)) return false;
   std::uint64_t data = 0;
   std::int32_t priv = 0;
-  std::memcpy(&data, p, sizeof data);
-  std::memcpy(&priv, static_cast<const char*>(p) + 8, sizeof priv);
+  std::memcpy(&data, head, sizeof data);
+  std::memcpy(&priv, head + 8, sizeof priv);
   return priv == 128 && (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
 #else
-  (void)p;
+  (void)fd;
   return true;
 #endif
 }
 
-/// Maps an open backing file, checking that it can hold a sem_t; when
-/// `want_mode` is given, sets exactly that mode first (the umask is bypassed).
-inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcept {
+/// Maps an open backing file after checking that it holds a sem_t. For a
+/// file this process just wrote (`created`), the contents are not re-read
+/// and the mode is set to exactly `mode` (the umask is bypassed).
+inline opened map_fd(int fd, bool created, mode_t mode) noexcept {
   opened o;
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -454,13 +463,13 @@ inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcep
     o.step = "fstat";
     return o;
   }
-  if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(sem_t))) {
-    o.err = EINVAL;  // truncated or foreign file: mapping it would SIGBUS
+  if (!created && (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(sem_t)) ||
+                   !looks_like_semaphore(fd))) {
+    o.err = EINVAL;  // truncated (mapping would SIGBUS) or garbage (glibc would abort)
     o.step = "open (not a valid semaphore file)";
     return o;
   }
-  if (want_mode != static_cast<mode_t>(-1) && (st.st_mode & 07777) != want_mode &&
-      ::fchmod(fd, want_mode) != 0) {
+  if (created && (st.st_mode & 07777) != mode && ::fchmod(fd, mode) != 0) {
     o.err = errno;
     o.step = "fchmod";
     return o;
@@ -469,12 +478,6 @@ inline opened map_fd(int fd, mode_t want_mode = static_cast<mode_t>(-1)) noexcep
   if (p == MAP_FAILED) {
     o.err = errno;
     o.step = "mmap";
-    return o;
-  }
-  if (!looks_like_semaphore(p)) {
-    ::munmap(p, sizeof(sem_t));
-    o.err = EINVAL;  // garbage of the right size: glibc would abort on it
-    o.step = "open (not a valid semaphore file)";
     return o;
   }
   o.sem = static_cast<sem_t*>(p);
@@ -492,7 +495,7 @@ inline opened open_existing(const std::string& path) noexcept {
     o.step = "open";
     return o;
   }
-  opened o = map_fd(fd);
+  opened o = map_fd(fd, false, 0);
   ::close(fd);
   return o;
 }
@@ -532,7 +535,7 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
     o.err = errno;
     o.step = "write";
   } else {
-    o = map_fd(fd, mode);
+    o = map_fd(fd, true, mode);
     if (o.err == 0 && ::link(tmp, path.c_str()) != 0) {
       o.err = errno;
       o.step = "create";
