@@ -61,8 +61,8 @@ if [ $QUICK = 1 ]; then
   CPP_ARGS=(--benchmark_repetitions=2 --benchmark_min_time=0.01)
   PY_ARGS=(--quick)
 else
-  CPP_ARGS=(--benchmark_repetitions=15 --benchmark_min_time=0.05)
-  PY_ARGS=(--rounds 15)
+  CPP_ARGS=(--benchmark_repetitions=21 --benchmark_min_time=0.05)
+  PY_ARGS=(--rounds 21)
 fi
 
 say "C++ benchmarks (interleaved repetitions)"
