@@ -347,13 +347,15 @@ def main():
     out.append(
         f"{pyd['rounds']} rounds; in each round every case runs every contender once, "
         "in a fresh random order. A sample is the mean time per statement over a loop "
-        "of about 20 ms (40 ms for the multi-process cases), as `timeit` runs it: the "
+        "of about 20 ms, as `timeit` runs it: the "
         "statement in a `for` loop, the semaphore in a local variable, the garbage "
         "collector off. Single-process cases count the process's CPU time, the "
         "multi-process ones and the overshoot wall time. Each cell is the median over rounds ± half the interquartile "
         "range. `multiprocessing.Semaphore` has no name, so it cannot be opened by "
         "name (n/a). Ping-pong and contended children are forked and inherit the "
-        "handles; pipes start and stop them outside the timed part.\n")
+        "handles; pipes start and stop them outside the timed part. The multi-process "
+        "cases take 3 samples of about 10 ms per contender and round, all cases and "
+        "contenders of a round in one shuffled order.\n")
     out.append(py_table(py, titles) + "\n")
     out.append("The statements timed, per contender (the default is the one nob uses):\n")
     out.append("| case | nob.ipc | others, where different |\n|---|---|---|")

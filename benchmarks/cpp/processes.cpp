@@ -6,6 +6,8 @@ namespace {
 
 /// Round trip: the parent posts `ping` and waits on `pong`; a forked child
 /// (with its own handles, opened by name) waits on `ping` and posts `pong`.
+/// Both run on one CPU, so a round trip is two context switches rather than
+/// a cross-CPU wake-up, whose cost swings widely on a shared VM.
 template <class C>
 void ping_pong(benchmark::State& state) {
   const std::string ping_name = unique_name("ping");
@@ -13,6 +15,7 @@ void ping_pong(benchmark::State& state) {
   C ping(ping_name, true, 0);
   C pong(pong_name, true, 0);
   shared_state shared;
+  one_cpu pin;
   const pid_t child = spawn([&] {
     C p(ping_name, false, 0);
     C q(pong_name, false, 0);

@@ -4,6 +4,7 @@
 #define NOB_BENCH_SUPPORT_HPP
 
 #include <benchmark/benchmark.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -74,6 +75,33 @@ class shared_state {
 
  private:
   shared_block* b_;
+};
+
+/// Pins this process (and the children it forks meanwhile) to the highest
+/// CPU it may run on; restores the old affinity when destroyed.
+class one_cpu {
+ public:
+  one_cpu() {
+    CPU_ZERO(&old_);
+    if (::sched_getaffinity(0, sizeof old_, &old_) != 0) return;
+    int last = -1;
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &old_)) last = i;
+    if (last < 0) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(last, &one);
+    pinned_ = ::sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~one_cpu() {
+    if (pinned_) ::sched_setaffinity(0, sizeof old_, &old_);
+  }
+  one_cpu(const one_cpu&) = delete;
+  one_cpu& operator=(const one_cpu&) = delete;
+
+ private:
+  cpu_set_t old_;
+  bool pinned_ = false;
 };
 
 /// Forks a child that runs `body` and then _exit(0)s (no destructors, no atexit).
