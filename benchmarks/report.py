@@ -268,6 +268,8 @@ def chart(cpp, py, titles, path):
             ax.bar(xs, ys, width, label=names[c], color=colors[c])
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_yscale("log")
+        lo, hi = ax.get_ylim()
+        ax.set_yticks([t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= t <= hi])
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xticks(range(len(cases)))
