@@ -7,6 +7,7 @@
 //   ./pool            # prints the schedule, exits 0 when the bound held
 #include <nob/named_semaphore.hpp>
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +37,13 @@ static_assert(std::atomic<int>::is_always_lock_free, "atomics must work across p
 int work(int id, const std::string& name, shared_counts& counts) {
   nob::named_semaphore pool(name);  // raise_if_not_exists: the parent created it
   for (int r = 0; r < rounds; ++r) {
-    std::unique_lock<nob::named_semaphore> slot(pool);
+    // A slot held by a process that died is never given back, so wait with a
+    // bound rather than forever.
+    std::unique_lock<nob::named_semaphore> slot(pool, std::chrono::seconds(10));
+    if (!slot.owns_lock()) {
+      std::fprintf(stderr, "worker %d: no slot within 10 s\n", id);
+      return 1;
+    }
     const int now = ++counts.holding;
     int most = counts.most_holding.load();
     while (now > most && !counts.most_holding.compare_exchange_weak(most, now)) {
@@ -53,6 +60,7 @@ int work(int id, const std::string& name, shared_counts& counts) {
 }  // namespace
 
 int main() {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill a worker holding a slot
   const std::string name = "nob-example-pool-" + std::to_string(::getpid());
   void* mem = ::mmap(nullptr, sizeof(shared_counts), PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -124,3 +124,40 @@ TEST_F(ValueRelease, ValueIsNeverNegativeWhileOthersWait) {
 }
 
 }  // namespace
+
+namespace {
+
+using nob::existence_policy;
+using nob::named_semaphore;
+
+class NativeHandle : public nob_test::SemTest {};
+
+TEST_F(NativeHandle, IsTheLiveSemaphoreForSemCalls) {
+  named_semaphore s(unique_name(), existence_policy::raise_if_exists, 0);
+  sem_t* h = s.native_handle();
+  ASSERT_NE(h, nullptr);
+  ASSERT_EQ(::sem_post(h), 0);
+  const named_semaphore& view = s;  // value() is const
+  EXPECT_EQ(view.value(), 1);
+  EXPECT_EQ(::sem_trywait(h), 0);
+  EXPECT_EQ(view.value(), 0);
+  int v = -1;
+  s.release(2);
+  ASSERT_EQ(::sem_getvalue(h, &v), 0);
+  EXPECT_EQ(v, 2);
+}
+
+TEST_F(NativeHandle, InteroperatesWithPlainSemOpen) {
+  // On Linux nob's semaphores are glibc's: sem_open sees the same one.
+  named_semaphore s(unique_name(), existence_policy::raise_if_exists, 3);
+  sem_t* other = ::sem_open(s.name().c_str(), 0);
+  ASSERT_NE(other, SEM_FAILED);
+  int v = -1;
+  EXPECT_EQ(::sem_getvalue(other, &v), 0);
+  EXPECT_EQ(v, 3);
+  EXPECT_EQ(::sem_post(other), 0);
+  EXPECT_EQ(s.value(), 4);
+  ::sem_close(other);
+}
+
+}  // namespace
