@@ -25,7 +25,7 @@ bool nob_header_alone_instantiate(nob::named_semaphore& s) {
   r = s.try_acquire_until(steady_clock::now()) || r;
   r = s.try_acquire_until(system_clock::now()) || r;
   r = s.try_acquire_until(time_point_cast<seconds>(system_clock::now())) || r;
-  r = s.try_acquire_until(other_clock::now()) || r;
+  r = s.try_acquire_until(other_clock::now()) || r || other_clock::is_steady;
   r = s.try_lock_for(seconds(1)) || r;
   r = s.try_lock_until(steady_clock::now() + hours(1)) || r;
   std::error_code ec;
