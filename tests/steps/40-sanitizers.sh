@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sanitizers: builds the GoogleTest suites (tests/cpp and tests/cpp_stress)
+# twice more, with -fsanitize=address,undefined and with -fsanitize=thread,
+# and runs them; any report fails the step. NOB_BUILD_JOBS=N limits the
+# build's parallelism (default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+jobs=()
+[ -n "${NOB_BUILD_JOBS:-}" ] && jobs=(-j "$NOB_BUILD_JOBS")
+
+# ThreadSanitizer needs a fixed address layout: newer kernels randomise more
+# bits than it supports, so run its tests with ASLR off when we can.
+tsan_wrap=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then
+  tsan_wrap=(--wrapper "setarch $(uname -m) -R")
+fi
+
+run() {  # run <dir> <sanitizer> [meson test args...]
+  local dir=$1 san=$2
+  shift 2
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --buildtype=debugoptimized -Dtests=enabled -Dexamples=disabled \
+      -Db_sanitize="$san" -Db_lundef=false >/dev/null
+  fi
+  meson compile -C "$dir" "${jobs[@]}" >/dev/null
+  echo "--- $san: meson test -C $dir"
+  meson test -C "$dir" --print-errorlogs "$@"
+}
+
+run build-ci-asan address,undefined
+run build-ci-tsan thread "${tsan_wrap[@]}"
+echo "sanitizers: clean"
