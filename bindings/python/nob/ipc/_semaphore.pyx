@@ -60,6 +60,7 @@ SEMAPHORE_VALUE_MAX = SEM_VALUE_MAX
 """The largest value a semaphore can hold (the platform's SEM_VALUE_MAX)."""
 
 cdef long long _FOREVER = 0x7FFFFFFFFFFFFFFF
+cdef object _ONE = 1
 
 
 class ArgumentTypeError(ValueError, TypeError):
@@ -380,6 +381,10 @@ cdef class NamedSemaphore:
         cdef int overflow = 0
         if h is NULL:
             raise _closed_error(self._name)
+        if n is _ONE:  # release() and release(1): the small-int singleton
+            if sem_post(h) == 0:
+                return None
+            return self._raise_post_error(errno)
         if type(n) is int:
             count = PyLong_AsLongLongAndOverflow(n, &overflow)
             if count == 1 and overflow == 0:
