@@ -96,7 +96,7 @@ cdef string _encode_name(object name) except *:
     return (<str>name).encode("ascii")
 
 
-def normalize_name(name):
+def normalize_name(name, /):
     """normalize_name(name: str) -> str
 
     The canonical form of a semaphore name ("jobs", "/jobs" and "//jobs" all
