@@ -33,4 +33,16 @@ run() {  # run <dir> <sanitizer> [meson test args...]
 
 run build-ci-asan address,undefined
 run build-ci-tsan thread "${tsan_wrap[@]}"
+
+# libFuzzer on name validation, when clang is there (it is not on a fresh
+# Debian machine, and 00-deps.sh does not install it: then this part skips).
+if command -v clang++ >/dev/null 2>&1; then
+  mkdir -p build-ci-fuzz/corpus
+  clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
+    tests/fuzz/fuzz_names.cpp -o build-ci-fuzz/fuzz_names
+  build-ci-fuzz/fuzz_names -max_total_time="${NOB_FUZZ_SECONDS:-10}" build-ci-fuzz/corpus 2>&1 |
+    tail -n 1
+else
+  echo "fuzz: skipped (clang++ not installed; apt-get install clang to run tests/fuzz)"
+fi
 echo "sanitizers: clean"
