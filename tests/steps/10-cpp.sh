@@ -14,7 +14,7 @@ else
   rm -rf "$build"
   meson setup "$build" -Dtests=enabled -Dexamples=enabled --werror
 fi
-meson compile -C "$build" -j "${NOB_JOBS:-1}"
+meson compile -C "$build" -j "${NOB_JOBS:-$(nproc)}"
 meson test -C "$build" --print-errorlogs --num-processes 1
 
 if command -v clang++ >/dev/null 2>&1; then
