@@ -72,7 +72,9 @@ TEST(SignalStorm, TimedWaitsNeitherReturnEarlyNorSucceedFalsely) {
     EXPECT_GE(system_clock::now(), wall);
   }
   const long sent = s.stop();
-  EXPECT_GT(handled.load() - before, 100);  // the handler really ran, many times
+  // The handler really ran, many times (TSan defers handlers while a thread
+  // sits in sem_clockwait, which it does not intercept: then only a few run).
+  EXPECT_GT(handled.load() - before, stress::sanitized ? 0 : 100);
   EXPECT_EQ(sem.value(), 0);
   std::printf("[figures] timed-wait storm: %ld signals sent, %ld handled\n", sent,
               handled.load() - before);

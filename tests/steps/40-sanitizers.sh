@@ -32,7 +32,10 @@ run() {  # run <dir> <sanitizer> [meson test args...]
 }
 
 run build-ci-asan address,undefined
-run build-ci-tsan thread "${tsan_wrap[@]}"
+# TSan defers signal handlers while a thread waits in sem_clockwait (which it
+# does not intercept), so the handler-count floors of tests/cpp's EINTR storm
+# tests on the clockwait path cannot hold there; those run under ASan only.
+GTEST_FILTER='-EintrStorm.TryAcquire*' run build-ci-tsan thread "${tsan_wrap[@]}"
 
 # libFuzzer on name validation, when clang is there (it is not on a fresh
 # Debian machine, and 00-deps.sh does not install it: then this part skips).
