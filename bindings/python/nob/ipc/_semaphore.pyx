@@ -3,12 +3,15 @@
 # distutils: language = c++
 """POSIX named semaphores for Python: a thin Cython shim over nob/named_semaphore.hpp."""
 
+cimport cython
+
 import enum
 import numbers
 
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport INFINITY
+from cpython.ref cimport PyObject
 from cpython.long cimport PyLong_AsDouble, PyLong_AsLongLongAndOverflow
 from libc.errno cimport errno, EOVERFLOW
 from libcpp.string cimport string
@@ -146,6 +149,84 @@ cdef double _check_timeout(object timeout) except -2.0:
     return t
 
 
+cdef class NamedSemaphore
+
+
+cdef class _WithCalls:
+    """The bound __enter__/__exit__ that `with` looks up on a semaphore.
+
+    CPython 3.11 makes a new bound-method object for __enter__ and for
+    __exit__ on every `with` statement; for a semaphore that allocation costs
+    more than the sem_trywait and sem_post themselves. Each semaphore keeps one
+    _WithCalls with its two bound methods made once; it points back at the
+    semaphore with a BORROWED reference (no cycle, so deleting the semaphore
+    still closes it at once), which the semaphore clears when it is freed.
+    From the lookup of __enter__ to the matching __exit__ it also holds a
+    strong reference, as a bound method would: CPython drops its own
+    reference to the context manager right after looking both methods up, so
+    `with NamedSemaphore(...):` stays alive until __exit__ has released.
+    """
+    cdef PyObject* sem
+    cdef object held      # the semaphore while `depth` > 0
+    cdef Py_ssize_t depth  # __enter__ lookups not yet matched by __exit__
+
+    cdef void _hold(self, object owner):
+        self.depth += 1
+        self.held = owner
+
+    cdef void _unhold(self):
+        if self.depth > 0:
+            self.depth -= 1
+            if self.depth == 0:
+                self.held = None
+
+    def enter(self):
+        cdef object owner = self._owner()
+        try:
+            return (<NamedSemaphore>owner)._enter()
+        except BaseException:
+            self._unhold()  # no __exit__ will come
+            raise
+
+    def exit(self, exc_type, exc_value, traceback):
+        cdef object owner = self._owner()  # keeps it alive until we return
+        self._unhold()
+        return (<NamedSemaphore>owner)._exit()
+
+    cdef object _owner(self):
+        if self.sem == NULL:
+            raise ValueError("operation on a deleted NamedSemaphore")
+        return <object>self.sem
+
+
+def _enter_unbound(NamedSemaphore self):
+    """Acquire (waiting as long as needed) and return the semaphore."""
+    return self._enter()
+
+
+def _exit_unbound(NamedSemaphore self, exc_type, exc_value, traceback):
+    """Release one unit."""
+    return self._exit()
+
+
+cdef class _WithSlot:
+    """Descriptor behind NamedSemaphore.__enter__ / __exit__: on an instance
+    it gives the instance's cached bound method, on the class a plain function."""
+    cdef bint is_exit
+
+    def __get__(self, obj, objtype):
+        if obj is None:
+            return _exit_unbound if self.is_exit else _enter_unbound
+        return (<NamedSemaphore>obj)._with_call(self.is_exit)
+
+
+cdef _WithSlot _with_slot(bint is_exit):
+    cdef _WithSlot slot = _WithSlot.__new__(_WithSlot)
+    slot.is_exit = is_exit
+    return slot
+
+
+@cython.no_gc_clear  # __dealloc__ needs self._with to clear its borrowed pointer
 cdef class NamedSemaphore:
     """A POSIX named semaphore shared between processes.
 
@@ -172,6 +253,9 @@ cdef class NamedSemaphore:
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
     cdef pid_t _inflight_pid
+    cdef _WithCalls _with
+    cdef object _with_enter
+    cdef object _with_exit
 
     Flags = Flags
 
@@ -222,6 +306,8 @@ cdef class NamedSemaphore:
 
     def __dealloc__(self):
         cdef named_semaphore* sem = self._sem
+        if self._with is not None:
+            self._with.sem = NULL
         self._sem = NULL
         self._handle = NULL
         if sem is not NULL:
@@ -422,7 +508,7 @@ cdef class NamedSemaphore:
             return self._raise_post_error(err)
         return None
 
-    def __enter__(self):
+    cdef object _enter(self):
         """Acquire (waiting as long as needed) and return the semaphore."""
         cdef sem_t* h = self._handle
         if h is NULL:
@@ -431,7 +517,7 @@ cdef class NamedSemaphore:
             self._acquire_slow(-1.0)
         return self
 
-    def __exit__(self, exc_type, exc_value, traceback):
+    cdef object _exit(self):
         """Release one unit."""
         cdef sem_t* h = self._handle
         if h is NULL:
@@ -439,6 +525,20 @@ cdef class NamedSemaphore:
         if sem_post(h) != 0:
             self._raise_post_error(errno)
         return None
+
+    cdef object _with_call(self, bint is_exit):
+        if self._with is None:
+            self._with = _WithCalls.__new__(_WithCalls)
+            self._with.sem = <PyObject*>self
+            self._with_enter = self._with.enter
+            self._with_exit = self._with.exit
+        if is_exit:
+            return self._with_exit
+        self._with._hold(self)
+        return self._with_enter
+
+    __enter__ = _with_slot(False)
+    __exit__ = _with_slot(True)
 
     def unlink(self):
         """Remove the name now; the semaphore lives on while handles are open.
