@@ -516,35 +516,60 @@ inline bool write_all(int fd, const void* data, std::size_t len) noexcept {
 }
 
 /// Creates the semaphore file exclusively, as glibc does: a fully written
-/// temporary file, then link() into place, so nobody ever sees it half made.
+/// file with no name, then linked into place, so nobody ever sees it half
+/// made. The nameless file is an O_TMPFILE, so a crash at any point leaves
+/// nothing behind; where O_TMPFILE or /proc is missing, a named temporary
+/// file (as glibc uses) stands in for it.
 inline opened create_exclusive(const std::string& path, unsigned int value,
                                mode_t mode) noexcept {
   opened o;
-  char tmp[] = "/dev/shm/sem.nob-XXXXXX";
-  int fd = ::mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0) {
-    o.err = errno;
-    o.step = "mkostemp";
-    return o;
-  }
   sem_t init{};
   if (::sem_init(&init, 1, value) != 0) {
     o.err = errno;
     o.step = "sem_init";
-  } else if (!write_all(fd, &init, sizeof init)) {
-    o.err = errno;
-    o.step = "write";
-  } else {
-    o = map_fd(fd, true, mode);
-    if (o.err == 0 && ::link(tmp, path.c_str()) != 0) {
-      o.err = errno;
-      o.step = "create";
-      ::munmap(o.sem, sizeof(sem_t));
-      o.sem = nullptr;
-    }
+    return o;
   }
-  ::unlink(tmp);
-  ::close(fd);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    char tmp[] = "/dev/shm/sem.nob-XXXXXX";
+    const bool named = attempt == 1;
+    int fd = -1;
+#ifdef O_TMPFILE
+    if (!named) fd = ::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (!named && fd < 0) continue;  // no O_TMPFILE here: use a named file
+    if (named) fd = ::mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+      o.err = errno;
+      o.step = "create (temporary file)";
+      return o;
+    }
+    o = opened{};
+    if (!write_all(fd, &init, sizeof init)) {
+      o.err = errno;
+      o.step = "write";
+    } else {
+      o = map_fd(fd, true, mode);
+      if (o.err == 0) {
+        int rc;
+        if (named) {
+          rc = ::link(tmp, path.c_str());
+        } else {
+          const std::string self = "/proc/self/fd/" + std::to_string(fd);
+          rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+        }
+        if (rc != 0) {
+          o.err = errno;
+          o.step = "create";
+          ::munmap(o.sem, sizeof(sem_t));
+          o.sem = nullptr;
+        }
+      }
+    }
+    if (named) ::unlink(tmp);
+    ::close(fd);
+    // ENOENT from linkat: /proc is not mounted; try once more with a named file.
+    if (named || o.err != ENOENT || std::strcmp(o.step, "create") != 0) return o;
+  }
   return o;
 }
 #endif  // NOB_USE_DEV_SHM
