@@ -181,17 +181,23 @@ cdef class _WithCalls:
                 self.held = None
 
     def enter(self):
-        cdef object owner = self._owner()
+        cdef NamedSemaphore owner = <NamedSemaphore>self._owner()
+        cdef sem_t* h = owner._handle
+        if h is not NULL and sem_trywait(h) == 0:  # the common case, inline
+            return owner
         try:
-            return (<NamedSemaphore>owner)._enter()
+            return owner._enter()
         except BaseException:
             self._unhold()  # no __exit__ will come
             raise
 
     def exit(self, exc_type, exc_value, traceback):
-        cdef object owner = self._owner()  # keeps it alive until we return
+        cdef NamedSemaphore owner = <NamedSemaphore>self._owner()  # alive until we return
+        cdef sem_t* h = owner._handle
         self._unhold()
-        return (<NamedSemaphore>owner)._exit()
+        if h is not NULL and sem_post(h) == 0:  # the common case, inline
+            return None
+        return owner._exit()
 
     cdef object _owner(self):
         if self.sem == NULL:
