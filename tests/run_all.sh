@@ -12,8 +12,22 @@ export NOB_ROOT=$PWD
 
 bash tests/steps/00-deps.sh || { echo "deps: 0 passed, 1 failed"; exit 1; }
 
-# Every semaphore a test creates must be gone when the tests end.
-shm_before=$(ls /dev/shm 2>/dev/null | grep '^sem\.' | sort || true)
+# One prefix for every name this run's tests make: leftovers are looked for
+# under it alone, so other programs' objects in /dev/shm never fail a run.
+if [ -z "${NOB_TEST_PREFIX:-}" ]; then
+  NOB_TEST_PREFIX=nobt$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+fi
+export NOB_TEST_PREFIX
+echo "test name prefix: $NOB_TEST_PREFIX"
+# Where nob's named objects live: semaphores, robust semaphores and shared
+# memory in /dev/shm, message queues in /dev/mqueue when it is mounted.
+leftovers() {
+  local d
+  for d in /dev/shm /dev/mqueue; do
+    [ -d "$d" ] && ls -A "$d" 2>/dev/null | grep -F -- "$NOB_TEST_PREFIX" | sed "s|^|$d/|"
+  done
+  return 0
+}
 
 passed=0 failed=0 failures=()
 for step in tests/steps/[1-9]*.sh; do
@@ -33,12 +47,11 @@ for step in tests/steps/[1-9]*.sh; do
   echo "=== $(basename "$step"): $result in $((SECONDS - start)) s ==="
 done
 
-shm_after=$(ls /dev/shm 2>/dev/null | grep '^sem\.' | sort || true)
-leftover=$(comm -13 <(echo "$shm_before") <(echo "$shm_after") | grep -v '^$' || true)
+leftover=$(leftovers)
 echo
-if [ -n "$leftover" ] && [ $# -eq 0 ]; then
-  echo "semaphores the tests left in /dev/shm:"; echo "$leftover" | sed 's/^/  /'
-  failed=$((failed + 1)); failures+=("leftovers-in-/dev/shm")
+if [ -n "$leftover" ]; then
+  echo "objects the tests left behind (prefix $NOB_TEST_PREFIX):"; echo "$leftover" | sed 's/^/  /'
+  failed=$((failed + 1)); failures+=("leftovers")
 fi
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
 echo "steps: $passed passed, $failed failed"

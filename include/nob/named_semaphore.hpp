@@ -33,9 +33,7 @@
 #ifndef NOB_NAMED_SEMAPHORE_HPP
 #define NOB_NAMED_SEMAPHORE_HPP
 
-#define NOB_VERSION_MAJOR 0
-#define NOB_VERSION_MINOR 1
-#define NOB_VERSION_PATCH 0
+#include <nob/common.hpp>
 
 #include <fcntl.h>
 #include <semaphore.h>
@@ -96,12 +94,6 @@
 #endif
 #endif
 
-/// Longest slice of one sem_timedwait on CLOCK_REALTIME when a steady
-/// deadline is emulated (bounds the harm of a wall-clock jump), in ms.
-#ifndef NOB_TIMEDWAIT_SLICE_MS
-#define NOB_TIMEDWAIT_SLICE_MS 50
-#endif
-
 /// Longest sleep between two sem_trywait calls of the polling fallback, in us.
 #ifndef NOB_POLL_MAX_SLEEP_US
 #define NOB_POLL_MAX_SLEEP_US 2000
@@ -112,21 +104,6 @@
 #endif
 
 namespace nob {
-
-/// What the constructor does when the name exists, or does not.
-enum class existence_policy {
-  raise_if_exists,      ///< create; std::errc::file_exists if the name exists
-  link_or_create,       ///< open if it exists, else create (race-free)
-  raise_if_not_exists,  ///< open; std::errc::no_such_file_or_directory if absent
-  unlink_and_create,    ///< remove any existing name, then create exclusively
-};
-
-/// Outcome of one low-level wait step (named_semaphore::wait_once*).
-enum class wait_result {
-  acquired,     ///< a unit was taken
-  timed_out,    ///< the deadline passed, nothing taken
-  interrupted,  ///< a signal handler ran (EINTR), nothing taken
-};
 
 /// Which wait path this build uses (see the configuration macros).
 enum class wait_strategy { clockwait, timedwait, poll };
@@ -139,13 +116,6 @@ inline constexpr wait_strategy compiled_wait_strategy =
 
 /// True when semaphores are opened through /dev/shm (inode check, exact mode).
 inline constexpr bool uses_dev_shm = NOB_USE_DEV_SHM != 0;
-
-/// Validates and normalises a semaphore name: "jobs", "/jobs", "//jobs" all
-/// give "/jobs". Throws std::invalid_argument for anything else.
-std::string normalize_name(std::string_view name);
-
-/// True when normalize_name(name) would succeed; never throws.
-bool is_valid_name(std::string_view name) noexcept;
 
 /// A handle on one POSIX named semaphore: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
@@ -254,90 +224,6 @@ class named_semaphore {
 ///
 
 namespace detail {
-
-/// Longest name after the slash: Linux NAME_MAX minus "sem.".
-inline constexpr std::size_t max_name_length = 251;
-
-inline bool is_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.';
-}
-
-/// The part after the leading slashes, or an explanation of why it is bad.
-inline const char* check_name(std::string_view name, std::string_view& body) noexcept {
-  std::size_t i = 0;
-  while (i < name.size() && name[i] == '/') ++i;
-  body = name.substr(i);
-  if (body.empty()) return "is empty";
-  if (body.size() > max_name_length) return "is longer than 251 bytes";
-  bool only_dots = true;
-  for (char c : body) {
-    if (!is_name_char(c)) return "may only hold ASCII letters, digits, '-', '_' and '.'";
-    if (c != '.') only_dots = false;
-  }
-  if (only_dots) return "is only dots";
-  return nullptr;
-}
-
-/// Printable copy of a (possibly bad) name for error messages.
-inline std::string quote(std::string_view s) {
-  static const char hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size() && i < 64; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (s.size() > 64) out += "...";
-  return out + "\"";
-}
-
-[[noreturn]] inline void throw_system(int err, const std::string& what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
-inline timespec to_timespec(std::chrono::nanoseconds since_epoch) noexcept {
-  using namespace std::chrono;
-  auto s = duration_cast<seconds>(since_epoch);
-  auto ns = since_epoch - s;
-  if (ns.count() < 0) {  // floor for times before the epoch
-    s -= seconds(1);
-    ns += seconds(1);
-  }
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(s.count());
-  ts.tv_nsec = static_cast<long>(ns.count());
-  return ts;
-}
-
-inline std::chrono::nanoseconds now_on(clockid_t clock) noexcept {
-  timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-}
-
-/// `base + d`, rounded up to whole nanoseconds and saturated at the largest
-/// representable point instead of overflowing (duration::max() included).
-template <class Rep, class Period>
-std::chrono::nanoseconds saturating_add(std::chrono::nanoseconds base,
-                                        const std::chrono::duration<Rep, Period>& d) noexcept {
-  using namespace std::chrono;
-  using ld = duration<long double, std::nano>;
-  const ld room = ld(nanoseconds::max()) - ld(base);
-  const ld want = duration_cast<ld>(d);
-  if (!(want < room - ld(1))) return nanoseconds::max();
-  return base + ceil<nanoseconds>(want);
-}
-
-/// true for the deadline that means "never".
-inline bool is_forever(std::chrono::nanoseconds deadline) noexcept {
-  return deadline == std::chrono::nanoseconds::max();
-}
 
 /// One sem_trywait: 1 acquired, 0 would block, -1 error (errno kept in err).
 inline int trywait(sem_t* sem, int& err) noexcept {
@@ -452,74 +338,45 @@ inline bool looks_like_semaphore(int fd) noexcept {
 #endif
 }
 
-/// Maps an open backing file after checking that it holds a sem_t. For a
-/// file this process just wrote (`created`), the contents are not re-read
-/// and the mode is set to exactly `mode` (the umask is bypassed).
-inline opened map_fd(int fd, bool created, mode_t mode) noexcept {
+/// Maps the sem_t of an open backing file (fd, dev and ino from `f`).
+inline opened map_sem(const file_result& f) noexcept {
   opened o;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    o.err = errno;
-    o.step = "fstat";
-    return o;
-  }
-  if (!created && (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(sem_t)) ||
-                   !looks_like_semaphore(fd))) {
-    o.err = EINVAL;  // truncated (mapping would SIGBUS) or garbage (glibc would abort)
-    o.step = "open (not a valid semaphore file)";
-    return o;
-  }
-  if (created && (st.st_mode & 07777) != mode && ::fchmod(fd, mode) != 0) {
-    o.err = errno;
-    o.step = "fchmod";
-    return o;
-  }
-  void* p = ::mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* p = ::mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
   if (p == MAP_FAILED) {
     o.err = errno;
     o.step = "mmap";
     return o;
   }
   o.sem = static_cast<sem_t*>(p);
-  o.dev = st.st_dev;
-  o.ino = st.st_ino;
+  o.dev = f.dev;
+  o.ino = f.ino;
   return o;
 }
 
-/// Opens an existing semaphore file.
+/// Opens an existing semaphore file, after checking that it holds a sem_t:
+/// a truncated file (mapping it would SIGBUS) or garbage (glibc would abort)
+/// is refused with EINVAL.
 inline opened open_existing(const std::string& path) noexcept {
-  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    opened o;
-    o.err = errno;
-    o.step = "open";
+  file_result f = open_existing_file(path, O_RDWR);
+  opened o;
+  if (f.err != 0) {
+    o.err = f.err;
+    o.step = f.step;
     return o;
   }
-  opened o = map_fd(fd, false, 0);
-  ::close(fd);
-  return o;
-}
-
-/// Writes all of `len` bytes, retrying short writes and EINTR.
-inline bool write_all(int fd, const void* data, std::size_t len) noexcept {
-  const char* p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = ::write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    len -= static_cast<std::size_t>(n);
+  if (f.size < static_cast<off_t>(sizeof(sem_t)) || !looks_like_semaphore(f.fd)) {
+    o.err = EINVAL;
+    o.step = "open (not a valid semaphore file)";
+  } else {
+    o = map_sem(f);
   }
-  return true;
+  ::close(f.fd);
+  return o;
 }
 
 /// Creates the semaphore file exclusively, as glibc does: a fully written
-/// file with no name, then linked into place, so nobody ever sees it half
-/// made. The nameless file is an O_TMPFILE, so a crash at any point leaves
-/// nothing behind; where O_TMPFILE or /proc is missing, a named temporary
-/// file (as glibc uses) stands in for it.
+/// file with no name, then linked into place (detail::create_exclusive_file),
+/// so nobody ever sees it half made and a crash leaves nothing behind.
 inline opened create_exclusive(const std::string& path, unsigned int value,
                                mode_t mode) noexcept {
   opened o;
@@ -529,68 +386,25 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
     o.step = "sem_init";
     return o;
   }
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    char tmp[] = "/dev/shm/sem.nob-XXXXXX";
-    const bool named = attempt == 1;
-    int fd = -1;
-#ifdef O_TMPFILE
-    if (!named) fd = ::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (!named && fd < 0) continue;  // no O_TMPFILE here: use a named file
-    if (named) fd = ::mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-      o.err = errno;
-      o.step = "create (temporary file)";
-      return o;
-    }
+  file_result f = create_exclusive_file(
+      path, "/dev/shm/sem.nob-XXXXXX", &init, sizeof init, mode,
+      [&o](const file_result& made) noexcept {
+        o = map_sem(made);
+        return o.err;
+      });
+  if (f.err != 0) {
+    if (o.sem != nullptr) ::munmap(o.sem, sizeof(sem_t));
     o = opened{};
-    if (!write_all(fd, &init, sizeof init)) {
-      o.err = errno;
-      o.step = "write";
-    } else {
-      o = map_fd(fd, true, mode);
-      if (o.err == 0) {
-        int rc;
-        if (named) {
-          rc = ::link(tmp, path.c_str());
-        } else {
-          const std::string self = "/proc/self/fd/" + std::to_string(fd);
-          rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-        }
-        if (rc != 0) {
-          o.err = errno;
-          o.step = "create";
-          ::munmap(o.sem, sizeof(sem_t));
-          o.sem = nullptr;
-        }
-      }
-    }
-    if (named) ::unlink(tmp);
-    ::close(fd);
-    // ENOENT from linkat: /proc is not mounted; try once more with a named file.
-    if (named || o.err != ENOENT || std::strcmp(o.step, "create") != 0) return o;
+    o.err = f.err;
+    o.step = f.step;
+    return o;
   }
+  ::close(f.fd);
   return o;
 }
 #endif  // NOB_USE_DEV_SHM
 
 }  // namespace detail
-
-inline bool is_valid_name(std::string_view name) noexcept {
-  std::string_view body;
-  return detail::check_name(name, body) == nullptr;
-}
-
-inline std::string normalize_name(std::string_view name) {
-  std::string_view body;
-  if (const char* why = detail::check_name(name, body))
-    throw std::invalid_argument("nob: semaphore name " + detail::quote(name) + " " + why);
-  std::string out;
-  out.reserve(body.size() + 1);
-  out += '/';
-  out += body;
-  return out;
-}
 
 inline named_semaphore::named_semaphore(std::string_view name, existence_policy policy,
                                         unsigned int initial_value, mode_t mode)
@@ -705,19 +519,12 @@ inline void named_semaphore::check_open(const char* what) const {
 }
 
 inline void named_semaphore::throw_errno(int err, const char* what) const {
-  std::string msg = "nob: ";
-  msg += what;
-  msg += ' ';
-  msg += name_.empty() ? std::string("(closed handle)") : name_;
-  if (err == EBADF && sem_ == nullptr) msg += " (the handle is closed)";
-  detail::throw_system(err, msg);
+  detail::throw_errno_for(err, what, name_, sem_ == nullptr);
 }
 
 inline bool named_semaphore::still_same_semaphore() const noexcept {
 #if NOB_USE_DEV_SHM
-  struct stat st {};
-  if (::lstat(detail::shm_path(name_).c_str(), &st) != 0) return false;
-  return st.st_dev == dev_ && st.st_ino == ino_;
+  return detail::same_file(detail::shm_path(name_), dev_, ino_);
 #else
   return true;  // no way to tell: trust the name
 #endif

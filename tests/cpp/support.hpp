@@ -5,6 +5,8 @@
 
 #include <nob/named_semaphore.hpp>
 
+#include "../common/run_prefix.hpp"
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,11 +32,11 @@ inline constexpr std::chrono::milliseconds late_bound = 2500ms;
 /// every one of them after the test, whatever happened.
 class SemTest : public ::testing::Test {
  protected:
-  /// "nob-<pid>-<suite>-<test>-<tag>", valid and unique to this test.
+  /// "<run prefix>-<pid>-<suite>-<test>-<tag>", valid and unique to this test.
   std::string unique_name(const std::string& tag = "s") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string raw = std::string(info->test_suite_name()) + "-" + info->name() + "-" + tag;
-    std::string name = "nob-" + std::to_string(::getpid()) + "-";
+    std::string name = run_prefix() + "-" + std::to_string(::getpid()) + "-";
     for (char c : raw) name += nob::is_valid_name(std::string(1, c)) || c == '.' ? c : '_';
     if (name.size() > 200) name.resize(200);
     names_.push_back(name);

@@ -3,6 +3,8 @@
 #ifndef NOB_TESTS_STRESS_UTIL_HPP
 #define NOB_TESTS_STRESS_UTIL_HPP
 
+#include "../common/run_prefix.hpp"
+
 #include <dirent.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -33,10 +35,10 @@ inline long scale() {
   return v < 1 ? 1 : v;
 }
 
-/// "nob-<pid>-<Suite>.<Test>[-suffix]": unique per process and test.
+/// "<run prefix>-<pid>-<Suite>.<Test>[-suffix]": unique per process and test.
 inline std::string unique_name(const std::string& suffix = "") {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string n = "nob-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "." +
+  std::string n = nob_test::run_prefix() + "-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "." +
                   info->name();
   if (!suffix.empty()) n += "-" + suffix;
   for (char& c : n)

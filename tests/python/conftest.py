@@ -19,6 +19,10 @@ import nob.ipc
 
 SHM = "/dev/shm"
 
+# The per-run prefix: tests/run_all.sh exports NOB_TEST_PREFIX for the whole
+# run and afterwards looks for leftovers with that prefix only.
+RUN_PREFIX = os.environ.get("NOB_TEST_PREFIX") or "nobt"
+
 
 def shm_path(name):
     """The backing file of a semaphore name on Linux ('/x' -> /dev/shm/sem.x)."""
@@ -40,7 +44,7 @@ def remove_quietly(name):
 
 def _prefix_for(request):
     test = re.sub(r"[^A-Za-z0-9._-]", "_", request.node.name)
-    return f"nob-{os.getpid()}-{test}"[:200]
+    return f"{RUN_PREFIX}-{os.getpid()}-{test}"[:200]
 
 
 @pytest.fixture
@@ -51,13 +55,13 @@ def sem_prefix(request):
 
 @pytest.fixture
 def sem_name(sem_prefix):
-    """A name unique to this test and process: 'nob-<pid>-<testname>' (no slash)."""
+    """A name unique to this test and process: '<run prefix>-<pid>-<testname>' (no slash)."""
     return sem_prefix
 
 
 @pytest.fixture
 def make_name(sem_prefix):
-    """make_name('x') -> 'nob-<pid>-<testname>-x', for tests that need several names."""
+    """make_name('x') -> '<run prefix>-<pid>-<testname>-x', for tests that need several names."""
     return lambda suffix: f"{sem_prefix}-{suffix}"
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SHM
+from conftest import RUN_PREFIX, SHM
 from nob.ipc import SEMAPHORE_VALUE_MAX, Flags, NamedSemaphore
 
 ALLOWED = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -36,7 +36,7 @@ def test_each_forbidden_byte_is_refused(sem_name, byte):
 
 @pytest.mark.parametrize("length,ok", [(250, True), (251, True), (252, False), (300, False)])
 def test_lengths_around_the_limit(length, ok):
-    name = ("nob-%d-len-" % os.getpid()).ljust(length, "x")
+    name = ("%s-%d-len-" % (RUN_PREFIX, os.getpid())).ljust(length, "x")
     if ok:
         sem = NamedSemaphore(name, 0, Flags.RAISE_IF_EXISTS)
         assert sem.name == "/" + name
@@ -143,7 +143,7 @@ ANY_VALUE = st.one_of(st.integers(-(2**70), 2**70), st.floats(allow_nan=True), s
     n=ANY_VALUE,
 )
 def test_random_arguments_work_or_raise_value_error(suffix, initial, flags, timeout, n):
-    prefix = "nob-%d-prop" % os.getpid()
+    prefix = "%s-%d-prop" % (RUN_PREFIX, os.getpid())
     name = prefix + suffix
     try:
         sem = NamedSemaphore(name, initial, flags)

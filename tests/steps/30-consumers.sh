@@ -76,6 +76,7 @@ install_nob() {
     meson install -C "$out/nob-build" &&
     (cd "$prefix" && find . -type f | sort) | tee "$out/installed.txt" &&
     diff -u - "$out/installed.txt" <<'LIST'
+./include/nob/common.hpp
 ./include/nob/named_semaphore.hpp
 ./share/cmake/nob/nobConfig.cmake
 ./share/cmake/nob/nobConfigVersion.cmake

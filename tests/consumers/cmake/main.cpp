@@ -4,13 +4,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <unistd.h>
 
 int main() {
   using namespace std::chrono_literals;
-  const std::string name = "nob-consumer-cmake-" + std::to_string(::getpid());
+  const char* run = std::getenv("NOB_TEST_PREFIX");  // set by tests/run_all.sh
+  const std::string name = std::string(run ? run : "nobt") + "-consumer-cmake-" + std::to_string(::getpid());
   {
     nob::named_semaphore sem(name, nob::existence_policy::raise_if_exists, 0);
     if (sem.linked_existing() || sem.value() != 0) return 1;

@@ -28,7 +28,7 @@ cdef extern from "<semaphore.h>" nogil:
     int SEM_VALUE_MAX
 
 
-cdef extern from "_semaphore_support.hpp" namespace "nob_py":
+cdef extern from "_errors.hpp" namespace "nob_py":
     cdef void translate_error()
 
 
@@ -70,6 +70,9 @@ class ArgumentTypeError(ValueError, TypeError):
     """An argument of the wrong type: both a ValueError (the contract) and a TypeError."""
 
 
+include "_common.pxi"
+
+
 class Flags(enum.Enum):
     """What NamedSemaphore() does when the name exists, or does not."""
 
@@ -81,22 +84,6 @@ class Flags(enum.Enum):
     """Open an existing semaphore; FileNotFoundError if there is none."""
     UNLINK_AND_CREATE = 3
     """Remove any semaphore of that name, then create a new one."""
-
-
-cdef inline bint _is_int(object x):
-    """True for an int that is not a bool."""
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-cdef string _encode_name(object name) except *:
-    """The name as bytes for the header, refusing what is not an ASCII str."""
-    if not isinstance(name, str):
-        raise ArgumentTypeError(
-            f"semaphore name must be a str, not {type(name).__name__}")
-    if not (<str>name).isascii():
-        raise ValueError(
-            f"semaphore name {name!r} may only hold ASCII letters, digits, '-', '_' and '.'")
-    return (<str>name).encode("ascii")
 
 
 def normalize_name(name, /):
@@ -112,41 +99,8 @@ cdef inline string normalize_name_cpp(string name) except *:
     return _nob_normalize_name(name)
 
 
-cdef object _oserror(int err, object name):
-    """The OSError subclass for `err`, with errno, strerror and filename set."""
-    import os
-    return OSError(err, os.strerror(err), name)
-
-
 cdef object _closed_error(object name):
     return ValueError(f"operation on a closed NamedSemaphore ({name!r})")
-
-
-cdef double _check_timeout(object timeout) except -2.0:
-    """A validated timeout in seconds; -1.0 means forever (inf)."""
-    cdef double t
-    if type(timeout) is float:
-        t = PyFloat_AS_DOUBLE(timeout)
-    elif type(timeout) is int:
-        try:
-            t = PyLong_AsDouble(timeout)
-        except OverflowError:  # larger than any float: forever
-            t = INFINITY if timeout > 0 else -INFINITY
-    elif isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
-        raise ArgumentTypeError(
-            f"timeout must be None or a real number, not {type(timeout).__name__}")
-    else:
-        try:
-            t = float(timeout)
-        except OverflowError:  # an int too large for a float: forever
-            t = INFINITY if timeout > 0 else -INFINITY
-    if t != t:
-        raise ValueError("timeout must not be NaN")
-    if t < 0:
-        raise ValueError(f"timeout must be >= 0, got {timeout!r}")
-    if t == INFINITY:
-        return -1.0
-    return t
 
 
 cdef class NamedSemaphore

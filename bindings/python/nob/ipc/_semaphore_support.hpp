@@ -8,6 +8,8 @@
 
 #include <nob/named_semaphore.hpp>
 
+#include "_errors.hpp"
+
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -17,30 +19,6 @@
 #include <system_error>
 
 namespace nob_py {
-
-/// Cython `except +translate_error`: std::system_error -> the OSError subclass
-/// that its errno selects (filename is set by the caller), invalid_argument ->
-/// ValueError, bad_alloc -> MemoryError, anything else -> RuntimeError.
-inline void translate_error() {
-  try {
-    throw;
-  } catch (const std::system_error& e) {
-    const std::string msg = e.code().message();
-    PyObject* exc = PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), msg.c_str());
-    if (exc != nullptr) {
-      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);
-      Py_DECREF(exc);
-    }
-  } catch (const std::invalid_argument& e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  } catch (...) {
-    PyErr_SetString(PyExc_RuntimeError, "nob: unknown C++ exception");
-  }
-}
 
 /// Opens or creates a semaphore (see nob::named_semaphore's constructor).
 inline nob::named_semaphore* open_semaphore(const std::string& name, int policy,
