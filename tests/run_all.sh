@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 export NOB_ROOT=$PWD
 
 bash tests/steps/00-deps.sh || { echo "deps: 0 passed, 1 failed"; exit 1; }
+# The build tools (meson, ninja, cython, meson-python) live in a venv of ours.
+export PATH=$NOB_ROOT/build-ci-tools/venv/bin:$PATH
 
 # One prefix for every name this run's tests make: leftovers are looked for
 # under it alone, so other programs' objects in /dev/shm never fail a run.

@@ -13,7 +13,7 @@ from nob.ipc import SEMAPHORE_VALUE_MAX, Flags, NamedSemaphore
 
 
 def test_version_matches_the_distribution():
-    assert nob.__version__ == importlib.metadata.version("nob.py") == "0.1.0"
+    assert nob.__version__ == importlib.metadata.version("nob.py") == "2.0.0.dev0"
 
 
 def test_get_include_holds_the_header():

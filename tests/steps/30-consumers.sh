@@ -56,7 +56,7 @@ meson_subproject() {
     meson test -C "$proj/build" --print-errorlogs &&
     "$proj/build/app" &&
     # nob came from the subproject, and nothing looked for gtest or Cython
-    grep -q "Dependency nob for host machine found: YES 0.1.0 (overridden)" "$proj/build/meson-logs/meson-log.txt" &&
+    grep -q "Dependency nob for host machine found: YES 0.2.0 (overridden)" "$proj/build/meson-logs/meson-log.txt" &&
     ! grep -Eiq "gtest|gmock|cython" "$proj/build/meson-logs/meson-log.txt" &&
     # werror and warning_level=3 were in force for the consumer's target
     grep -q -- "-Werror" "$proj/build/compile_commands.json" &&
@@ -65,9 +65,23 @@ meson_subproject() {
     meson install -C "$proj/build" --destdir "$proj/dest" &&
     [ -z "$(find "$proj/dest" -type f 2>/dev/null)" ]
 }
+# The documented wrap: a wrap-git whose url is wherever the user keeps nob
+# (here a clone of this repository's committed HEAD in a local directory);
+# Meson clones it into subprojects/ itself, with no network.
+meson_wrap_git() {
+  local proj=$out/meson-wrap-git
+  cp -r "$consumers/meson_subproject" "$proj"
+  rm -rf "$out/nob-clone" && git clone -q --no-hardlinks "$root" "$out/nob-clone" &&
+    sed -i "s|^url = .*|url = $out/nob-clone|" "$proj/subprojects/nob.wrap" &&
+    meson setup "$proj/build" "$proj" --force-fallback-for=nob &&
+    [ -f "$proj/subprojects/nob/include/nob/named_semaphore.hpp" ] &&
+    meson compile -C "$proj/build" -j 1 &&
+    "$proj/build/app"
+}
 echo "Meson subproject:"
 check meson-subproject-c++17 meson_subproject c++17
 check meson-subproject-c++20 meson_subproject c++20
+check meson-wrap-git meson_wrap_git
 
 ## 2. the installed package
 prefix=$out/prefix
@@ -86,7 +100,7 @@ LIST
 pkgconfig_consumer() {
   export PKG_CONFIG_PATH=$prefix/share/pkgconfig
   pkg-config --exists --print-errors "nob >= 0.1" &&
-    [ "$(pkg-config --modversion nob)" = 0.1.0 ] &&
+    [ "$(pkg-config --modversion nob)" = 0.2.0 ] &&
     # shellcheck disable=SC2046
     "$cxx" "${strict[@]}" "$consumers/pkgconfig/main.cpp" -o "$out/pkgconfig-app" \
       $(pkg-config --cflags --libs nob) &&
@@ -99,7 +113,7 @@ cmake_consumer() {  # $1: the prefix to find nob in
     grep -q "$1/include" "$build/CMakeFiles/app.dir/flags.make" &&
     "$build/app"
 }
-cmake_wrong_version() {  # find_package(nob 1.0) must refuse 0.1.0
+cmake_wrong_version() {  # find_package(nob 1.0) must refuse 0.2.0
   local src=$out/cmake-wrong-version
   mkdir -p "$src"
   sed 's/find_package(nob 0.1 REQUIRED)/find_package(nob 1.0 REQUIRED)/' \
@@ -108,17 +122,17 @@ cmake_wrong_version() {  # find_package(nob 1.0) must refuse 0.1.0
   if cmake -S "$src" -B "$src/build" -DCMAKE_PREFIX_PATH="$prefix"; then return 1; fi
   grep -q "not compatible with the version requested" "$out/cmake-refuses-1.0.log"
 }
-cmake_version_range() {  # find_package(nob 0.1...<1.0) accepts 0.1.0, 0.2...1.0 refuses it
+cmake_version_range() {  # find_package(nob 0.1...<1.0) accepts 0.2.0, 0.3...1.0 refuses it
   local src=$out/cmake-range
   mkdir -p "$src/ok" "$src/no"
   cp "$consumers/cmake/main.cpp" "$src/ok/" && cp "$consumers/cmake/main.cpp" "$src/no/" &&
     sed 's/find_package(nob 0.1 REQUIRED)/find_package(nob 0.1...<1.0 REQUIRED)/' \
       "$consumers/cmake/CMakeLists.txt" >"$src/ok/CMakeLists.txt" &&
-    sed 's/find_package(nob 0.1 REQUIRED)/find_package(nob 0.2...1.0 REQUIRED)/' \
+    sed 's/find_package(nob 0.1 REQUIRED)/find_package(nob 0.3...1.0 REQUIRED)/' \
       "$consumers/cmake/CMakeLists.txt" >"$src/no/CMakeLists.txt" &&
     cmake -S "$src/ok" -B "$src/ok/build" -DCMAKE_PREFIX_PATH="$prefix" &&
     if cmake -S "$src/no" -B "$src/no/build" -DCMAKE_PREFIX_PATH="$prefix"; then return 1; fi
-  grep -q 'requested version range "0.2...1.0"' "$out/cmake-version-range.log"
+  grep -q 'requested version range "0.3...1.0"' "$out/cmake-version-range.log"
 }
 relocated_cmake_consumer() {  # the CMake package is relocatable
   rm -rf "$out/moved" && cp -r "$prefix" "$out/moved" && cmake_consumer "$out/moved"
@@ -159,6 +173,10 @@ wheel_metadata() {  # what PyPI users see: the distribution nob.py and its extra
   py=$(python_with_nob) || return 1
   (cd / && "$py" - <<'PY')
 from importlib.metadata import metadata
+# The versions of nob.py published on PyPI (pure Python, over posix_ipc).
+PUBLISHED = {"0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5", "1.0.0", "1.1.0",
+             "1.2.0", "1.3.0", "1.3.1", "1.3.2", "1.4.0", "1.5.0", "1.5.1", "1.5.2",
+             "1.6.0", "1.6.1", "1.6.2", "1.6.3"}
 m = metadata("nob.py")
 print(m)
 assert m["Name"] == "nob.py" and m["Summary"], "name and description"
@@ -166,7 +184,8 @@ assert m["License-Expression"] == "MIT" or "MIT" in (m["License"] or ""), "licen
 assert m["Requires-Python"], "requires-python"
 assert {"ipc", "test"} <= set(m.get_all("Provides-Extra")), "the ipc and test extras"
 assert not [r for r in m.get_all("Requires-Dist") or [] if "extra ==" not in r], "no hard dependency"
-assert any(u.startswith("Homepage") for u in m.get_all("Project-URL")), "URLs"
+assert not m.get_all("Project-URL"), "no URL of a public home that does not exist"
+assert m["Version"] not in PUBLISHED, "a version that collides with none published"
 assert "Typing :: Typed" in m.get_all("Classifier"), "classifiers"
 PY
 }
