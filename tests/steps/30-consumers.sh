@@ -200,7 +200,19 @@ check cmake-version-range cmake_version_range
 check get-include get_include_consumer
 check wheel-metadata wheel_metadata
 
-## 3. the C++ examples of the docs
+## 3. the README's first command, as written, in a clean clone of HEAD
+readme_first_command() {
+  local clone=$out/readme-clone cmd
+  rm -rf "$clone" && git clone -q --no-hardlinks "$root" "$clone" || return 1
+  cmd=$(awk '/^```sh$/{f=1; next} f && /^```$/{exit} f' "$root/README.md")
+  echo "README's first command: $cmd"
+  [ -n "$cmd" ] && (cd "$clone" && bash -c "$cmd") | tee "$out/readme-demo.out" &&
+    grep -q "demo" "$out/readme-demo.out"
+}
+echo "README:"
+check readme-first-command readme_first_command
+
+## 4. the C++ examples of the docs
 echo "C++ examples in docs/*.md and README.md:"
 check cpp-doc-examples python3 "$consumers/cpp_doc_examples.py" "$root" "$out/doc-examples" "$cxx"
 grep "C++ doc examples:" "$out/cpp-doc-examples.log" | sed 's/^/    /'
