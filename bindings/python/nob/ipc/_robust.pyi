@@ -1,0 +1,64 @@
+"""Type stubs for the Cython extension nob.ipc._robust (hand-written)."""
+
+from types import TracebackType
+from typing import ClassVar, List, NamedTuple, Optional, Type, TypeVar
+
+from typing_extensions import disjoint_base
+
+from nob.ipc._semaphore import Flags as _Flags
+
+_R = TypeVar("_R", bound="RobustSemaphore")
+
+class Holder(NamedTuple):
+    """A live process that holds units of a RobustSemaphore: Holder(pid, units)."""
+
+    pid: int
+    units: int
+
+@disjoint_base
+class RobustSemaphore:
+    """A named semaphore whose units belong to the process that took them."""
+
+    Flags: ClassVar[Type[_Flags]]
+    def __init__(
+        self,
+        name: str,
+        initial_value: int = 1,
+        handle_existence: _Flags = ...,
+        *,
+        persistent: bool = False,
+        mode: int = 0o600,
+    ) -> None: ...
+    def _wait_word_address(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def linked_existing_semaphore(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def value(self) -> int: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def held(self) -> int: ...
+    def holders(self) -> List[Holder]: ...
+    @property
+    def persistent(self) -> bool: ...
+    @persistent.setter
+    def persistent(self, value: bool) -> None: ...
+    def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool: ...
+    def release(self, n: int = 1) -> None: ...
+    def __enter__(self: _R) -> _R: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None: ...
+    def unlink(self) -> None: ...
+    def close(self) -> None: ...
+    @staticmethod
+    def remove(name: str) -> bool: ...
+    @staticmethod
+    def exists(name: str) -> bool: ...

@@ -1,0 +1,82 @@
+// Glue between nob/robust_semaphore.hpp and the Cython module nob.ipc._robust:
+// flat, non-throwing wrappers that Cython can call without the GIL. Compiled
+// into the extension, not installed.
+#ifndef NOB_PY_ROBUST_SUPPORT_HPP
+#define NOB_PY_ROBUST_SUPPORT_HPP
+
+#include <Python.h>
+
+#include <nob/robust_semaphore.hpp>
+
+#include "_errors.hpp"
+
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+namespace nob_py {
+
+/// Opens or creates a robust semaphore (see nob::robust_semaphore's constructor).
+inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
+                                          unsigned int capacity, unsigned int mode) {
+  return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
+                                   static_cast<mode_t>(mode));
+}
+
+/// The steady-clock deadline `seconds` from now, in ns since the clock's
+/// epoch; LLONG_MAX (forever) for inf or anything too far to represent.
+inline long long robust_deadline_after(double seconds) noexcept {
+  return nob::detail::steady_deadline_after(std::chrono::duration<double>(seconds)).count();
+}
+
+/// One non-blocking try: 1 acquired, 0 none free, -1 error (errno in *err).
+inline int robust_try(nob::robust_semaphore& sem, int* err) noexcept {
+  std::error_code ec;
+  const bool got = sem.try_acquire(ec);
+  *err = ec.value();
+  if (ec) return -1;
+  return got ? 1 : 0;
+}
+
+/// One blocking step until `deadline_ns` (LLONG_MAX = forever), callable
+/// without the GIL: 0 acquired, 1 timed out (or failed: *err set),
+/// 2 interrupted by a signal handler (EINTR).
+inline int robust_wait_step(nob::robust_semaphore& sem, long long deadline_ns, int* err) noexcept {
+  using std::chrono::steady_clock;
+  std::error_code ec;
+  nob::wait_result r;
+  if (deadline_ns == LLONG_MAX) {
+    r = sem.wait_once(ec);
+  } else {
+    r = sem.wait_once_until(steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)), ec);
+  }
+  *err = ec.value();
+  switch (r) {
+    case nob::wait_result::acquired:
+      return 0;
+    case nob::wait_result::interrupted:
+      return 2;
+    case nob::wait_result::timed_out:
+      break;
+  }
+  return 1;
+}
+
+/// release(n) without exceptions: 0, or the errno (EPERM: n is more than
+/// this process holds, and nothing was given back).
+inline int robust_release(nob::robust_semaphore& sem, long long n) noexcept {
+  std::error_code ec;
+  sem.release(static_cast<std::ptrdiff_t>(n), ec);
+  return ec.value();
+}
+
+/// The address of the futex word that waiters sleep on, as an integer.
+inline std::uintptr_t robust_wait_word_address(const nob::robust_semaphore& sem) noexcept {
+  return reinterpret_cast<std::uintptr_t>(sem.wait_word());
+}
+
+}  // namespace nob_py
+
+#endif  // NOB_PY_ROBUST_SUPPORT_HPP
