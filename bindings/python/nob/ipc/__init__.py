@@ -7,5 +7,8 @@ from nob.ipc._semaphore import (
     NamedSemaphore as NamedSemaphore,
     normalize_name as normalize_name,
 )
+from nob.ipc._shared_memory import NamedSharedMemory as NamedSharedMemory
+from nob.ipc._message_queue import NamedMessageQueue as NamedMessageQueue
 
 __all__ = ["ArgumentTypeError", "Flags", "NamedSemaphore", "SEMAPHORE_VALUE_MAX", "normalize_name"]
+__all__ += ["NamedSharedMemory", "NamedMessageQueue"]

@@ -1,0 +1,273 @@
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False
+# cython: boundscheck=False, wraparound=False, cdivision=True
+# distutils: language = c++
+"""POSIX named shared memory for Python: a thin Cython shim over nob/shared_memory.hpp."""
+
+import mmap as _mmap
+import numbers
+
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsDouble
+from libc.errno cimport errno
+from libc.math cimport INFINITY
+from libcpp.string cimport string
+from posix.unistd cimport close as c_close, dup
+
+from nob.ipc._semaphore import ArgumentTypeError, Flags
+
+
+cdef extern from "_errors.hpp" namespace "nob_py":
+    cdef void translate_error()
+
+
+cdef extern from "<nob/shared_memory.hpp>" namespace "nob" nogil:
+    cdef cppclass named_shared_memory:
+        void* data()
+        size_t size()
+        bint read_only()
+        int native_handle()
+        bint linked_existing()
+        bint unlink_on_destroy()
+        void unlink_on_destroy(bint)
+        void unlink() except +translate_error
+        void close()
+        @staticmethod
+        bint remove(string name) except +translate_error
+        @staticmethod
+        bint exists(string name) except +translate_error
+
+
+cdef extern from "<nob/common.hpp>":
+    string _nob_normalize_name "nob::normalize_name"(string name) except +translate_error
+
+
+cdef extern from "_shm_support.hpp" namespace "nob_py":
+    named_shared_memory* open_shared_memory(string name, int policy, unsigned long long size,
+                                            bint read_only, unsigned int mode) except +translate_error
+
+
+include "_common.pxi"
+
+
+cdef unsigned long long _SIZE_MAX = 0x7FFFFFFFFFFFFFFF  # off_t's largest value
+
+
+def _open_args(name, handle_existence, unlink_on_delete, mode):
+    """(name as bytes, policy as int, mode) for an opening constructor, validated
+    the same way for every kind of object (NamedMessageQueue uses it too)."""
+    cdef string cname = _nob_normalize_name(_encode_name(name))
+    if not isinstance(handle_existence, Flags):
+        raise ArgumentTypeError(
+            f"handle_existence must be a nob.ipc.Flags member, not {handle_existence!r}")
+    if unlink_on_delete is not None and not isinstance(unlink_on_delete, bool):
+        raise ArgumentTypeError(
+            f"unlink_on_delete must be None or a bool, not {type(unlink_on_delete).__name__}")
+    if not _is_int(mode):
+        raise ArgumentTypeError(f"mode must be an int, not {type(mode).__name__}")
+    if not 0 <= mode <= 0o777:
+        raise ValueError(f"mode must be permission bits 0o0..0o777, got {mode!r}")
+    return cname, (<object>handle_existence).value, mode
+
+
+def _check_bool(what, value):
+    """`value` if it is a bool; ArgumentTypeError otherwise."""
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{what} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def _closed_error(kind, name):
+    """The ValueError of every call on a closed object."""
+    return ValueError(f"operation on a closed {kind} ({name!r})")
+
+
+def _refuse_pickle(obj):
+    raise TypeError(
+        f"a {type(obj).__name__} cannot be pickled; open it by name in the other process")
+
+
+def _remove_name(remove, name):
+    """remove(cname) / exists(cname) with the name checked first and set on an OSError."""
+    cdef string cname = _nob_normalize_name(_encode_name(name))
+    try:
+        return remove(cname)
+    except OSError as e:
+        e.filename = cname.decode("ascii")
+        raise
+
+
+def _shm_remove(bytes cname):
+    return named_shared_memory.remove(cname)
+
+
+def _shm_exists(bytes cname):
+    return named_shared_memory.exists(cname)
+
+
+cdef class NamedSharedMemory:
+    """A POSIX named shared memory object (shm_open) shared between processes.
+
+    NamedSharedMemory(name, size=0, read_only=False,
+                      handle_existence=Flags.RAISE_IF_NOT_EXISTS,
+                      unlink_on_delete=None, *, mode=0o600)
+
+    `size` (bytes) and `mode` only matter when this call creates the object;
+    linking takes it as it is. `unlink_on_delete=None` means "unlink the name
+    on close() if this handle created it". `mmap()` maps it; a mapping stays
+    valid after close(), as mmap.mmap's always do.
+    """
+
+    cdef named_shared_memory* _shm
+    cdef object _name
+    cdef bint _linked_existing
+    cdef bint _unlink_on_delete
+    cdef bint _read_only
+    cdef object __weakref__
+
+    Flags = Flags
+
+    def __cinit__(self):
+        self._shm = NULL
+        self._name = None
+
+    def __init__(self, name, size=0, read_only=False,
+                 handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
+                 mode=0o600):
+        cdef named_shared_memory* shm
+        cdef string cname
+        cdef int policy
+        cdef unsigned long long csize
+        cdef unsigned int cmode
+        cdef bint ro
+        if self._shm is not NULL or self._name is not None:
+            raise RuntimeError("NamedSharedMemory.__init__ may run only once")
+        cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
+        if not _is_int(size):
+            raise ArgumentTypeError(f"size must be an int, not {type(size).__name__}")
+        if not 0 <= size <= _SIZE_MAX:
+            raise ValueError(f"size must be in 0..{_SIZE_MAX}, got {size!r}")
+        csize = size
+        ro = _check_bool("read_only", read_only)
+        py_name = cname.decode("ascii")
+        try:
+            shm = open_shared_memory(cname, policy, csize, ro, cmode)
+        except OSError as e:
+            e.filename = py_name
+            raise
+        self._shm = shm
+        self._name = py_name
+        self._read_only = ro
+        self._linked_existing = shm.linked_existing()
+        if unlink_on_delete is not None:
+            shm.unlink_on_destroy(<bint>unlink_on_delete)
+        self._unlink_on_delete = shm.unlink_on_destroy()
+
+    def __dealloc__(self):
+        cdef named_shared_memory* shm = self._shm
+        self._shm = NULL
+        if shm is not NULL:
+            del shm  # closes, and unlinks under the contract's rules
+
+    cdef named_shared_memory* _open(self) except NULL:
+        if self._shm is NULL:
+            raise _closed_error("NamedSharedMemory", self._name)
+        return self._shm
+
+    @property
+    def name(self):
+        """The normalised name, with its leading '/' ("/frames")."""
+        return self._name
+
+    @property
+    def linked_existing_object(self):
+        """True when this handle opened an object that existed; False when it created it."""
+        return self._linked_existing
+
+    @property
+    def unlink_on_delete(self):
+        """True when close() (or deletion) will unlink the name."""
+        return self._unlink_on_delete
+
+    @unlink_on_delete.setter
+    def unlink_on_delete(self, value):
+        _check_bool("unlink_on_delete", value)
+        self._open().unlink_on_destroy(<bint>value)
+        self._unlink_on_delete = value
+
+    @property
+    def closed(self):
+        """True once close() has been called."""
+        return self._shm is NULL
+
+    @property
+    def read_only(self):
+        """True when the object was opened read-only."""
+        return self._read_only
+
+    @property
+    def size(self):
+        """The size in bytes (as it was when this handle opened it)."""
+        return self._open().size()
+
+    @property
+    def fd(self):
+        """The file descriptor (shm_open's); valid until close()."""
+        return self._open().native_handle()
+
+    def mmap(self):
+        """A new mmap.mmap of the whole object (ACCESS_READ when read_only, else
+        ACCESS_WRITE). It stays valid after close(); close it yourself."""
+        cdef named_shared_memory* shm = self._open()
+        cdef size_t size = shm.size()
+        cdef int fd = dup(shm.native_handle())  # ours alone while mmap.mmap runs
+        if fd < 0:
+            raise _oserror(errno, self._name)
+        try:
+            return _mmap.mmap(fd, size,
+                              access=_mmap.ACCESS_READ if self._read_only else _mmap.ACCESS_WRITE)
+        finally:
+            c_close(fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.close()
+
+    def unlink(self):
+        """Remove the name now; the memory lives on while handles and mappings exist.
+
+        After this, close() never unlinks (the name may belong to someone else).
+        """
+        try:
+            self._open().unlink()
+        except OSError as e:
+            e.filename = self._name
+            raise
+
+    def close(self):
+        """Close the handle, unlinking the name when unlink_on_delete; idempotent.
+        Mappings made by mmap() stay valid."""
+        cdef named_shared_memory* shm = self._shm
+        self._shm = NULL
+        if shm is not NULL:
+            del shm
+
+    @staticmethod
+    def remove(name):
+        """Remove the shared memory object called `name`; False if there was none."""
+        return _remove_name(_shm_remove, name)
+
+    @staticmethod
+    def exists(name):
+        """True when a shared memory object called `name` exists."""
+        return _remove_name(_shm_exists, name)
+
+    def __repr__(self):
+        kind = type(self).__name__
+        if self._shm is NULL:
+            return f"<{kind} {self._name!r} closed>"
+        return f"<{kind} {self._name!r} size={self._shm.size()}>"
+
+    def __reduce__(self):
+        _refuse_pickle(self)

@@ -1,0 +1,29 @@
+// Glue between nob/shared_memory.hpp and the Cython module
+// nob.ipc._shared_memory: a constructor Cython can call with plain C values.
+// Compiled into the extension, not installed.
+#ifndef NOB_PY_SHM_SUPPORT_HPP
+#define NOB_PY_SHM_SUPPORT_HPP
+
+#include <Python.h>
+
+#include <nob/shared_memory.hpp>
+
+#include "_errors.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace nob_py {
+
+/// Opens or creates a shared memory object (see nob::named_shared_memory's constructor).
+inline nob::named_shared_memory* open_shared_memory(const std::string& name, int policy,
+                                                    unsigned long long size, bool read_only,
+                                                    unsigned int mode) {
+  return new nob::named_shared_memory(name, static_cast<nob::existence_policy>(policy),
+                                      static_cast<std::size_t>(size), read_only,
+                                      static_cast<mode_t>(mode));
+}
+
+}  // namespace nob_py
+
+#endif  // NOB_PY_SHM_SUPPORT_HPP
