@@ -1,0 +1,1265 @@
+///
+// nob - robust named semaphores: nothing is lost when a process dies
+// Written in 2026 by the nob developers.
+//
+// A counting semaphore shared by processes whose units have owners. A unit
+// taken by acquire() belongs to the calling process; when that process ends
+// in any way (return, exception, SIGKILL, a crash, exec) every unit it held
+// becomes free again without anybody calling anything, and a process blocked
+// in acquire() gets it within a wait slice (NOB_ROBUST_SLICE_MS).
+//
+//   #include <nob/robust_semaphore.hpp>
+//   nob::robust_semaphore slots("/jobs", nob::existence_policy::link_or_create, 4);
+//   std::unique_lock<nob::robust_semaphore> hold(slots);   // acquire ... release
+//
+// How (docs/robust.md has the protocol, its states and its crash points):
+//  * the object is a file /dev/shm/nob.NAME: a header with a magic number,
+//    a layout version and a 64-bit futex word, a table of users (one entry
+//    per process that has it open) and one 64-bit slot per unit;
+//  * a process registers a user entry (index, generation) and holds an OFD
+//    lock on one byte of its own open file description of the file; the
+//    kernel drops that lock when the process dies or execs, which is the
+//    liveness test (pids are only shown, never trusted);
+//  * acquiring is one compare-and-swap of a free slot from 0 to the caller's
+//    token, so taking a unit and recording its owner are one atomic step;
+//    releasing stores 0 back into a slot the process owns;
+//  * waiters sleep on the futex word in bounded slices and, between them,
+//    give back the slots of dead owners;
+//  * the name lives while any live process has the file open (or while it
+//    is persistent): the last close, or the first opener after the last user
+//    died, removes it, under a file-wide OFD lock, so a pool never splits.
+//
+// Linux only (futex, OFD locks, /dev/shm).
+///
+
+#ifndef NOB_ROBUST_SEMAPHORE_HPP
+#define NOB_ROBUST_SEMAPHORE_HPP
+
+#include <nob/common.hpp>
+
+#if !defined(__linux__)
+#error "nob::robust_semaphore needs Linux (futex and OFD locks)"
+#endif
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+///
+// Configuration. Each macro may be defined before the include.
+///
+
+/// Longest sleep of a waiter between two looks for dead holders, in ms: the
+/// bound on how long a unit of a dead process stays unused while someone waits.
+#ifndef NOB_ROBUST_SLICE_MS
+#define NOB_ROBUST_SLICE_MS 50
+#endif
+
+/// Entries of the user table of a file this process creates: how many
+/// processes may have one robust semaphore open at once (at most 65535).
+#ifndef NOB_ROBUST_MAX_USERS
+#define NOB_ROBUST_MAX_USERS 4096
+#endif
+
+/// Test-only: with NOB_ROBUST_TEST_HOOKS defined, the process stops itself
+/// (SIGSTOP) at the numbered step whose name is in the environment variable
+/// NOB_CRASH_AT, so that a test can SIGKILL it exactly there.
+#ifdef NOB_ROBUST_TEST_HOOKS
+#define NOB_ROBUST_STEP(step) ::nob::detail::robust::test_step(step)
+#else
+#define NOB_ROBUST_STEP(step) ((void)0)
+#endif
+
+#if NOB_ROBUST_MAX_USERS < 1 || NOB_ROBUST_MAX_USERS > 65535
+#error "NOB_ROBUST_MAX_USERS must be 1..65535"
+#endif
+
+namespace nob {
+
+/// One live process that holds units of a robust semaphore.
+struct holder {
+  pid_t pid;           ///< its pid, as seen in its own PID namespace
+  unsigned int units;  ///< units it holds
+};
+
+namespace detail {
+namespace robust {
+struct file;
+}  // namespace robust
+}  // namespace detail
+
+/// A handle on one robust named semaphore: move-only, closes on destruction.
+/// Units belong to processes: a process that ends frees what it held.
+class robust_semaphore {
+ public:
+  /// Opens or creates `name` under `policy`; `capacity` (1..max_capacity(),
+  /// the number of units, all free at creation) and `mode` (applied exactly,
+  /// whatever the umask) only matter when this call creates.
+  explicit robust_semaphore(std::string_view name,
+                            existence_policy policy = existence_policy::raise_if_not_exists,
+                            unsigned int capacity = 1, mode_t mode = 0600);
+  /// Takes over `other`; the moved-from handle owns nothing.
+  robust_semaphore(robust_semaphore&& other) noexcept;
+  /// Closes this handle (as close()) and takes over `other`.
+  robust_semaphore& operator=(robust_semaphore&& other) noexcept;
+  robust_semaphore(const robust_semaphore&) = delete;
+  robust_semaphore& operator=(const robust_semaphore&) = delete;
+  /// Same as close().
+  ~robust_semaphore();
+
+  /// Takes one unit for this process, waiting as long as needed; signals do not end the wait.
+  void acquire();
+  /// Takes one unit if one is free now (after freeing dead holders' units); never blocks.
+  bool try_acquire();
+  /// Takes one unit, waiting at most `rel_time` on the steady clock.
+  template <class Rep, class Period>
+  bool try_acquire_for(const std::chrono::duration<Rep, Period>& rel_time);
+  /// Takes one unit, waiting until `abs_time` on the clock of that time point.
+  template <class Clock, class Duration>
+  bool try_acquire_until(const std::chrono::time_point<Clock, Duration>& abs_time);
+  /// Gives back `n` units this process holds; operation_not_permitted, giving back nothing, when n > held().
+  void release(std::ptrdiff_t n = 1);
+  /// Free units now (units of ended processes count as free); a snapshot.
+  int value() const;
+  /// The number of units the semaphore was created with (0 after a move).
+  unsigned int capacity() const noexcept { return capacity_; }
+  /// Units the calling process holds (through any handle on this semaphore).
+  unsigned int held() const;
+  /// Live processes that hold units, one entry per process, with how many.
+  std::vector<holder> holders() const;
+  /// The largest capacity a robust semaphore can have.
+  static constexpr unsigned int max_capacity() noexcept { return 65536; }
+
+  /// Lockable: same as acquire().
+  void lock() { acquire(); }
+  /// Lockable: same as try_acquire().
+  bool try_lock() { return try_acquire(); }
+  /// Lockable: gives back one unit; never throws (a refused release is ignored).
+  void unlock() noexcept;
+  /// TimedLockable: same as try_acquire_for().
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& rel_time) {
+    return try_acquire_for(rel_time);
+  }
+  /// TimedLockable: same as try_acquire_until().
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& abs_time) {
+    return try_acquire_until(abs_time);
+  }
+
+  /// The normalised name, with its leading '/' (empty after a move).
+  const std::string& name() const noexcept { return name_; }
+  /// True when the constructor opened a semaphore that existed; false when it created one.
+  bool linked_existing() const noexcept { return linked_existing_; }
+  /// True when the name outlives its last user (until unlink() or remove()).
+  bool persistent() const;
+  /// Chooses whether the name outlives its last user; shared by every handle in every process.
+  void persistent(bool on);
+  /// Removes the name now; open handles keep working on the unnamed object.
+  void unlink();
+  /// Removes `name`; false if there was none (an object whose users all ended counts as none).
+  static bool remove(std::string_view name);
+  /// True when a robust semaphore called `name` exists and has a live user (or is persistent).
+  static bool exists(std::string_view name);
+  /// Ends the handle; the process's last handle on the object gives back its units,
+  /// and removes the name when no live user remains and it is not persistent.
+  /// Idempotent, never throws.
+  void close() noexcept;
+  /// True until close() or a move.
+  bool is_open() const noexcept { return f_ != nullptr; }
+
+  /// Low-level: one blocking wait step; returns wait_result::interrupted on
+  /// EINTR instead of retrying; internally waits in bounded slices and frees
+  /// dead holders' units between them. Never throws.
+  wait_result wait_once(std::error_code& ec) noexcept;
+  /// Low-level: as wait_once(), giving up at `deadline` (steady clock).
+  wait_result wait_once_until(std::chrono::steady_clock::time_point deadline,
+                              std::error_code& ec) noexcept;
+  /// Non-throwing try_acquire(): false with `ec` clear when no unit is free
+  /// (after freeing dead holders' units).
+  bool try_acquire(std::error_code& ec) noexcept;
+  /// Non-throwing release(): `ec` is operation_not_permitted when n > held()
+  /// (nothing given back), invalid_argument for n < 0.
+  void release(std::ptrdiff_t n, std::error_code& ec) noexcept;
+  /// Low-level, for event loops: a 64-bit word in the shared file whose low
+  /// 32 bits are a futex word that changes whenever a unit is freed, and whose
+  /// high 32 bits count registered waiters. An outside waiter adds (1ull<<32)
+  /// before sleeping on the low half (shared futex: FUTEX_WAIT without
+  /// FUTEX_PRIVATE_FLAG) and subtracts it after. Any unit freed while the high
+  /// half is non-zero bumps the low half and wakes every sleeper. nullptr when closed.
+  std::atomic<std::uint64_t>* wait_word() const noexcept;
+
+ private:
+  void check_open(const char* what) const;
+  [[noreturn]] void throw_errno(int err, const char* what) const;
+  wait_result wait_step(std::chrono::nanoseconds deadline, int& err) noexcept;
+  bool wait_until(std::chrono::nanoseconds deadline);
+
+  detail::robust::file* f_ = nullptr;
+  std::string name_;
+  unsigned int capacity_ = 0;
+  bool linked_existing_ = false;
+};
+
+///
+// Implementation. Everything below is inline; nothing in detail is public.
+///
+
+namespace detail {
+namespace robust {
+
+#ifdef NOB_ROBUST_TEST_HOOKS
+/// Test builds: stops the process at `step` when NOB_CRASH_AT names it.
+inline void test_step(const char* step) noexcept {
+  const char* want = std::getenv("NOB_CRASH_AT");
+  if (want != nullptr && std::strcmp(want, step) == 0) ::raise(SIGSTOP);
+}
+#endif
+
+/// "nob-rsem" in ASCII, little-endian: the first 8 bytes of every file.
+inline constexpr std::uint64_t magic = 0x6d6573722d626f6eull;
+/// Version of the layout below.
+inline constexpr std::uint32_t layout_version = 1;
+/// Header bytes (one cache line).
+inline constexpr std::size_t header_bytes = 64;
+/// Bit of header::flags: the name outlives its last user.
+inline constexpr std::uint32_t flag_persistent = 1;
+/// One registered waiter in the high half of the wait word.
+inline constexpr std::uint64_t one_waiter = std::uint64_t(1) << 32;
+/// Offset of the lock byte of user entry i: lock_base + i (past any data).
+inline constexpr off_t lock_base = off_t(1) << 30;
+/// Bits of a token that hold the generation (the rest: entry index + 1).
+inline constexpr std::uint64_t gen_mask = (std::uint64_t(1) << 48) - 1;
+
+/// The start of the file. The creator writes it before the file has a name.
+struct header {
+  std::uint64_t magic;               ///< detail::robust::magic
+  std::uint32_t version;             ///< layout_version
+  std::uint32_t capacity;            ///< units (slots)
+  std::uint32_t users;               ///< entries in the user table
+  std::uint32_t header_size;         ///< header_bytes
+  std::atomic<std::uint32_t> flags;  ///< flag_persistent
+  std::uint32_t reserved0;
+  std::atomic<std::uint64_t> wait_word;  ///< low: futex sequence, high: waiters
+  std::uint64_t reserved[3];
+};
+static_assert(sizeof(header) == header_bytes, "header layout");
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "64-bit atomics must be lock-free");
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "32-bit atomics must be lock-free");
+
+/// One process that has the file open. gen is odd while registered and only
+/// ever grows; a slot's token names (index, gen).
+struct user {
+  std::atomic<std::uint64_t> gen;  ///< odd: registered; even: free
+  std::atomic<std::int32_t> pid;   ///< informational: pid in its own namespace
+  std::uint32_t reserved;
+};
+static_assert(sizeof(user) == 16, "user layout");
+
+/// Bytes of a file with `capacity` slots and `users` entries.
+inline std::size_t file_size(std::uint32_t capacity, std::uint32_t users) noexcept {
+  return header_bytes + std::size_t(users) * sizeof(user) + std::size_t(capacity) * 8;
+}
+
+/// The token of entry `index` at generation `gen` (never 0).
+inline std::uint64_t make_token(std::uint32_t index, std::uint64_t gen) noexcept {
+  return (std::uint64_t(index) + 1) << 48 | (gen & gen_mask);
+}
+
+/// The process's one open file description of one file, shared by every
+/// handle of the process on it (process table, keyed by device and inode).
+struct file {
+  int fd = -1;                 ///< own open file description (OFD locks live on it)
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string path;            ///< /dev/shm/nob.NAME
+  void* map = nullptr;         ///< the whole file
+  std::size_t map_len = 0;
+  header* head = nullptr;
+  user* users = nullptr;
+  std::atomic<std::uint64_t>* slots = nullptr;
+  std::uint32_t capacity = 0;
+  std::uint32_t nusers = 0;
+  std::uint32_t index = 0;     ///< this process's entry
+  std::uint64_t gen = 0;       ///< its generation
+  std::uint64_t token = 0;     ///< make_token(index, gen); 0: not registered (broken)
+  int broken = 0;              ///< errno that left this process unregistered (after fork)
+  std::size_t refs = 0;        ///< handles of this process on it
+  std::atomic<std::uint32_t> held{0};  ///< units this process holds
+  std::atomic<std::uint32_t> hint{0};  ///< where this process looks first
+};
+
+/// Sets up the views of a mapping.
+/// (`capacity` and `users` as validated, never re-read from the shared header.)
+inline void set_views(file& f, void* map, std::uint32_t capacity, std::uint32_t users) noexcept {
+  f.map = map;
+  f.map_len = file_size(capacity, users);
+  f.head = static_cast<header*>(map);
+  f.capacity = capacity;
+  f.nusers = users;
+  f.users = reinterpret_cast<user*>(static_cast<char*>(map) + header_bytes);
+  f.slots = reinterpret_cast<std::atomic<std::uint64_t>*>(
+      static_cast<char*>(map) + header_bytes + std::size_t(f.nusers) * sizeof(user));
+}
+
+///
+// OFD locks and the futex.
+///
+
+/// One OFD lock request on byte `at` of `fd` (type F_WRLCK or F_UNLCK).
+inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = at;
+  fl.l_len = 1;
+  fl.l_pid = 0;
+  for (;;) {
+    if (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+/// The file-wide lock (byte 0): held around register, unregister and unlink.
+inline int lock_file(int fd) noexcept { return ofd_lock(fd, 0, F_WRLCK, true); }
+/// Lets go of the file-wide lock.
+inline void unlock_file(int fd) noexcept { ofd_lock(fd, 0, F_UNLCK, false); }
+
+/// True when another open file description holds the lock byte of entry i;
+/// on an error of fcntl, true (a holder is never declared dead by mistake).
+inline bool user_byte_locked(int fd, std::uint32_t i) noexcept {
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = lock_base + off_t(i);
+  fl.l_len = 1;
+  fl.l_pid = 0;
+  if (::fcntl(fd, F_OFD_GETLK, &fl) != 0) return true;
+  return fl.l_type != F_UNLCK;
+}
+
+/// The futex half (low 32 bits) of the wait word.
+inline std::uint32_t* futex_half(std::atomic<std::uint64_t>* w) noexcept {
+  char* p = reinterpret_cast<char*>(w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  p += 4;
+#endif
+  return reinterpret_cast<std::uint32_t*>(p);
+}
+
+/// Sleeps while the futex half still reads `seen`, at most `rel`. 0, or errno
+/// (ETIMEDOUT, EAGAIN when it had changed, EINTR).
+inline int futex_wait(std::atomic<std::uint64_t>* w, std::uint32_t seen,
+                      std::chrono::nanoseconds rel) noexcept {
+  timespec ts = to_timespec(rel);
+  if (::syscall(SYS_futex, futex_half(w), FUTEX_WAIT, seen, &ts, nullptr, 0) == 0) return 0;
+  return errno;
+}
+
+/// After units were freed: when anybody is registered as a waiter, changes
+/// the futex half (without touching the high half) and wakes every sleeper.
+inline void wake_waiters(header* h) noexcept {
+  std::uint64_t w = h->wait_word.load(std::memory_order_seq_cst);
+  if ((w >> 32) == 0) return;
+  while (!h->wait_word.compare_exchange_weak(
+      w, (w & ~std::uint64_t(0xffffffffu)) | std::uint32_t(w + 1), std::memory_order_seq_cst)) {
+  }
+  ::syscall(SYS_futex, futex_half(&h->wait_word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+///
+// Liveness.
+///
+
+/// True when the process registered as entry i at generation g (odd) still
+/// lives. The generation is read before and after the lock test: nobody but
+/// g's registrant takes byte i while the entry is at g (a re-user first
+/// moves gen past g, then locks), and the registrant locked before it
+/// published g; so "gen == g, then byte unlocked" proves g's owner gone and
+/// "byte locked while gen == g throughout" proves it alive.
+inline bool alive(const file& f, std::uint32_t i, std::uint64_t g) noexcept {
+  if (i == f.index && g == f.gen && f.token != 0) return true;
+  if (f.users[i].gen.load(std::memory_order_acquire) != g) return false;
+  if (!user_byte_locked(f.fd, i)) return false;
+  return f.users[i].gen.load(std::memory_order_acquire) == g;
+}
+
+/// True when some process other than this one's entry `skip` is registered and alive.
+inline bool any_live_user(const file& f, std::uint32_t skip) noexcept {
+  for (std::uint32_t i = 0; i < f.nusers; ++i) {
+    if (i == skip) continue;
+    const std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
+    if ((g & 1) != 0 && alive(f, i, g)) return true;
+  }
+  return false;
+}
+
+/// What a look at every entry found: for entry i, the generation seen and
+/// whether its owner lived. A slot token of entry i is dead when its
+/// generation is older than the one seen, or equal and the owner was dead;
+/// a newer one was taken after the look and counts as alive.
+struct census {
+  std::vector<std::uint64_t> gen;
+  std::vector<signed char> live;  ///< -1: not looked at yet
+  explicit census(const file& f) : gen(f.nusers, 0), live(f.nusers, -1) {}
+
+  /// True when `token` (non-zero) belongs to a live process.
+  bool owner_alive(const file& f, std::uint64_t token) {
+    const std::uint64_t idx = token >> 48;
+    const std::uint64_t g = token & gen_mask;
+    if (idx == 0 || idx > f.nusers || (g & 1) == 0) return false;  // corrupt: free it
+    const auto i = static_cast<std::uint32_t>(idx - 1);
+    if (live[i] < 0) {
+      gen[i] = f.users[i].gen.load(std::memory_order_acquire);
+      live[i] = ((gen[i] & 1) != 0 && alive(f, i, gen[i])) ? 1 : 0;
+    }
+    if (g > gen[i]) return true;
+    if (g < gen[i]) return false;
+    return live[i] == 1;
+  }
+};
+
+/// Frees the slots of dead owners; returns how many (waking waiters if any).
+inline std::uint32_t reclaim(const file& f) {
+  census c(f);
+  std::uint32_t freed = 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    if (t == 0 || t == f.token || c.owner_alive(f, t)) continue;
+    NOB_ROBUST_STEP("reclaim.found");
+    if (f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst)) {
+      ++freed;
+      NOB_ROBUST_STEP("reclaim.freed");
+    }
+  }
+  if (freed != 0) wake_waiters(f.head);
+  return freed;
+}
+
+///
+// Taking and giving back units.
+///
+
+/// One pass over the slots from this process's hint: takes a free one.
+inline bool take_free(file& f) noexcept {
+  const std::uint32_t cap = f.capacity;
+  std::uint32_t j = f.hint.load(std::memory_order_relaxed);
+  if (j >= cap) j = 0;
+  const std::uint32_t start = j;
+  for (std::uint32_t k = 0; k < cap; ++k) {
+    std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
+    if (t == 0 && f.slots[j].compare_exchange_strong(t, f.token, std::memory_order_seq_cst)) {
+      NOB_ROBUST_STEP("acquire.taken");
+      f.held.fetch_add(1, std::memory_order_relaxed);
+      NOB_ROBUST_STEP("acquire.counted");
+      if (j != start) f.hint.store(j, std::memory_order_relaxed);
+      return true;
+    }
+    if (++j == cap) j = 0;
+  }
+  return false;
+}
+
+/// Takes a free unit, else frees dead holders' units and tries again.
+/// 1 taken, 0 none free, -1 error (err set).
+inline int take(file& f, bool reclaim_first_if_full, int& err) noexcept {
+  if (f.token == 0) {
+    err = f.broken != 0 ? f.broken : EBADF;
+    return -1;
+  }
+  if (take_free(f)) return 1;
+  if (!reclaim_first_if_full) return 0;
+  try {
+    if (reclaim(f) == 0) return 0;
+  } catch (const std::bad_alloc&) {
+    err = ENOMEM;
+    return -1;
+  }
+  return take_free(f) ? 1 : 0;
+}
+
+/// Clears one slot holding this process's token, from the hint on; a few
+/// passes (another thread of this process may be clearing one as well).
+inline bool clear_own(file& f) noexcept {
+  const std::uint32_t cap = f.capacity;
+  for (int pass = 0; pass < 64; ++pass) {
+    std::uint32_t j = f.hint.load(std::memory_order_relaxed);
+    if (j >= cap) j = 0;
+    for (std::uint32_t k = 0; k < cap; ++k) {
+      std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
+      if (t == f.token && f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst))
+        return true;
+      if (++j == cap) j = 0;
+    }
+  }
+  return false;
+}
+
+/// Clears every slot of this process (its last handle closes); how many.
+inline std::uint32_t clear_all_own(file& f) noexcept {
+  std::uint32_t n = 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
+    if (t == f.token && f.token != 0 &&
+        f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst))
+      ++n;
+  }
+  return n;
+}
+
+///
+// Registering and unregistering a process (under the file-wide lock, or
+// before the file has a name).
+///
+
+/// Takes a free entry (else the entry of a dead process) for this process:
+/// lock its byte on `fd`, then publish an odd generation. 0 or an errno.
+inline int register_user(file& f, int fd) noexcept {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::uint32_t i = 0; i < f.nusers; ++i) {
+      std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
+      if (pass == 0 && (g & 1) != 0) continue;
+      if (pass == 1) {
+        if ((g & 1) == 0) continue;
+        // a registered entry: re-use it only when its owner is gone
+        if (user_byte_locked(fd, i) || f.users[i].gen.load(std::memory_order_acquire) != g)
+          continue;
+        // move past g first: from now on no slot token of g counts as alive,
+        // and nobody else may take byte i while the entry is at g
+        f.users[i].gen.store(++g, std::memory_order_seq_cst);
+      }
+      if (ofd_lock(fd, lock_base + off_t(i), F_WRLCK, false) != 0) continue;
+      NOB_ROBUST_STEP("open.user_locked");
+      f.users[i].pid.store(static_cast<std::int32_t>(::getpid()), std::memory_order_relaxed);
+      g = (g + 1) & gen_mask;
+      if ((g & 1) == 0) g = 1;  // after 2^47 registrations of one entry
+      f.users[i].gen.store(g, std::memory_order_seq_cst);
+      f.index = i;
+      f.gen = g;
+      f.token = make_token(i, g);
+      f.broken = 0;
+      return 0;
+    }
+  }
+  return EUSERS;
+}
+
+/// Gives back this process's units and its entry (its byte lock last).
+inline void unregister_user(file& f) noexcept {
+  if (f.token == 0) return;
+  const std::uint32_t n = clear_all_own(f);
+  f.held.store(0, std::memory_order_relaxed);
+  if (n != 0) wake_waiters(f.head);
+  NOB_ROBUST_STEP("close.freed");
+  f.users[f.index].gen.fetch_add(1, std::memory_order_seq_cst);  // even: free
+  NOB_ROBUST_STEP("close.unregistered");
+  ofd_lock(f.fd, lock_base + off_t(f.index), F_UNLCK, false);
+  f.token = 0;
+}
+
+/// When no live process has the file open, nobody can be waiting: a waiter
+/// count left by a killed waiter is dropped.
+inline void reset_waiters(header* h) noexcept {
+  std::uint64_t w = h->wait_word.load();
+  while ((w >> 32) != 0 &&
+         !h->wait_word.compare_exchange_weak(w, std::uint32_t(w + 1), std::memory_order_seq_cst)) {
+  }
+}
+
+///
+// Files: validating, mapping, creating, the process table.
+///
+
+/// Why an existing file is refused, or nullptr when its header is sound.
+inline const char* check_header(int fd, off_t size, header& h) noexcept {
+  if (size < static_cast<off_t>(header_bytes)) return "open (truncated robust semaphore file)";
+  ssize_t n;
+  do {
+    n = ::pread(fd, &h, sizeof h, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof h)) return "open (truncated robust semaphore file)";
+  if (h.magic != magic) return "open (not a nob robust semaphore)";
+  if (h.version != layout_version) return "open (unsupported robust semaphore layout version)";
+  if (h.header_size != header_bytes || h.capacity == 0 ||
+      h.capacity > robust_semaphore::max_capacity() || h.users == 0 || h.users > 65535)
+    return "open (corrupt robust semaphore header)";
+  const std::size_t want = file_size(h.capacity, h.users);
+  if (size < static_cast<off_t>(want)) return "open (truncated robust semaphore file)";
+  if (size > static_cast<off_t>(want)) return "open (corrupt robust semaphore file size)";
+  return nullptr;
+}
+
+/// Maps an opened file after checking it; 0, or an errno with `step` set.
+inline int map_checked(file& f, const file_result& r, const char*& step) noexcept {
+  header h;
+  if (const char* why = check_header(r.fd, r.size, h)) {
+    step = why;
+    return EINVAL;
+  }
+  const std::size_t len = file_size(h.capacity, h.users);
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
+  if (p == MAP_FAILED) {
+    step = "mmap";
+    return errno;
+  }
+  set_views(f, p, h.capacity, h.users);
+  f.fd = r.fd;
+  f.dev = r.dev;
+  f.ino = r.ino;
+  return 0;
+}
+
+/// Ends this process's use of a file record: unmap, close, delete.
+inline void dispose(file* f) noexcept {
+  if (f->map != nullptr) ::munmap(f->map, f->map_len);
+  if (f->fd >= 0) ::close(f->fd);
+  delete f;
+}
+
+/// The process table: one record per file this process has open. Every
+/// descriptor this header opens is opened and closed with its mutex held, so
+/// that fork() (whose handlers take the mutex) never copies a descriptor
+/// that is not in the table.
+struct table {
+  std::mutex mu;
+  std::vector<file*> files;
+};
+
+inline void after_fork_in_child() noexcept;
+
+/// The table, with its fork handlers registered once.
+inline table& the_table() {
+  static table* t = [] {
+    auto* made = new table;  // never destroyed: handles may outlive static destructors
+    ::pthread_atfork([] { the_table().mu.lock(); }, [] { the_table().mu.unlock(); },
+                     [] {
+                       after_fork_in_child();
+                       the_table().mu.unlock();
+                     });
+    return made;
+  }();
+  return *t;
+}
+
+/// In a forked child: every inherited record gets its own open file
+/// description and its own entry (the inherited descriptor shares the
+/// parent's locks, so it is closed), and holds nothing.
+inline void after_fork_in_child() noexcept {
+  table& t = the_table();
+  for (file* f : t.files) {
+    char self[64];
+    std::snprintf(self, sizeof self, "/proc/self/fd/%d", f->fd);
+    int fd = ::open(self, O_RDWR | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && (::fstat(fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
+      ::close(fd);
+      fd = -1;
+    }
+    if (fd < 0) {  // no /proc: the path, if it still names the file
+      fd = ::open(f->path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0 && (::fstat(fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    ::close(f->fd);
+    f->fd = fd;
+    f->token = 0;
+    f->held.store(0, std::memory_order_relaxed);
+    if (fd < 0) {
+      f->broken = ENOTRECOVERABLE;
+      continue;
+    }
+    int err = lock_file(fd);
+    if (err == 0) {
+      err = register_user(*f, fd);
+      unlock_file(fd);
+    }
+    if (err != 0) f->broken = err;
+  }
+}
+
+/// "/dev/shm/nob.NAME" for a normalised "/NAME".
+inline std::string path_of(const std::string& normalized) {
+  return "/dev/shm/nob." + normalized.substr(1);
+}
+
+/// Outcome of one attempt to open or create.
+enum class outcome { ok, failed, retry, absent };
+
+/// Creates the file with this process registered in it before it gets its
+/// name (so it is never seen without a live user). 0 or an errno.
+inline int create_new(file& f, unsigned int capacity, mode_t mode, const char*& step) noexcept {
+  const auto users = static_cast<std::uint32_t>(NOB_ROBUST_MAX_USERS);
+  const std::size_t len = file_size(capacity, users);
+  void* mapped = nullptr;
+  file_result r = create_exclusive_file(
+      f.path, "/dev/shm/nob.nob-XXXXXX", nullptr, len, mode,
+      [&](const file_result& made) noexcept -> int {
+        void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, made.fd, 0);
+        if (p == MAP_FAILED) return errno;
+        mapped = p;
+        auto* h = static_cast<header*>(p);
+        h->version = layout_version;
+        h->capacity = capacity;
+        h->users = users;
+        h->header_size = header_bytes;
+        h->flags.store(0);
+        h->wait_word.store(0);
+        h->magic = magic;
+        set_views(f, p, capacity, users);
+        const int err = register_user(f, made.fd);
+        NOB_ROBUST_STEP("create.registered");
+        return err;
+      });
+  if (r.err != 0) {
+    if (mapped != nullptr) ::munmap(mapped, len);
+    f.map = nullptr;
+    f.token = 0;
+    step = r.step;
+    return r.err;
+  }
+  NOB_ROBUST_STEP("create.linked");
+  f.fd = r.fd;
+  f.dev = r.dev;
+  f.ino = r.ino;
+  return 0;
+}
+
+/// Opens the existing file and registers this process in it, under the
+/// file-wide lock, after checking that the name still names it. A file
+/// whose users all ended (and not persistent) is removed: `absent`.
+inline outcome attach_existing(file*& out, const std::string& path, int& err,
+                               const char*& step) noexcept {
+  file_result r = open_existing_file(path, O_RDWR);
+  if (r.err != 0) {
+    err = r.err;
+    step = r.step;
+    return err == ENOENT ? outcome::absent : outcome::failed;
+  }
+  NOB_ROBUST_STEP("open.opened");
+  table& t = the_table();
+  for (file* f : t.files) {
+    if (f->dev == r.dev && f->ino == r.ino && f->token != 0) {
+      ::close(r.fd);
+      ++f->refs;
+      out = f;
+      return outcome::ok;
+    }
+  }
+  auto* f = new (std::nothrow) file;
+  if (f == nullptr) {
+    ::close(r.fd);
+    err = ENOMEM;
+    step = "open";
+    return outcome::failed;
+  }
+  f->path = path;
+  if ((err = map_checked(*f, r, step)) != 0) {
+    ::close(r.fd);
+    delete f;
+    return outcome::failed;
+  }
+  if ((err = lock_file(f->fd)) != 0) {
+    step = "fcntl (F_OFD_SETLKW)";
+    dispose(f);
+    return outcome::failed;
+  }
+  NOB_ROBUST_STEP("open.locked");
+  outcome result = outcome::ok;
+  if (!same_file(path, f->dev, f->ino)) {
+    result = outcome::retry;  // removed (and maybe re-created) meanwhile
+  } else if (!any_live_user(*f, UINT32_MAX)) {
+    reset_waiters(f->head);
+    if ((f->head->flags.load() & flag_persistent) == 0) {
+      unlink_if_same(path, f->dev, f->ino);  // stale: every user ended
+      result = outcome::absent;
+    }
+  }
+  if (result == outcome::ok && (err = register_user(*f, f->fd)) != 0) {
+    step = "register (too many processes have it open)";
+    result = outcome::failed;
+  }
+  NOB_ROBUST_STEP("open.registered");
+  unlock_file(f->fd);
+  if (result != outcome::ok) {
+    dispose(f);
+    if (result == outcome::absent) {
+      err = ENOENT;
+      step = "open";
+    }
+    return result;
+  }
+  f->refs = 1;
+  out = f;
+  return outcome::ok;
+}
+
+/// What a look at a name without opening a handle found.
+enum class state { absent, stale, live, other };
+
+/// Looks at the file behind `path` (with the table mutex held); removes it
+/// when it is stale and `clean` is set.
+inline state probe(const std::string& path, bool clean) noexcept {
+  file_result r = open_existing_file(path, O_RDWR);
+  if (r.err == EACCES) r = open_existing_file(path, O_RDONLY);
+  if (r.err == ENOENT) return state::absent;
+  if (r.err != 0) return state::other;
+  file f;
+  const char* step = "";
+  if (map_checked(f, r, step) != 0) {
+    ::close(r.fd);
+    return state::other;
+  }
+  state s = state::live;
+  if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
+    s = state::stale;
+    if (clean && ofd_lock(f.fd, 0, F_WRLCK, false) == 0) {
+      if (!any_live_user(f, UINT32_MAX) && (f.head->flags.load() & flag_persistent) == 0)
+        unlink_if_same(path, f.dev, f.ino);
+      unlock_file(f.fd);
+    }
+  }
+  ::munmap(f.map, f.map_len);
+  ::close(f.fd);
+  return s;
+}
+
+/// The process's last handle on `f` is closing: give back units and entry,
+/// and remove the name when no live user remains (unless persistent).
+inline void release_file(file* f) noexcept {
+  table& t = the_table();
+  if (f->fd >= 0 && lock_file(f->fd) == 0) {
+    NOB_ROBUST_STEP("close.locked");
+    const std::uint32_t me = f->token != 0 ? f->index : UINT32_MAX;
+    unregister_user(*f);
+    NOB_ROBUST_STEP("close.unlocked_user");
+    if (!any_live_user(*f, me)) {
+      reset_waiters(f->head);
+      if ((f->head->flags.load() & flag_persistent) == 0) {
+        unlink_if_same(f->path, f->dev, f->ino);
+        NOB_ROBUST_STEP("close.unlinked");
+      }
+    }
+    unlock_file(f->fd);
+  }
+  for (std::size_t i = 0; i < t.files.size(); ++i) {
+    if (t.files[i] == f) {
+      t.files.erase(t.files.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  dispose(f);
+}
+
+}  // namespace robust
+}  // namespace detail
+
+inline robust_semaphore::robust_semaphore(std::string_view name, existence_policy policy,
+                                          unsigned int capacity, mode_t mode)
+    : name_(normalize_name(name)) {
+  namespace r = detail::robust;
+  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
+    throw std::invalid_argument("nob: unknown existence_policy for " + name_);
+  if (capacity == 0 || capacity > max_capacity())
+    throw std::invalid_argument("nob: capacity " + std::to_string(capacity) +
+                                " is outside 1.." + std::to_string(max_capacity()) + " for " +
+                                name_);
+  if ((mode & ~static_cast<mode_t>(0777)) != 0)
+    throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
+
+  const std::string path = r::path_of(name_);
+  r::table& t = r::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);
+  t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
+  int err = 0;
+  const char* step = "";
+  r::file* opened = nullptr;
+
+  // Creates; on EEXIST, a stale file (every user ended) is removed and the
+  // create tried again.
+  auto create = [&](bool remove_stale) -> r::outcome {
+    for (;;) {
+      auto* f = new r::file;
+      f->path = path;
+      err = r::create_new(*f, capacity, mode, step);
+      if (err == 0) {
+        f->refs = 1;
+        t.files.push_back(f);
+        opened = f;
+        return r::outcome::ok;
+      }
+      delete f;
+      if (err != EEXIST || !remove_stale) return r::outcome::failed;
+      const r::state s = r::probe(path, true);
+      if (s != r::state::stale && s != r::state::absent) return r::outcome::failed;
+    }
+  };
+  auto attach = [&]() -> r::outcome {
+    const r::outcome o = r::attach_existing(opened, path, err, step);
+    if (o == r::outcome::ok && opened->refs == 1) t.files.push_back(opened);  // a new record
+    return o;
+  };
+
+  r::outcome o = r::outcome::failed;
+  switch (policy) {
+    case existence_policy::raise_if_exists:
+      o = create(true);
+      break;
+    case existence_policy::raise_if_not_exists:
+      do {
+        o = attach();
+      } while (o == r::outcome::retry);
+      linked_existing_ = o == r::outcome::ok;
+      break;
+    case existence_policy::unlink_and_create:
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "unlink");
+      o = create(true);
+      break;
+    case existence_policy::link_or_create:
+      for (;;) {  // exclusive create, else open, else it vanished: again
+        o = create(false);  // a stale file is removed by attach()
+        if (o == r::outcome::ok || err != EEXIST) break;
+        o = attach();
+        if (o == r::outcome::ok) {
+          linked_existing_ = true;
+          break;
+        }
+        if (o == r::outcome::failed) break;
+      }
+      break;
+  }
+  if (o != r::outcome::ok) throw_errno(err, step);
+  f_ = opened;
+  capacity_ = opened->capacity;
+}
+
+inline robust_semaphore::robust_semaphore(robust_semaphore&& other) noexcept
+    : f_(std::exchange(other.f_, nullptr)),
+      name_(std::move(other.name_)),
+      capacity_(std::exchange(other.capacity_, 0u)),
+      linked_existing_(other.linked_existing_) {
+  other.name_.clear();
+}
+
+inline robust_semaphore& robust_semaphore::operator=(robust_semaphore&& other) noexcept {
+  if (this != &other) {
+    close();
+    f_ = std::exchange(other.f_, nullptr);
+    name_ = std::move(other.name_);
+    other.name_.clear();
+    capacity_ = std::exchange(other.capacity_, 0u);
+    linked_existing_ = other.linked_existing_;
+  }
+  return *this;
+}
+
+inline robust_semaphore::~robust_semaphore() { close(); }
+
+inline void robust_semaphore::check_open(const char* what) const {
+  if (f_ == nullptr) throw_errno(EBADF, what);
+}
+
+inline void robust_semaphore::throw_errno(int err, const char* what) const {
+  detail::throw_errno_for(err, what, name_, f_ == nullptr);
+}
+
+inline void robust_semaphore::close() noexcept {
+  if (f_ == nullptr) return;
+  detail::robust::table& t = detail::robust::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);
+  if (--f_->refs == 0) detail::robust::release_file(f_);
+  f_ = nullptr;
+}
+
+inline bool robust_semaphore::persistent() const {
+  check_open("persistent");
+  return (f_->head->flags.load() & detail::robust::flag_persistent) != 0;
+}
+
+inline void robust_semaphore::persistent(bool on) {
+  check_open("persistent");
+  if (on)
+    f_->head->flags.fetch_or(detail::robust::flag_persistent);
+  else
+    f_->head->flags.fetch_and(~detail::robust::flag_persistent);
+}
+
+inline void robust_semaphore::unlink() {
+  check_open("unlink");
+  const int err = detail::unlink_if_same(f_->path, f_->dev, f_->ino);
+  if (err != 0) throw_errno(err == ESTALE ? ENOENT : err, "unlink");
+}
+
+inline bool robust_semaphore::remove(std::string_view name) {
+  namespace r = detail::robust;
+  const std::string path = r::path_of(normalize_name(name));
+  r::table& t = r::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);
+  switch (r::probe(path, true)) {
+    case r::state::absent:
+    case r::state::stale:
+      return false;
+    case r::state::live:
+    case r::state::other:
+      break;
+  }
+  if (::unlink(path.c_str()) == 0) return true;
+  if (errno == ENOENT) return false;
+  detail::throw_system(errno, "nob: unlink " + normalize_name(name));
+}
+
+inline bool robust_semaphore::exists(std::string_view name) {
+  namespace r = detail::robust;
+  const std::string path = r::path_of(normalize_name(name));
+  r::table& t = r::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);
+  const r::state s = r::probe(path, true);
+  return s == r::state::live || s == r::state::other;
+}
+
+inline bool robust_semaphore::try_acquire(std::error_code& ec) noexcept {
+  ec.clear();
+  if (f_ == nullptr) {
+    ec.assign(EBADF, std::generic_category());
+    return false;
+  }
+  int err = 0;
+  const int r = detail::robust::take(*f_, true, err);
+  if (r < 0) ec.assign(err, std::generic_category());
+  return r > 0;
+}
+
+inline bool robust_semaphore::try_acquire() {
+  std::error_code ec;
+  const bool ok = try_acquire(ec);
+  if (ec) throw_errno(ec.value(), "try_acquire");
+  return ok;
+}
+
+inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline,
+                                               int& err) noexcept {
+  // Try (freeing dead holders' units when none is free); else register as
+  // a waiter, try again (a unit freed before the registration was seen is
+  // found here; one freed after it changes the futex word), and sleep one
+  // slice. Never reports timed_out before `deadline`.
+  namespace r = detail::robust;
+  using namespace std::chrono;
+  r::file& f = *f_;
+  err = 0;
+  const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
+  bool look_for_dead = true;
+  auto last_look = steady_clock::now();
+  for (;;) {
+    const int got = r::take(f, look_for_dead, err);
+    if (got != 0) return got > 0 ? wait_result::acquired : wait_result::timed_out;
+    if (look_for_dead) last_look = steady_clock::now();
+    nanoseconds nap = slice;
+    if (!detail::is_forever(deadline)) {
+      const nanoseconds left = detail::steady_left(deadline);
+      if (left <= nanoseconds(0)) return wait_result::timed_out;
+      if (left < nap) nap = left;
+    }
+    const std::uint64_t w = f.head->wait_word.fetch_add(r::one_waiter) + r::one_waiter;
+    if (r::take_free(f)) {
+      f.head->wait_word.fetch_sub(r::one_waiter);
+      return wait_result::acquired;
+    }
+    NOB_ROBUST_STEP("wait.registered");
+    const int rc = r::futex_wait(&f.head->wait_word, static_cast<std::uint32_t>(w), nap);
+    f.head->wait_word.fetch_sub(r::one_waiter);
+    if (rc == EINTR) return wait_result::interrupted;
+    if (rc != 0 && rc != ETIMEDOUT && rc != EAGAIN) {
+      err = rc;
+      return wait_result::timed_out;
+    }
+    look_for_dead = steady_clock::now() - last_look >= slice;
+  }
+}
+
+inline wait_result robust_semaphore::wait_once(std::error_code& ec) noexcept {
+  return wait_once_until(std::chrono::steady_clock::time_point::max(), ec);
+}
+
+inline wait_result robust_semaphore::wait_once_until(
+    std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
+  ec.clear();
+  if (f_ == nullptr) {
+    ec.assign(EBADF, std::generic_category());
+    return wait_result::timed_out;
+  }
+  int err = 0;
+  const wait_result r = wait_step(detail::since_epoch_saturated(deadline), err);
+  if (err != 0) ec.assign(err, std::generic_category());
+  return r;
+}
+
+inline bool robust_semaphore::wait_until(std::chrono::nanoseconds deadline) {
+  for (;;) {
+    int err = 0;
+    switch (wait_step(deadline, err)) {
+      case wait_result::acquired:
+        return true;
+      case wait_result::interrupted:
+        continue;
+      case wait_result::timed_out:
+        if (err != 0) throw_errno(err, "acquire");
+        return false;
+    }
+  }
+}
+
+inline void robust_semaphore::acquire() {
+  check_open("acquire");
+  wait_until(std::chrono::nanoseconds::max());
+}
+
+template <class Rep, class Period>
+bool robust_semaphore::try_acquire_for(const std::chrono::duration<Rep, Period>& rel_time) {
+  check_open("acquire");
+  if (!(rel_time > std::chrono::duration<Rep, Period>::zero())) return try_acquire();
+  return wait_until(detail::steady_deadline_after(rel_time));
+}
+
+template <class Clock, class Duration>
+bool robust_semaphore::try_acquire_until(
+    const std::chrono::time_point<Clock, Duration>& abs_time) {
+  using namespace std::chrono;
+  check_open("acquire");
+  if constexpr (std::is_same_v<Clock, steady_clock>) {
+    if (!(steady_clock::now() < abs_time)) return try_acquire();
+    return wait_until(detail::since_epoch_saturated(abs_time));
+  } else {
+    // Any other clock: wait on the steady clock for what is left (at most a
+    // slice, so a jump of that clock costs at most a slice), then ask the
+    // deadline's own clock again; only it can say the time is up.
+    for (;;) {
+      const auto now = Clock::now();
+      if (!(now < abs_time)) return try_acquire();
+      const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
+      nanoseconds left = detail::saturating_add(nanoseconds(0), abs_time - now);
+      if (left > slice) left = slice;
+      if (wait_until(detail::steady_deadline_after(left))) return true;
+    }
+  }
+}
+
+inline void robust_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noexcept {
+  namespace r = detail::robust;
+  ec.clear();
+  if (f_ == nullptr) {
+    ec.assign(EBADF, std::generic_category());
+    return;
+  }
+  if (n < 0) {
+    ec.assign(EINVAL, std::generic_category());
+    return;
+  }
+  if (n == 0) return;
+  r::file& f = *f_;
+  // Count down first, all or nothing, so that n > held() gives back nothing
+  // whatever other threads of this process do at the same time.
+  std::uint32_t h = f.held.load(std::memory_order_relaxed);
+  do {
+    if (static_cast<std::uint64_t>(n) > h) {
+      ec.assign(EPERM, std::generic_category());
+      return;
+    }
+  } while (!f.held.compare_exchange_weak(h, h - static_cast<std::uint32_t>(n),
+                                         std::memory_order_relaxed));
+  NOB_ROBUST_STEP("release.uncounted");
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    if (!r::clear_own(f)) {  // our slots were freed behind our back
+      ec.assign(ENOTRECOVERABLE, std::generic_category());
+      break;
+    }
+    NOB_ROBUST_STEP("release.cleared");
+  }
+  r::wake_waiters(f.head);
+}
+
+inline void robust_semaphore::release(std::ptrdiff_t n) {
+  if (n < 0)
+    throw std::invalid_argument("nob: release(n) needs n >= 0, got " + std::to_string(n) +
+                                " for " + name_);
+  std::error_code ec;
+  release(n, ec);
+  if (ec) {
+    if (ec.value() == EPERM)
+      throw_errno(EPERM, ("release (" + std::to_string(n) + " units, this process holds " +
+                          std::to_string(f_->held.load()) + ")")
+                             .c_str());
+    throw_errno(ec.value(), "release");
+  }
+}
+
+inline void robust_semaphore::unlock() noexcept {
+  std::error_code ec;
+  release(1, ec);
+}
+
+inline int robust_semaphore::value() const {
+  check_open("value");
+  const detail::robust::file& f = *f_;
+  detail::robust::census c(f);
+  int free_units = 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    if (t == 0 || (t != f.token && !c.owner_alive(f, t))) ++free_units;
+  }
+  return free_units;
+}
+
+inline unsigned int robust_semaphore::held() const {
+  check_open("held");
+  return f_->held.load(std::memory_order_relaxed);
+}
+
+inline std::vector<holder> robust_semaphore::holders() const {
+  check_open("holders");
+  const detail::robust::file& f = *f_;
+  detail::robust::census c(f);
+  std::vector<unsigned int> units(f.nusers, 0);
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
+  }
+  std::vector<holder> out;
+  for (std::uint32_t i = 0; i < f.nusers; ++i)
+    if (units[i] != 0)
+      out.push_back(holder{static_cast<pid_t>(f.users[i].pid.load()), units[i]});
+  return out;
+}
+
+inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept {
+  return f_ == nullptr ? nullptr : &f_->head->wait_word;
+}
+
+}  // namespace nob
+
+#endif  // NOB_ROBUST_SEMAPHORE_HPP
