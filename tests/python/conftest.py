@@ -128,3 +128,32 @@ def wait_for_line(proc, expected, timeout=10.0):
         if line.strip() == expected:
             return
     raise AssertionError(f"child never printed {expected!r}; stderr: {proc.stderr.read()}")
+
+
+def _mqueue_dir():
+    """Where the mqueue file system is mounted: /dev/mqueue, or NOB_TEST_MQUEUE_DIR; None if neither."""
+    for d in ("/dev/mqueue", os.environ.get("NOB_TEST_MQUEUE_DIR", "")):
+        if d and os.path.ismount(d):
+            return d
+    return None
+
+
+@pytest.fixture
+def no_leftover_shm_mq(request):
+    """Fails a test that leaves a shared memory object (/dev/shm/<prefix>...) or,
+    when the mqueue file system is mounted, a message queue with its prefix."""
+    prefix = _prefix_for(request)
+    yield
+    dirs = [SHM] + ([_mqueue_dir()] if _mqueue_dir() else [])
+    left = []
+    for _ in range(50):  # children may still be exiting
+        left = [os.path.join(d, f) for d in dirs for f in os.listdir(d) if f.startswith(prefix)]
+        if not left:
+            break
+        time.sleep(0.02)
+    for path in left:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    assert not left, f"left behind: {left}"
