@@ -1,4 +1,4 @@
-"""NamedSharedMemory across processes: ownership under fork, LINK_OR_CREATE races, data seen by others."""
+"""NamedSharedMemory and NamedMessageQueue across processes: ownership under fork, LINK_OR_CREATE races, data seen by others."""
 
 import os
 import subprocess
