@@ -14,7 +14,7 @@ BAD_CONSTRUCTOR = [
     ({"initial_value": True}, ArgumentTypeError),
     ({"initial_value": 0}, ValueError),
     ({"initial_value": -1}, ValueError),
-    ({"initial_value": 1025}, ValueError),
+    ({"initial_value": 65537}, ValueError),
     ({"initial_value": 2**100}, ValueError),
     ({"handle_existence": "RAISE_IF_EXISTS"}, ArgumentTypeError),
     ({"handle_existence": 0}, ArgumentTypeError),
@@ -44,8 +44,8 @@ def test_bad_names_raise_value_error_everywhere(name):
 
 
 def test_the_largest_capacity_works(sem_name):
-    sem = RobustSemaphore(sem_name, 1024, Flags.RAISE_IF_EXISTS)
-    assert sem.capacity == sem.value == 1024
+    sem = RobustSemaphore(sem_name, 65536, Flags.RAISE_IF_EXISTS)
+    assert sem.capacity == sem.value == 65536
     sem.close()
 
 

@@ -46,6 +46,8 @@ cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
         void persistent(bint) except +translate_error
         void unlink() except +translate_error
         @staticmethod
+        unsigned int max_capacity()
+        @staticmethod
         bint remove(string name) except +translate_error
         @staticmethod
         bint exists(string name) except +translate_error
@@ -67,7 +69,7 @@ cdef extern from "_robust_support.hpp" namespace "nob_py":
 
 cdef long long _FOREVER = 0x7FFFFFFFFFFFFFFF
 cdef object _ONE = 1
-cdef unsigned int _MAX_CAPACITY = 1024  # the contract's "at least 1024"
+cdef unsigned int _MAX_CAPACITY = robust_semaphore.max_capacity()
 
 
 include "_common.pxi"
@@ -90,6 +92,18 @@ cdef long long _c_int(object x, str what, long long lo, long long hi) except -1:
     if overflow != 0 or v < lo or v > hi:
         raise ValueError(f"{what} must be in {lo}..{hi}, got {int.__repr__(x)}")
     return v
+
+
+cdef double _c_timeout(object timeout) except -2.0:
+    """_check_timeout(), with a TypeError from inside float() (an object that
+    claims to be a real number and is not) turned into ArgumentTypeError."""
+    try:
+        return _check_timeout(timeout)
+    except TypeError as e:
+        if isinstance(e, ValueError):
+            raise
+        raise ArgumentTypeError(
+            f"timeout must be None or a real number, not {type(timeout).__name__}") from e
 
 
 cdef bint _c_bool(object x, str what) except -1:
@@ -117,7 +131,7 @@ cdef class RobustSemaphore:
                     *, persistent=False, mode=0o600)
 
     `initial_value` is the capacity: the units a creating call starts with,
-    and the most that can ever exist (1..1024). When a process ends in any
+    and the most that can ever exist (1..65536). When a process ends in any
     way, the units it held become free again. Unless persistent, the name
     lives as long as some live process has it open. `initial_value`, `mode`
     and `persistent=False` only matter when this call creates the semaphore;
@@ -301,7 +315,7 @@ cdef class RobustSemaphore:
         cdef double t = -1.0
         if blocking is True:
             if timeout is not None:
-                t = _check_timeout(timeout)  # may run Python code: before the handle is read
+                t = _c_timeout(timeout)  # may run Python code: before the handle is read
         elif blocking is False:
             if timeout is not None:
                 raise ValueError("a timeout cannot be combined with blocking=False")
