@@ -89,8 +89,10 @@ cdef void _run_notification(long long nid) noexcept with gil:
 cdef object _message_bytes(object message):
     """A bytes object with the message: bytes as is, str in UTF-8, any other
     bytes-like object copied; ArgumentTypeError for anything else."""
-    if isinstance(message, bytes):
+    if type(message) is bytes:
         return message
+    if isinstance(message, bytes):  # a subclass: its bytes, never its __bytes__
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(message), PyBytes_GET_SIZE(message))
     if isinstance(message, str):
         return str.encode(message, "utf-8")
     try:
