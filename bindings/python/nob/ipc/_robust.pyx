@@ -9,6 +9,8 @@ no Python code in between: argument conversion can run Python code (an
 __index__, a __float__, a signal handler) that closes the semaphore.
 """
 
+cimport cython
+
 import collections
 import numbers
 
@@ -324,6 +326,7 @@ cdef class RobustSemaphore:
             raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
         return self._acquire(t)
 
+    @cython.final
     cdef object _acquire(self, double timeout):
         """Reads the handle, tries once with the GIL, then waits without it
         (timeout < 0: forever, 0: no wait)."""
@@ -377,6 +380,7 @@ cdef class RobustSemaphore:
             count = _c_int(n, "n", 1, 0x7FFFFFFFFFFFFFFF)
         return self._release(count)
 
+    @cython.final
     cdef object _release(self, long long count):
         cdef unsigned int held
         cdef robust_semaphore* sem = self._sem
