@@ -36,6 +36,7 @@ def test_forked_child_never_unlinks(sem_name, kind):
 
 
 RACER = """
+import sys
 from nob.ipc import Flags, NamedMessageQueue, NamedSharedMemory
 cls = NamedSharedMemory if sys.argv[2] == "shm" else NamedMessageQueue
 kw = {"size": 64} if sys.argv[2] == "shm" else {"max_messages": 1, "max_message_size": 8}
