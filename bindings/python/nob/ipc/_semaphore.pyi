@@ -2,7 +2,7 @@
 
 import enum
 from types import TracebackType
-from typing import ClassVar, Optional, Type, TypeVar
+from typing import Any, ClassVar, Coroutine, Optional, Type, TypeVar
 
 from typing_extensions import disjoint_base
 
@@ -53,6 +53,14 @@ class NamedSemaphore:
     def value(self) -> int: ...
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool: ...
     def release(self, n: int = 1) -> None: ...
+    def acquire_async(self, timeout: Optional[float] = None) -> Coroutine[Any, Any, bool]: ...
+    def __aenter__(self: _S) -> Coroutine[Any, Any, _S]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Coroutine[Any, Any, None]: ...
     def __enter__(self: _S) -> _S: ...
     def __exit__(
         self,

@@ -8,6 +8,8 @@ cimport cython
 import enum
 import numbers
 
+from nob.ipc import _async  # acquire_async / async with (it imports nothing of ours)
+
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport INFINITY
@@ -57,6 +59,10 @@ cdef extern from "_semaphore_support.hpp" namespace "nob_py":
     int try_once(sem_t* sem, int* err) nogil
     int wait_step(named_semaphore& sem, long long deadline_ns, int* err) nogil
     int release_n(named_semaphore& sem, long long n) nogil
+
+
+cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
+    size_t _sem_wait_word "nob_py::sem_wait_word"(sem_t* sem)
 
 
 SEMAPHORE_VALUE_MAX = SEM_VALUE_MAX
@@ -500,6 +506,35 @@ cdef class NamedSemaphore:
     __enter__ = _with_slot(False)
     __exit__ = _with_slot(True)
 
+    def acquire_async(self, timeout=None):
+        """Await one unit without blocking the event loop: True when taken, False on timeout.
+
+        `timeout` as acquire()'s, checked at the call. Cancelling the awaiting
+        task takes no unit (see docs/python.md, "asyncio").
+        """
+        return _async.acquire(self, -1.0 if timeout is None else _check_timeout(timeout))
+
+    def __aenter__(self):
+        """`async with sem:` waits as acquire_async() and gives the semaphore."""
+        return _async.aenter(self)
+
+    def __aexit__(self, exc_type, exc_value, traceback):
+        """Releases the unit at the end of `async with`."""
+        return _async.aexit(self)
+
+    def _wait_word_address(self):
+        """For nob.ipc._async: the address of the futex word (0 where the sem_t layout is unknown)."""
+        if self._handle is NULL:
+            raise _closed_error(self._name)
+        return _sem_wait_word(self._handle)
+
+    def _async_hold(self, bint on):
+        """For nob.ipc._async: True keeps the mapping alive across an await (close() defers the unmap), False ends that."""
+        if on:
+            self._call_started()
+        else:
+            self._call_ended()
+
     def unlink(self):
         """Remove the name now; the semaphore lives on while handles are open.
 
@@ -520,6 +555,7 @@ cdef class NamedSemaphore:
         self._handle = NULL
         if self._inflight > 0 and self._inflight_pid == getpid():
             self._close_pending = True  # the last waiter to return closes for real
+            _async.closing(self)  # awaiting tasks wake and raise ValueError
             return None
         self._finish_close()
         return None

@@ -1,0 +1,98 @@
+"""Shared by the asyncio tests (test_async_*.py): the event loops every test
+runs under, the two wait methods, and a poster process that releases units
+on command from another process."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - the test extra installs it
+    uvloop = None
+
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(uvloop is None, reason="uvloop not installed")),
+]
+
+
+@pytest.fixture(params=LOOPS)
+def run(request):
+    """run(coro) runs `coro` to completion on a new loop of the parametrised kind."""
+    def run_on_loop(coro):
+        loop = uvloop.new_event_loop() if request.param == "uvloop" else asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
+    return run_on_loop
+
+
+@pytest.fixture(params=["futex_waitv", "poll"])
+def wait_method(request, monkeypatch):
+    """Both ways the helper thread watches semaphores (NOB_ASYNC_WAIT=poll forces the fallback)."""
+    from nob.ipc import _async
+    if request.param == "poll":
+        monkeypatch.setenv("NOB_ASYNC_WAIT", "poll")
+    else:
+        monkeypatch.delenv("NOB_ASYNC_WAIT", raising=False)
+    assert _async._wait_method() == request.param
+    return request.param
+
+
+def thread_count():
+    """Threads of this process, as the kernel sees them."""
+    return len(os.listdir("/proc/self/task"))
+
+
+POSTER = textwrap.dedent("""
+    import sys, time
+    from nob.ipc import NamedSemaphore
+    sems = {}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name, n, delay = line.split()
+        sem = sems.get(name) or sems.setdefault(name, NamedSemaphore(name))
+        if float(delay) > 0:
+            time.sleep(float(delay))
+        t = time.monotonic()
+        for _ in range(int(n)):
+            sem.release()
+        print("posted", t, flush=True)
+""")
+
+
+class Poster:
+    """Another process that releases units of named semaphores on command."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", POSTER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def post(self, name, n=1, delay=0.0):
+        """Asks for `n` releases of `name` after `delay` seconds; returns at once."""
+        self.proc.stdin.write(f"{name} {n} {delay}\n")
+        self.proc.stdin.flush()
+
+    def posted(self):
+        """Waits for the next post to finish; its time.monotonic() just before the first release."""
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == "posted", line
+        return float(line[1])
+
+    def close(self):
+        self.proc.stdin.close()
+        assert self.proc.wait(timeout=30) == 0
+
+
+@pytest.fixture
+def poster():
+    p = Poster()
+    yield p
+    p.close()
