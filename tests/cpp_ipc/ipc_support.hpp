@@ -101,6 +101,17 @@ inline int fd_mode(int fd) {
   return static_cast<int>(st.st_mode & 07777);
 }
 
+/// Runs `f` in a child process; when this process is root, the child first
+/// becomes the unprivileged user 65534 (so that permissions apply). Returns
+/// f's exit status (90: could not drop privileges).
+template <class F>
+int run_unprivileged(F&& f) {
+  return run_in_child([&] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 90;
+    return f();
+  });
+}
+
 /// Makes every later IPC system call of this process (open, openat, mq_*,
 /// unlink, link, ftruncate, fchmod) kill it with SIGSYS. For a forked
 /// child that must prove a call refused its input before any system call.

@@ -71,6 +71,7 @@ TEST_F(ShmProcesses, ACreatorKilledAtRandomPointsLeavesNothingHalfMade) {
   // A child creates and closes 16 MiB objects in a loop and is SIGKILLed at
   // a random moment. Afterwards the name is absent or a full-sized object,
   // never a smaller one, and no temporary file is left in /dev/shm.
+  if (!nob::uses_dev_shm) GTEST_SKIP() << "shm_open path: the object is sized after it is named";
   constexpr std::size_t size = 16u << 20;
   const std::string name = unique_name();
   const auto temporaries_before = shm_entries("nob-shm-").size();
