@@ -8,6 +8,7 @@ import time
 
 import pytest
 from test_cli_support import (
+    assert_clean_error,
     cli,
     info,
     module_cmd,
@@ -75,7 +76,8 @@ def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
     odd = make_name("odd name")  # glibc allows it, nob does not
     assert cli("create", good, "--value", "4").returncode == 0
     open(shm_file(empty), "wb").close()  # zero length: mapping it would SIGBUS
-    open(shm_file(odd), "wb").close()
+    with open(shm_file(odd), "wb") as f:  # a sem_t holding 1, as glibc's sem_open("/... odd name") makes it
+        f.write((1).to_bytes(8, "little") + (128).to_bytes(4, "little") + bytes(20))
     with open(shm_file(small), "wb") as f:
         f.write(b"abc")
     try:
@@ -84,21 +86,27 @@ def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
         entries = {e["name"]: e for e in json.loads(r.stdout)}
         assert entries["/" + good]["value"] == 4
         assert entries["/" + good]["mode"] == "0600"
+        assert entries["/" + good]["kind"] == "plain"
         for broken, size in ((empty, 0), (small, 3)):
             assert entries["/" + broken]["value"] is None
             assert entries["/" + broken]["size"] == size
             assert entries["/" + broken]["error"]
-        assert entries["/" + odd]["value"] is None
-        assert "name" in entries["/" + odd]["error"]
+        spelled = "/" + odd.replace(" ", "\\x20")  # the space escaped: a name is one word
+        assert entries[spelled]["value"] == 1  # read from the file, whatever its name
+        assert entries[spelled]["error"] is None
         text = cli("list")
         assert text.returncode == 0, text.stderr
         line = next(ln for ln in text.stdout.splitlines() if ln.startswith("/" + good + " "))
-        assert line.split()[1] == "4"
+        assert line.split()[1:3] == ["plain", "4"]
         r = cli("info", empty, "--json")
         assert r.returncode == 1  # exists, but is no semaphore
         assert json.loads(r.stdout)["value"] is None
+        assert_clean_error(cli("unlink", odd), 2)  # nob refuses the name ...
+        assert cli("unlink", "--raw", spelled).returncode == 0  # ... unless spelled as list shows it
+        assert not os.path.exists(shm_file(odd))
     finally:
-        os.unlink(shm_file(odd))  # nob-sem refuses the name, as it should
+        if os.path.exists(shm_file(odd)):
+            os.unlink(shm_file(odd))
         r = cli("unlink", good, empty, small)
     assert r.returncode == 0, r.stderr
 

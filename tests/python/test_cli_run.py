@@ -32,10 +32,18 @@ def test_run_holds_a_slot_while_the_command_runs(run_name):
 
 
 def test_run_without_dashes_takes_the_command_after_name(run_name):
-    r = cli("run", "--slots", "2", run_name, "echo", "a", "--", "b")
+    r = cli("run", run_name, "echo", "a", "--", "b")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "a -- b\n"
-    assert value(run_name) == 2
+    assert r.stdout == "a -- b\n"  # that '--' is the command's
+
+
+def test_run_options_need_dashes_before_the_command(run_name, tmp_path):
+    marker = tmp_path / "ran"
+    for argv in (["--slots", "2", run_name, "touch", marker], [run_name, "--slots", "2", "touch", marker]):
+        r = cli("run", *argv)
+        assert r.returncode == 2, (argv, r.stderr)
+        assert "'--'" in r.stderr
+    assert not marker.exists()
 
 
 def test_run_links_an_existing_semaphore_and_ignores_slots(run_name):

@@ -1,10 +1,15 @@
 """nob-sem: inspect, create, post, wait on and clean up POSIX named semaphores.
 
 The same tool runs as ``python -m nob.ipc``. Exit codes: 0 success, 1 a
-failure the tool reports (absent, exists, timeout, system error), 2 a bad
-name or argument, 126/127 a command ``run`` cannot start, 128+N a signal N.
-Heavy modules are imported only by the commands that need them, so the tool
-starts fast.
+failure the tool reports (absent, exists, timeout, busy, system error), 2 a
+bad name or argument, 126/127 a command ``run`` cannot start, 128+N a signal
+N. Heavy modules are imported only by the commands that need them, so the
+tool starts fast.
+
+What `list` and `info` print comes from files that any local user can name
+and fill: names are shown with every byte outside printable ASCII escaped,
+files are read with pread through a descriptor opened O_NONBLOCK|O_NOFOLLOW
+(never mapped, never followed, never waited on).
 """
 
 import argparse
@@ -14,8 +19,13 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Set, Tuple, Un
 
 PROG = "nob-sem"
 SHM_DIR = "/dev/shm"
-SEM_PREFIX = "sem."
+PLAIN_PREFIX = b"sem."  # glibc's sem_open: /dev/shm/sem.NAME
+ROBUST_PREFIX = b"nob."  # nob's robust semaphores: /dev/shm/nob.NAME
 SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. Ctrl+C at a terminal
+SEM_T_SIZE = 32  # glibc's sem_t on 64-bit platforms
+SEM_PRIVATE_SHARED = 128  # glibc's `private` field of a process-shared sem_t
+SEM_VALUE_MAX = 0x7FFFFFFF
+VALUE_OPTIONS = ("--slots", "--timeout", "--mode")  # `run` options that take the next word
 
 
 class UsageError(Exception):
@@ -88,122 +98,306 @@ def _normalize(name: str) -> str:
         raise UsageError(str(e)) from None
 
 
+# ---------------------------------------------------------------- spelling of file names
+
+
+def escape(raw: bytes) -> str:
+    """The printable spelling of a file name's bytes: every byte outside '!'..'~',
+    and the backslash, becomes \\xNN. Names nob accepts are spelled as they are;
+    no spelling holds a space, a control character or a non-ASCII character."""
+    return "".join(chr(b) if 0x21 <= b <= 0x7E and b != 0x5C else f"\\x{b:02x}" for b in raw)
+
+
+def unescape(spelling: str) -> bytes:
+    """The bytes of a name spelled as `list` shows it (one leading '/' optional):
+    the reverse of escape(). UsageError for a spelling no file in /dev/shm can have."""
+    text = spelling[1:] if spelling.startswith("/") else spelling
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            digits = text[i + 2:i + 4]
+            if text[i + 1:i + 2] != "x" or len(digits) != 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise UsageError(f"--raw name {escape(os.fsencode(spelling))}: a backslash must start \\xNN")
+            out.append(int(digits, 16))
+            i += 4
+        else:
+            out += os.fsencode(text[i])
+            i += 1
+    raw = bytes(out)
+    if not raw or b"/" in raw or b"\0" in raw or len(raw) > 255 - len(PLAIN_PREFIX):
+        raise UsageError(f"--raw name {escape(os.fsencode(spelling))}: not a file name in {SHM_DIR}"
+                         " (empty, too long, or holds '/' or NUL)")
+    return raw
+
+
+def _refuse_option_like(names: List[str], argv: List[str]) -> None:
+    """UsageError for a NAME that starts with '-' unless it came after '--'."""
+    after = set(argv[argv.index("--") + 1:]) if "--" in argv else set()
+    for name in names:
+        if name.startswith("-") and name not in after:
+            raise UsageError(f"{escape(os.fsencode(name))} looks like an option; write a NAME that starts "
+                             f"with '-' with its leading '/' (/{escape(os.fsencode(name))}) or after '--'")
+
+
+def _safe_text(text: str) -> str:
+    """Text for a terminal: every character outside printable ASCII becomes \\xNN (its bytes)."""
+    return "".join(c if " " <= c <= "~" else escape(os.fsencode(c)) for c in text)
+
+
 # ---------------------------------------------------------------- inspection
 
 
-def _shm_path(name: str) -> str:
-    """Where glibc keeps the semaphore '/x' on Linux: /dev/shm/sem.x."""
-    return os.path.join(SHM_DIR, SEM_PREFIX + name.lstrip("/"))
-
-
 def _owner(uid: int) -> str:
-    """The user name of uid, or the number when it has none."""
+    """The user name of uid (escaped), or the number when it has none."""
     try:
         import pwd
 
-        return pwd.getpwuid(uid).pw_name
+        return escape(os.fsencode(pwd.getpwuid(uid).pw_name))
     except (ImportError, KeyError):
         return str(uid)
 
 
-def _read_value(name: str) -> Any:
-    """(value, None) for a working semaphore, or (None, why it cannot be read)."""
+def _linux_shm() -> bool:
+    """True when semaphores live in /dev/shm (Linux)."""
+    return sys.platform.startswith("linux") and os.path.isdir(SHM_DIR)
+
+
+def _direct_layout() -> bool:
+    """True where nob-sem decodes a sem_t itself from its bytes: Linux, 64-bit glibc."""
+    import struct
+
+    if not sys.platform.startswith("linux") or struct.calcsize("P") != 8:
+        return False
+    try:
+        return str(os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (ValueError, OSError):
+        return False
+
+
+def _valid_name(raw: bytes) -> Optional[str]:
+    """'/' + the name when nob accepts it, else None."""
+    try:
+        return _normalize(raw.decode("ascii"))
+    except (UnicodeDecodeError, UsageError):
+        return None
+
+
+def _robust_class() -> Any:
+    """nob.ipc.RobustSemaphore, or None in a build without it."""
+    try:
+        from nob.ipc import RobustSemaphore
+    except ImportError:
+        return None
+    return RobustSemaphore
+
+
+class _ShmDir:
+    """A descriptor of /dev/shm, so every file is reached by its name in that directory only."""
+
+    def __enter__(self) -> int:
+        self.fd = os.open(SHM_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
+def _read_head(dir_fd: int, file: bytes, st: os.stat_result) -> Tuple[Optional[bytes], Optional[str]]:
+    """(the first bytes of the file, None) or (None, why it cannot be read).
+
+    Never maps (a file that shrinks meanwhile gives a short read, not SIGBUS),
+    never follows a symlink, never waits: O_NONBLOCK makes an open that would
+    break another process's lease (F_SETLEASE) fail at once with EWOULDBLOCK.
+    FileNotFoundError when the file went away.
+    """
+    import errno
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        return None, "not a regular file"
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        fd = os.open(file, flags, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise
+    except BlockingIOError:
+        return None, "busy: another process holds a lease on the file"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return None, "not a regular file"
+        return None, _safe_text(e.strerror or str(e))
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return None, "replaced while being read"
+        return os.pread(fd, SEM_T_SIZE, 0), None
+    finally:
+        os.close(fd)
+
+
+def _plain_value(head: bytes) -> Tuple[Optional[int], Optional[str]]:
+    """The value of a 64-bit glibc sem_t from its bytes: {u64 data; int private; int pad},
+    the value in the low 32 bits of data, private == 128 in a process-shared one."""
+    import struct
+
+    if len(head) < SEM_T_SIZE:
+        return None, "not a semaphore: truncated or foreign file"
+    data, private = struct.unpack_from("=Qi", head)
+    value = data & 0xFFFFFFFF
+    if private != SEM_PRIVATE_SHARED or value > SEM_VALUE_MAX:
+        return None, "not a semaphore: truncated or foreign file"
+    return value, None
+
+
+def _plain_value_by_opening(raw: bytes) -> Tuple[Optional[int], Optional[str]]:
+    """The value read through NamedSemaphore: where nob-sem does not know the sem_t layout."""
+    import errno
+
     from nob.ipc import Flags, NamedSemaphore
 
+    name = _valid_name(raw)
+    if name is None:
+        return None, "name not usable by nob"
     try:
         sem = NamedSemaphore(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=False)
-    except ValueError:
-        return None, "name not usable by nob"
     except FileNotFoundError:
         raise
     except OSError as e:
-        import errno
-
         if e.errno == errno.EINVAL:
             return None, "not a semaphore: truncated or foreign file"
-        return None, e.strerror or str(e)
+        return None, _safe_text(e.strerror or str(e))
     try:
         return sem.value, None
     finally:
         sem.close()
 
 
-def _describe(name: str, st: Optional[os.stat_result]) -> Dict[str, object]:
-    """One semaphore as a dict: name, value, mode, owner, uid, size, path, error."""
+def _robust_fields(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
+    """value, capacity and holders of a robust semaphore, read through RobustSemaphore
+    (which checks the file's magic number and version), or why they cannot be read.
+    FileNotFoundError when it is gone, or stale (every user has ended)."""
+    import errno
+
+    cls = _robust_class()
+    if cls is None:
+        return {}, "robust semaphore: this build of nob cannot read it"
+    name = _valid_name(raw)
+    if name is None:
+        return {}, "name not usable by nob"
+    from nob.ipc import Flags
+
+    try:
+        sem = cls(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        if e.errno == errno.EINVAL:
+            return {}, "not a robust semaphore: truncated, foreign or corrupt file"
+        return {}, _safe_text(e.strerror or str(e))
+    try:
+        holders = [{"pid": int(h.pid), "units": int(h.units)} for h in sem.holders()]
+        return {"value": int(sem.value), "capacity": int(sem.capacity), "holders": holders}, None
+    finally:
+        sem.close()
+
+
+KINDS = {"plain": PLAIN_PREFIX, "robust": ROBUST_PREFIX}
+
+
+def _describe(dir_fd: Optional[int], kind: str, raw: bytes) -> Dict[str, object]:
+    """One semaphore file as a dict (the keys of --json). FileNotFoundError when absent."""
     import stat
 
-    entry: Dict[str, object] = {"name": name, "value": None}
-    if st is not None:
-        entry.update(
-            mode=f"{stat.S_IMODE(st.st_mode):04o}",
-            owner=_owner(st.st_uid),
-            uid=st.st_uid,
-            size=st.st_size,
-            path=_shm_path(name),
-        )
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        entry["error"] = "not a regular file"
+    file = KINDS[kind] + raw
+    entry: Dict[str, object] = {"name": "/" + escape(raw), "kind": kind, "value": None,
+                                "capacity": None, "holders": None}
+    if dir_fd is None:  # no /dev/shm: ask the library
+        entry["value"], entry["error"] = _plain_value_by_opening(raw)
+        return entry
+    st = os.lstat(file, dir_fd=dir_fd)
+    entry.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=_owner(st.st_uid), uid=st.st_uid,
+                 size=st.st_size, path=f"{SHM_DIR}/{escape(file)}", error=None)
+    head, error = _read_head(dir_fd, file, st)
+    if head is None:
+        entry["error"] = error
+    elif kind == "robust":
+        fields, entry["error"] = _robust_fields(raw)
+        entry.update(fields)
+    elif _direct_layout():
+        entry["value"], entry["error"] = _plain_value(head)
     else:
-        entry["value"], entry["error"] = _read_value(name)
+        entry["value"], entry["error"] = _plain_value_by_opening(raw)
     return entry
 
 
-def _linux_shm() -> bool:
-    """True when semaphores live in /dev/shm/sem.* (Linux with glibc)."""
-    return sys.platform.startswith("linux") and os.path.isdir(SHM_DIR)
-
-
 def _list_entries() -> List[Dict[str, object]]:
-    """Every sem.* file in /dev/shm, sorted by name; vanished ones are skipped."""
+    """Every sem.* and nob.* file in /dev/shm, sorted by name; vanished ones are skipped."""
     if not _linux_shm():
         raise Failure(f"listing needs {SHM_DIR} (Linux); use 'info NAME' here")
     entries = []
-    for file in sorted(os.listdir(SHM_DIR)):
-        if not file.startswith(SEM_PREFIX):
-            continue
-        name = "/" + file[len(SEM_PREFIX):]
-        try:
-            entries.append(_describe(name, os.lstat(os.path.join(SHM_DIR, file))))
-        except FileNotFoundError:
-            continue  # unlinked while we looked
+    with _ShmDir() as dir_fd:
+        for file in sorted(os.listdir(os.fsencode(SHM_DIR))):  # bytes: any name, UTF-8 or not
+            for kind, prefix in KINDS.items():
+                if file.startswith(prefix) and len(file) > len(prefix):
+                    try:
+                        entries.append(_describe(dir_fd, kind, file[len(prefix):]))
+                    except FileNotFoundError:
+                        pass  # removed while we looked
     return entries
 
 
-def _info_entry(name: str) -> Dict[str, object]:
-    """The entry of one semaphore; Failure when it does not exist."""
-    st = None
-    if _linux_shm():
+def _info_entries(raw: bytes, kinds: List[str]) -> List[Dict[str, object]]:
+    """The entries of the name, one per kind that exists, in the order of `kinds`."""
+    if not _linux_shm():
+        if "plain" not in kinds:
+            return []
         try:
-            st = os.lstat(_shm_path(name))
+            return [_describe(None, "plain", raw)]
         except FileNotFoundError:
-            raise Failure(f"{name}: no such semaphore") from None
-    try:
-        return _describe(name, st)
-    except FileNotFoundError:
-        raise Failure(f"{name}: no such semaphore") from None
+            return []
+    found = []
+    with _ShmDir() as dir_fd:
+        for kind in kinds:
+            try:
+                found.append(_describe(dir_fd, kind, raw))
+            except FileNotFoundError:
+                pass
+    return found
+
+
+def _name_bytes(args: argparse.Namespace, name: str) -> bytes:
+    """The bytes of NAME: as list spells it with --raw, else a name nob accepts."""
+    return unescape(name) if getattr(args, "raw", False) else _normalize(name)[1:].encode("ascii")
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def _table(entries: List[Dict[str, object]]) -> str:
-    """Entries as an aligned text table; unreadable ones show '-' and why."""
-    rows = [("NAME", "VALUE", "MODE", "OWNER", "SIZE", "")]
+    """Entries as an aligned text table; unreadable ones show '-' and why. Every cell is
+    escaped: a name cannot move the cursor, change the terminal or start a new row."""
+    rows = [("NAME", "KIND", "VALUE", "CAPACITY", "HOLDERS", "MODE", "OWNER", "SIZE", "")]
     for e in entries:
-        value = "-" if e["value"] is None else str(e["value"])
-        note = f"({e['error']})" if e.get("error") else ""
-        rows.append((str(e["name"]), value, str(e.get("mode", "?")), str(e.get("owner", "?")),
-                     str(e.get("size", "?")), note))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        holders = e.get("holders")
+        rows.append((str(e["name"]), str(e["kind"]), _cell(e["value"]), _cell(e.get("capacity")),
+                     "-" if holders is None else str(len(holders)),  # type: ignore[arg-type]
+                     str(e.get("mode", "?")), str(e.get("owner", "?")), str(e.get("size", "?")),
+                     f"({_safe_text(str(e['error']))})" if e.get("error") else ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(8)]
+    right = {2, 3, 4, 7}
     lines = []
     for r in rows:
-        cells = [r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2]),
-                 r[3].ljust(widths[3]), r[4].rjust(widths[4]), r[5]]
-        lines.append("  ".join(cells).rstrip())
+        cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(8)]
+        lines.append("  ".join(cells + [r[8]]).rstrip())
     return "\n".join(lines)
 
 
 def _print_json(data: object) -> None:
     import json
 
-    print(json.dumps(data, indent=2))
+    print(json.dumps(data, indent=2))  # ensure_ascii: control characters come out as \uNNNN
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -216,24 +410,71 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holders_text(holders: List[Dict[str, int]]) -> str:
+    return ", ".join(f"pid {h['pid']} ({h['units']} unit{'s' if h['units'] != 1 else ''})"
+                     for h in holders) or "none"
+
+
+def _kinds(args: argparse.Namespace) -> List[str]:
+    """The kinds --plain / --robust allow, robust first."""
+    if getattr(args, "plain", False):
+        return ["plain"]
+    if getattr(args, "robust", False):
+        return ["robust"]
+    return ["robust", "plain"]
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """nob-sem info NAME: one semaphore; exit 1 when absent or unreadable."""
-    entry = _info_entry(_normalize(args.name))
+    raw = _name_bytes(args, args.name)
+    entries = _info_entries(raw, _kinds(args))
+    if not entries:
+        raise Failure(f"/{escape(raw)}: no such semaphore")
+    entry = entries[0]
     if args.json:
         _print_json(entry)
     else:
-        for key in ("name", "value", "mode", "owner", "uid", "size", "path", "error"):
-            if entry.get(key) is not None or key == "value":
-                shown = "-" if entry.get(key) is None else entry[key]
-                print(f"{key + ':':7}{shown}")
+        for key in ("name", "kind", "value", "capacity", "holders", "mode", "owner", "uid", "size", "path",
+                    "error"):
+            shown = entry.get(key)
+            if key == "holders" and shown is not None:
+                shown = _holders_text(shown)  # type: ignore[arg-type]
+            elif key == "error" and shown is not None:
+                shown = _safe_text(str(shown))
+            if shown is not None or key == "value":
+                print(f"{key + ':':10}{_cell(shown)}")
+        for other in entries[1:]:
+            print(f"{'also:':10}a {other['kind']} semaphore of the same name (info --{other['kind']})")
     return 0 if entry["error"] is None else 1
+
+
+def cmd_holders(args: argparse.Namespace) -> int:
+    """nob-sem holders NAME: the live processes holding units of a robust semaphore."""
+    raw = _name_bytes(args, args.name)
+    shown = f"/{escape(raw)}"
+    entries = _info_entries(raw, ["robust"])
+    if not entries:
+        if _info_entries(raw, ["plain"]):
+            raise Failure(f"{shown} is a plain semaphore: its units have no owners")
+        raise Failure(f"{shown}: no such robust semaphore")
+    entry = entries[0]
+    if entry["error"] is not None:
+        raise Failure(f"{shown}: {_safe_text(str(entry['error']))}")
+    holders: List[Dict[str, int]] = entry["holders"]  # type: ignore[assignment]
+    if args.json:
+        _print_json(holders)
+    elif holders:
+        print("PID UNITS")
+        for h in holders:
+            print(f"{h['pid']} {h['units']}")
+    return 0
 
 
 # ---------------------------------------------------------------- changes
 
 
 def _open(name: str) -> Any:
-    """Opens an existing semaphore (never unlinks it on close)."""
+    """Opens an existing plain semaphore (never unlinks it on close)."""
     from nob.ipc import Flags, NamedSemaphore
 
     try:
@@ -272,12 +513,25 @@ def cmd_post(args: argparse.Namespace) -> int:
     return 0
 
 
+# Catchable signals whose default action ends a process and that come from outside
+# (kill, a timer, a limit, a terminal); the fault signals (SIGSEGV, ...) are the
+# process's own and stay as they are.
+_TERMINATING = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+                "SIGSTKFLT", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPOLL", "SIGPWR",
+                "SIGLOST", "SIGEMT")
+
+
 def _handled_signals() -> Set[int]:
-    """SIGINT, SIGTERM and SIGHUP, minus those this process was told to ignore."""
+    """Every catchable terminating signal (real-time ones too), minus those this process
+    was started with ignored (nohup): the command inherits those ignored. SIGPIPE and
+    SIGXFSZ count as not ignored: Python itself ignores them at startup."""
     import signal
 
-    wanted = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)]
-    return {int(s) for s in wanted if s is not None and signal.getsignal(s) is not signal.SIG_IGN}
+    numbers = {int(getattr(signal, n)) for n in _TERMINATING if hasattr(signal, n)}
+    if hasattr(signal, "SIGRTMIN"):
+        numbers |= set(range(int(signal.SIGRTMIN), int(signal.SIGRTMAX) + 1))
+    python_ignores = {int(getattr(signal, n)) for n in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, n)}
+    return {s for s in numbers if s in python_ignores or signal.getsignal(s) is not signal.SIG_IGN}
 
 
 def _acquire_or_signal(sem: Any, timeout: Optional[float], signals: Set[int]) -> Union[bool, int]:
@@ -327,21 +581,50 @@ def cmd_wait(args: argparse.Namespace) -> int:
     return 128 + int(got)
 
 
-def cmd_unlink(args: argparse.Namespace) -> int:
-    """nob-sem unlink NAME...: removes every name; 1 when one did not exist."""
+def _remove(raw: bytes) -> List[str]:
+    """Removes the plain and the robust semaphore of that name; returns the kinds removed.
+
+    A name nob accepts goes through the library (NamedSemaphore.remove,
+    RobustSemaphore.remove); any other name (made by another library) is
+    unlinked as /dev/shm/sem.NAME by its name in the directory: unlink never
+    follows a symlink, and nothing outside /dev/shm/sem.* and nob.* is touched.
+    """
+    name = _valid_name(raw)
+    removed = []
+    if name is None:
+        if not _linux_shm():
+            raise Failure(f"--raw needs {SHM_DIR} (Linux)")
+        with _ShmDir() as dir_fd:
+            try:
+                os.unlink(PLAIN_PREFIX + raw, dir_fd=dir_fd)
+                removed.append("plain")
+            except FileNotFoundError:
+                pass
+        return removed
     from nob.ipc import NamedSemaphore
 
-    names = [_normalize(n) for n in args.names]  # all checked before any removal
+    if NamedSemaphore.remove(name):
+        removed.append("plain")
+    robust = _robust_class()
+    if robust is not None and robust.remove(name):
+        removed.append("robust")
+    return removed
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    """nob-sem unlink NAME...: removes every name; 1 when one did not exist."""
+    names = [_name_bytes(args, n) for n in args.names]  # all checked before any removal
     status = 0
-    for name in names:
+    for raw in names:
+        shown = f"/{escape(raw)}"
         try:
-            removed = NamedSemaphore.remove(name)
+            removed = _remove(raw)
         except OSError as e:
-            print(f"{PROG}: {name}: {e.strerror or e}", file=sys.stderr)
+            print(f"{PROG}: {shown}: {_safe_text(e.strerror or str(e))}", file=sys.stderr)
             status = 1
             continue
         if not removed:
-            print(f"{PROG}: {name}: no such semaphore", file=sys.stderr)
+            print(f"{PROG}: {shown}: no such semaphore", file=sys.stderr)
             status = 1
     return status
 
@@ -349,11 +632,42 @@ def cmd_unlink(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- run
 
 
-def _spawn(cmd: List[str], sigmask: Set[int]) -> int:
-    """Starts cmd with the original signal mask; raises Failure-like exits when it cannot."""
+def _pdeathsig() -> Optional[Callable[[], None]]:
+    """A function that, run in the child before exec, has the kernel SIGKILL it when its
+    parent dies (prctl PR_SET_PDEATHSIG, Linux): a command never outlives its slot."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _spawn(cmd: List[str], sigmask: Set[int]) -> Any:
+    """Starts cmd as subprocess does (restore_signals: SIGPIPE and SIGXFSZ by default),
+    with the signal mask nob-sem was started with and every descriptor it inherited."""
+    import signal
+    import subprocess
+
+    parent = os.getpid()
+    on_parent_death = _pdeathsig()
+
+    def child_setup() -> None:
+        if on_parent_death is not None:
+            on_parent_death()
+            if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
+                os._exit(128 + int(signal.SIGKILL))
+        signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
+
     sys.stdout.flush()
     sys.stderr.flush()
-    return os.posix_spawnp(cmd[0], cmd, os.environ, setsigmask=sigmask)
+    return subprocess.Popen(cmd, close_fds=False, restore_signals=True, preexec_fn=child_setup)
 
 
 def _next_signal(watch: Set[int]) -> Tuple[Optional[int], Optional[int]]:
@@ -374,7 +688,7 @@ def _next_signal(watch: Set[int]) -> Tuple[Optional[int], Optional[int]]:
     return None, None
 
 
-def _wait_forwarding(pid: int, signals: Set[int]) -> int:
+def _wait_forwarding(proc: Any, signals: Set[int]) -> int:
     """Waits for the child, forwarding the signals sent to us; returns its exit code."""
     import signal
 
@@ -384,20 +698,30 @@ def _wait_forwarding(pid: int, signals: Set[int]) -> int:
         # Ctrl+C at the terminal (si_code SI_KERNEL) already reached the child,
         # which shares our process group: forward only what was sent to us alone.
         if signo in signals and code != SI_KERNEL:
-            try:
-                os.kill(pid, signo)
-            except ProcessLookupError:
-                pass
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            exit_code = os.waitstatus_to_exitcode(status)
-            return 128 - exit_code if exit_code < 0 else exit_code
+            proc.send_signal(signo)  # does nothing once the child is reaped
+        exit_code = proc.poll()
+        if exit_code is not None:
+            return 128 - exit_code if exit_code < 0 else int(exit_code)
+
+
+def _run_semaphore(name: str, args: argparse.Namespace) -> Any:
+    """The semaphore `run` holds a slot of: robust by default (a slot comes back even when
+    nob-sem is SIGKILLed); a plain one with --plain, or when only a plain one of that
+    name exists (made by `nob-sem create`, `--plain` or a C program's sem_open)."""
+    from nob.ipc import Flags, NamedSemaphore
+
+    robust = _robust_class()
+    if args.robust and robust is None:
+        raise Failure("this build of nob has no robust semaphores; use --plain")
+    use_plain = args.plain or robust is None or (
+        not args.robust and NamedSemaphore.exists(name) and not robust.exists(name))
+    if use_plain:
+        return NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE, unlink_on_delete=False, mode=args.mode)
+    return robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """nob-sem run NAME -- CMD: runs CMD while holding one of K slots."""
-    from nob.ipc import Flags, NamedSemaphore
-
     name = _normalize(args.name)
     if not args.cmd:
         raise UsageError("run needs a command after '--'")
@@ -405,22 +729,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signals = _handled_signals()
     old_mask = _block(signals | {int(signal.SIGCHLD)})
-    sem = NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE, unlink_on_delete=False, mode=args.mode)
+    sem = _run_semaphore(name, args)
     try:
         got = _acquire_or_signal(sem, args.timeout, signals)
         if got is False:
-            print(f"{PROG}: {name}: no slot free after {args.timeout:g} s; not running {args.cmd[0]}",
-                  file=sys.stderr)
+            print(f"{PROG}: {name}: no slot free after {args.timeout:g} s; not running "
+                  f"{_safe_text(args.cmd[0])}", file=sys.stderr)
             return 1
         if got is not True:
             return 128 + int(got)
         try:
             try:
-                pid = _spawn(args.cmd, old_mask)
+                proc = _spawn(args.cmd, old_mask)
             except OSError as e:
-                print(f"{PROG}: {args.cmd[0]}: {e.strerror or e}", file=sys.stderr)
+                print(f"{PROG}: {_safe_text(args.cmd[0])}: {e.strerror or e}", file=sys.stderr)
                 return 127 if isinstance(e, FileNotFoundError) else 126
-            return _wait_forwarding(pid, signals)
+            return _wait_forwarding(proc, signals)
         finally:
             sem.release()
     finally:
@@ -449,53 +773,74 @@ def _version() -> str:
     return f"{PROG} (nob.py) {__version__}"
 
 
-def build_parser(run_options_after_name: bool = False) -> argparse.ArgumentParser:
-    """The nob-sem argument parser, one subcommand per action.
-
-    run_options_after_name: `run` options may follow NAME (the caller cut argv at '--').
-    """
-    p = _Parser(prog=PROG, description="Inspect, create, post, wait on and clean up POSIX named semaphores.",
-                epilog="Names: 1-251 of [A-Za-z0-9._-], with or without the leading '/'. "
-                       "Exit codes: 0 ok, 1 failure or timeout, 2 bad name or argument, 128+N signal N.")
+def build_parser() -> argparse.ArgumentParser:
+    """The nob-sem argument parser, one subcommand per action (`run`'s command is cut off by _parse)."""
+    p = _Parser(prog=PROG, allow_abbrev=False,
+                description="Inspect, create, post, wait on and clean up POSIX named semaphores.",
+                epilog="Names: 1-251 of [A-Za-z0-9._-], with or without the leading '/'; a name that starts "
+                       "with '-' is written with its '/' (/-x) or after '--'. Exit codes: 0 ok, 1 failure "
+                       "or timeout, 2 bad name or argument, 128+N signal N.")
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help_text, description=help_text)
+        c = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         c.set_defaults(func=func)
         return c
 
-    c = command("list", cmd_list, "List every named semaphore (Linux: /dev/shm/sem.*).")
+    def raw_option(c: argparse.ArgumentParser) -> None:
+        c.add_argument("--raw", action="store_true",
+                       help="NAME is spelled as 'list' shows it (\\xNN escapes) and may hold any character "
+                            "(names made by other libraries)")
+
+    def kind_options(c: argparse.ArgumentParser, what: str) -> None:
+        g = c.add_mutually_exclusive_group()
+        g.add_argument("--plain", action="store_true", help=f"{what} the plain (sem_open) semaphore")
+        g.add_argument("--robust", action="store_true", help=f"{what} the robust semaphore")
+
+    c = command("list", cmd_list, "List every named semaphore (Linux: /dev/shm/sem.* and robust /dev/shm/nob.*).")
     c.add_argument("--json", action="store_true", help="print a JSON list of objects")
 
-    c = command("info", cmd_info, "Show one semaphore; exit 1 if it does not exist.")
+    c = command("info", cmd_info, "Show one semaphore (the robust one when both kinds exist); "
+                                  "exit 1 if it does not exist or cannot be read.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--json", action="store_true", help="print a JSON object")
+    raw_option(c)
+    kind_options(c, "show")
 
-    c = command("create", cmd_create, "Create a semaphore that stays after the tool exits; exit 1 if it exists.")
+    c = command("holders", cmd_holders, "List the live processes holding units of a robust semaphore.")
+    c.add_argument("name", metavar="NAME")
+    c.add_argument("--json", action="store_true", help="print a JSON list of {pid, units}")
+
+    c = command("create", cmd_create, "Create a plain semaphore that stays after the tool exits; "
+                                      "exit 1 if it exists.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--value", type=_count(0), default=1, metavar="N", help="initial value (default 1)")
     c.add_argument("--mode", type=_mode, default=0o600, metavar="MODE", help="octal permissions (default 0600)")
     c.add_argument("--exist-ok", action="store_true", help="an existing semaphore is fine; leave it as it is")
 
-    c = command("post", cmd_post, "Add N units (sem_post N times).")
+    c = command("post", cmd_post, "Add N units to a plain semaphore (sem_post N times).")
     c.add_argument("name", metavar="NAME")
     c.add_argument("-n", type=_count(1), default=1, metavar="N", help="how many units (default 1)")
 
-    c = command("wait", cmd_wait, "Take one unit: exit 0 when taken, 1 on timeout, 130 on Ctrl+C.")
+    c = command("wait", cmd_wait, "Take one unit of a plain semaphore: exit 0 when taken, 1 on timeout, "
+                                  "130 on Ctrl+C.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="give up after this long (0 tries once; default: wait forever)")
 
-    c = command("unlink", cmd_unlink, "Remove names; exit 1 if one of them did not exist.")
+    c = command("unlink", cmd_unlink, "Remove names (both kinds); exit 1 if one of them did not exist.")
     c.add_argument("names", metavar="NAME", nargs="+")
+    raw_option(c)
 
     c = command("run", cmd_run, "Run CMD while holding one of K slots of NAME (like GNU parallel's sem); "
                                 "exit with CMD's status, 128+N if it died of signal N.")
-    c.usage = f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] NAME -- CMD [ARG...]"
-    c.epilog = ("NAME is created with K slots if it does not exist, and stays afterwards (nob-sem unlink NAME). "
-                "SIGINT, SIGTERM and SIGHUP sent to nob-sem are forwarded to CMD; the slot is given back "
-                "however CMD ends.")
+    c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] "
+               "NAME -- CMD [ARG...]\n       nob-sem run NAME CMD [ARG...]")
+    c.epilog = ("NAME must not start with '-' (write /-x). A robust NAME is created with K slots if it does not "
+                "exist and goes away after the last run; its slot comes back even if nob-sem is SIGKILLed. "
+                "Terminating signals sent to nob-sem are forwarded to CMD; the slot is given back however "
+                "CMD ends.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--slots", type=_count(1), default=1, metavar="K",
                    help="slots when this call creates NAME (default 1); ignored if NAME exists")
@@ -503,7 +848,11 @@ def build_parser(run_options_after_name: bool = False) -> argparse.ArgumentParse
                    help="exit 1 without running CMD if no slot frees up in time")
     c.add_argument("--mode", type=_mode, default=0o600, metavar="MODE",
                    help="octal permissions when this call creates NAME (default 0600)")
-    c.add_argument("cmd", metavar="-- CMD [ARG...]", nargs="*" if run_options_after_name else argparse.REMAINDER)
+    g = c.add_mutually_exclusive_group()
+    g.add_argument("--plain", action="store_true",
+                   help="use a plain POSIX semaphore (shared with sem_open users; a SIGKILL of nob-sem loses "
+                        "its slot); default: robust, unless only a plain NAME exists")
+    g.add_argument("--robust", action="store_true", help="use the robust semaphore even if a plain NAME exists")
 
     c = command("demo", cmd_demo, "Show several processes sharing one named semaphore as a pool of slots.")
     c.add_argument("--workers", type=_count(1), default=5, metavar="N", help="worker processes (default 5)")
@@ -514,23 +863,62 @@ def build_parser(run_options_after_name: bool = False) -> argparse.ArgumentParse
     return p
 
 
+def _run_positionals(words: List[str]) -> List[int]:
+    """Indices of the words of `run`'s own arguments that are not options or option values."""
+    found, i = [], 0
+    while i < len(words):
+        if words[i] in VALUE_OPTIONS:
+            i += 2
+            continue
+        if not words[i].startswith("-"):
+            found.append(i)
+        i += 1
+    return found
+
+
+def _split_run(rest: List[str]) -> Tuple[List[str], List[str]]:
+    """(run's own arguments, the command) of the words after `run`.
+
+    `run [OPTIONS] NAME [OPTIONS] -- CMD...`: NAME is the one word before the
+    first '--' that is no option; a word where NAME belongs that starts with
+    '-' is refused, so a NAME taken from untrusted input ('--help',
+    '--mode=0666', '-x') is never read as an option. The short form `run NAME
+    CMD...` takes no options: NAME is the first word and CMD the rest
+    (a later '--' is CMD's).
+    """
+    missing = ("run: NAME is missing before '--'; a NAME that starts with '-' is written with "
+               "its leading '/', e.g. /-x")
+    if "--" in rest:
+        cut = rest.index("--")
+        names = _run_positionals(rest[:cut])
+        if not names:
+            raise UsageError(missing)
+        if len(names) == 1:
+            return rest[:cut], rest[cut + 1:]
+    elif not _run_positionals(rest):
+        return rest, []  # `run`, `run --help`: argparse answers
+    if rest[0].startswith("-"):
+        raise UsageError(f"run: with options, put '--' between NAME and the command "
+                         f"(or drop the options: run NAME CMD); got {_safe_text(rest[0])!r} first")
+    if len(rest) > 1 and rest[1].startswith("-"):
+        raise UsageError(f"run: put '--' before the command (options after NAME: {_safe_text(rest[1])})")
+    return rest[:1], rest[1:]
+
+
 def _parse(argv: List[str]) -> argparse.Namespace:
-    """Parses argv. For `run`, the command is everything after the first '--',
-    or, without '--', everything from the first word after NAME on."""
-    positionals = [a for a in argv if not a.startswith("-")]
-    if positionals[:1] != ["run"]:
-        return build_parser().parse_args(argv)
-    cut = argv.index("--") if "--" in argv else len(argv)
-    head, tail = argv[:cut], argv[cut + 1:]
-    args = build_parser().parse_args(head)  # argparse never sees the '--'
-    if args.cmd and args.cmd[0].startswith("-"):  # options after NAME
-        if cut == len(argv):
-            raise UsageError(f"run: put '--' before the command (options after NAME: {args.cmd[0]})")
-        args = build_parser(run_options_after_name=True).parse_args(head)
-    if args.cmd and cut < len(argv):
-        args.cmd = args.cmd + argv[cut:]  # `run NAME CMD ARG -- X`: that '--' is CMD's
-    elif not args.cmd:
-        args.cmd = tail
+    """Parses argv, cutting `run`'s command off first; refuses names that look like options."""
+    at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if at is None or argv[at] != "run":
+        args = build_parser().parse_args(argv)
+        names = getattr(args, "names", None) or ([args.name] if getattr(args, "name", None) else [])
+        if args.command != "demo":
+            _refuse_option_like(names, argv)
+        return args
+    head, cmd = _split_run(argv[at + 1:])
+    args = build_parser().parse_args(argv[:at + 1] + head)
+    if args.name.startswith("-"):
+        raise UsageError(f"run: NAME {_safe_text(args.name)!r} looks like an option; write it as /{_safe_text(args.name)}")
+    args.cmd = cmd
     return args
 
 
@@ -544,7 +932,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except ValueError as e:  # nob refuses a name or a value
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {_safe_text(str(e))}", file=sys.stderr)
         return 2
     except Failure as e:
         print(f"{PROG}: {e}", file=sys.stderr)
@@ -555,6 +943,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"{PROG}: {where}{e.strerror or e}", file=sys.stderr)
+        where = f"{_safe_text(str(e.filename))}: " if e.filename else ""
+        print(f"{PROG}: {where}{_safe_text(e.strerror or str(e))}", file=sys.stderr)
         return 1
