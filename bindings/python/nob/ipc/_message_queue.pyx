@@ -80,6 +80,15 @@ cdef dict _notifications = {}
 cdef long long _last_notification = 0
 
 
+cdef inline int _step(named_message_queue* mq, bint sending, const char* data, size_t n,
+                      unsigned int prio, char* buf, size_t cap, long long deadline, size_t* got,
+                      unsigned int* got_prio, int* err) noexcept nogil:
+    """One send or receive step (see send_step / receive_step in _mq_support.hpp)."""
+    if sending:
+        return send_step(mq[0], data, n, prio, deadline, err)
+    return receive_step(mq[0], buf, cap, deadline, got, got_prio, err)
+
+
 cdef void _run_notification(long long nid) noexcept with gil:
     entry = _notifications.pop(nid, None)
     if entry is not None:
@@ -326,8 +335,6 @@ cdef class NamedMessageQueue:
         """
         cdef double t = -1.0
         cdef unsigned int prio
-        cdef int err = 0
-        cdef int r
         cdef bytes data = _message_bytes(message)
         cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
         if timeout is not None:
@@ -339,39 +346,8 @@ cdef class NamedMessageQueue:
                 f"message of {n} bytes is longer than max_message_size ({self._max_message_size})")
         if not self._write:
             raise PermissionError(EBADF, "the queue was opened with write=False", self._name)
-        r = send_step(self._mq[0], PyBytes_AS_STRING(data), <size_t>n, prio, _NOW, &err)
-        if r == 0:
-            return True
-        if err != 0:
-            raise _oserror(err, self._name)
-        if t == 0.0 or not self._block:
-            return False
-        return self._send_slow(data, prio, _FOREVER if t < 0 else mq_deadline_after(t))
-
-    cdef object _send_slow(self, bytes data, unsigned int prio, long long deadline):
-        cdef int r
-        cdef int err = 0
-        cdef const char* p = PyBytes_AS_STRING(data)
-        cdef size_t n = <size_t>PyBytes_GET_SIZE(data)
-        cdef named_message_queue* mq = self._mq
-        self._call_started()
-        try:
-            while True:
-                with nogil:
-                    r = send_step(mq[0], p, n, prio, deadline, &err)
-                if r == 0:
-                    return True
-                if r == 1:
-                    if err != 0:
-                        raise _oserror(err, self._name)
-                    if self._close_pending:
-                        raise self._stopped_by_close()
-                    return False
-                PyErr_CheckSignals()  # a handler's exception propagates unchanged
-                if self._close_pending:
-                    raise self._stopped_by_close()
-        finally:
-            self._call_ended()
+        return self._transfer(True, PyBytes_AS_STRING(data), <size_t>n, prio, NULL, 0, t,
+                              NULL, NULL) == 1
 
     def receive(self, timeout=None):
         """Take the oldest message of the highest priority: (bytes, priority).
@@ -383,6 +359,8 @@ cdef class NamedMessageQueue:
         cdef char stack_buf[_STACK_BUFFER]
         cdef char* buf = stack_buf
         cdef size_t cap
+        cdef size_t n = 0
+        cdef unsigned int prio = 0
         if timeout is not None:
             t = _check_timeout(timeout)
         self._check_open()
@@ -394,39 +372,44 @@ cdef class NamedMessageQueue:
             if buf is NULL:
                 raise MemoryError()
         try:
-            return self._receive(buf, cap, t)
+            if self._transfer(False, NULL, 0, 0, buf, cap, t, &n, &prio) == 0:
+                return None
+            return PyBytes_FromStringAndSize(buf, <Py_ssize_t>n), prio
         finally:
             if buf is not stack_buf:
                 free(buf)
 
-    cdef object _receive(self, char* buf, size_t cap, double t):
-        cdef int r
+    cdef int _transfer(self, bint sending, const char* data, size_t n, unsigned int prio,
+                       char* buf, size_t cap, double t, size_t* got,
+                       unsigned int* got_prio) except -1:
+        """Sends data[:n] at prio, or receives into buf (cap bytes; length and
+        priority to *got, *got_prio): one try with the GIL, then, unless t == 0
+        or block is off, steps without the GIL until t seconds have passed
+        (t < 0: forever). 1: done; 0: timed out."""
         cdef int err = 0
-        cdef size_t n = 0
-        cdef unsigned int prio = 0
         cdef long long deadline
         cdef named_message_queue* mq = self._mq
-        r = receive_step(mq[0], buf, cap, _NOW, &n, &prio, &err)
+        cdef int r = _step(mq, sending, data, n, prio, buf, cap, _NOW, got, got_prio, &err)
         if r == 0:
-            return PyBytes_FromStringAndSize(buf, <Py_ssize_t>n), prio
+            return 1
         if err != 0:
             raise _oserror(err, self._name)
         if t == 0.0 or not self._block:
-            return None
+            return 0
         deadline = _FOREVER if t < 0 else mq_deadline_after(t)
         self._call_started()
         try:
             while True:
                 with nogil:
-                    r = receive_step(mq[0], buf, cap, deadline, &n, &prio, &err)
+                    r = _step(mq, sending, data, n, prio, buf, cap, deadline, got, got_prio, &err)
                 if r == 0:
-                    return PyBytes_FromStringAndSize(buf, <Py_ssize_t>n), prio
+                    return 1
                 if r == 1:
                     if err != 0:
                         raise _oserror(err, self._name)
                     if self._close_pending:
                         raise self._stopped_by_close()
-                    return None
+                    return 0
                 PyErr_CheckSignals()  # a handler's exception propagates unchanged
                 if self._close_pending:
                     raise self._stopped_by_close()
