@@ -91,3 +91,33 @@ def test_a_killed_creator_leaves_the_name_for_remove(sem_name, kind):
     cls = KINDS[kind][0]
     assert cls.exists(sem_name)
     assert cls.remove(sem_name) is True
+
+
+def test_fork_while_a_thread_waits_then_close_in_the_child(sem_name):
+    """The child inherits no waiter: its close() is immediate, and it unlinks nothing."""
+    import threading
+    import time
+
+    q = NamedMessageQueue(sem_name, 1, 8, handle_existence=Flags.RAISE_IF_EXISTS)
+    t = threading.Thread(target=q.receive, args=(2,))
+    t.start()
+    time.sleep(0.1)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = q.mqd
+            q.close()
+            try:
+                os.fstat(fd)
+                os._exit(3)  # the descriptor is still open: the close was deferred
+            except OSError:
+                pass
+            os._exit(0 if q.closed and NamedMessageQueue.exists(sem_name) else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    t.join(30)
+    assert NamedMessageQueue.exists(sem_name)
+    q.close()
+    assert not NamedMessageQueue.exists(sem_name)
