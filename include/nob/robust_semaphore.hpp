@@ -309,6 +309,10 @@ struct file {
   std::uint64_t gen = 0;       ///< its generation
   std::uint64_t token = 0;     ///< make_token(index, gen); 0: not registered (broken)
   int broken = 0;              ///< errno that left this process unregistered (after fork)
+  int child_fd = -1;           ///< during fork(): the child's descriptor, registered
+  std::uint32_t child_index = 0;  ///< during fork(): the child's entry
+  std::uint64_t child_gen = 0;    ///< during fork(): its generation
+  int child_err = 0;              ///< during fork(): why the child has no entry
   std::size_t refs = 0;        ///< handles of this process on it
   std::atomic<std::uint32_t> held{0};  ///< units this process holds
   std::atomic<std::uint32_t> hint{0};  ///< where this process looks first
@@ -537,9 +541,11 @@ inline std::uint32_t clear_all_own(file& f) noexcept {
 // before the file has a name).
 ///
 
-/// Takes a free entry (else the entry of a dead process) for this process:
-/// lock its byte on `fd`, then publish an odd generation. 0 or an errno.
-inline int register_user(file& f, int fd) noexcept {
+/// Takes a free entry (else the entry of a dead process) for the open file
+/// description `fd`: lock its byte on `fd`, then publish an odd generation;
+/// the entry and generation go to `index` and `gen`. 0 or an errno.
+inline int register_entry(const file& f, int fd, std::uint32_t& index,
+                          std::uint64_t& gen) noexcept {
   for (int pass = 0; pass < 2; ++pass) {
     for (std::uint32_t i = 0; i < f.nusers; ++i) {
       std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
@@ -559,14 +565,25 @@ inline int register_user(file& f, int fd) noexcept {
       g = (g + 1) & gen_mask;
       if ((g & 1) == 0) g = 1;  // after 2^47 registrations of one entry
       f.users[i].gen.store(g, std::memory_order_seq_cst);
-      f.index = i;
-      f.gen = g;
-      f.token = make_token(i, g);
-      f.broken = 0;
+      index = i;
+      gen = g;
       return 0;
     }
   }
   return EUSERS;
+}
+
+/// Registers this process through its own descriptor f.fd.
+inline int register_user(file& f) noexcept {
+  std::uint32_t i = 0;
+  std::uint64_t g = 0;
+  const int err = register_entry(f, f.fd, i, g);
+  if (err != 0) return err;
+  f.index = i;
+  f.gen = g;
+  f.token = make_token(i, g);
+  f.broken = 0;
+  return 0;
 }
 
 /// Gives back this process's units and its entry (its byte lock last).
@@ -650,58 +667,115 @@ struct table {
   std::vector<file*> files;
 };
 
+inline void before_fork() noexcept;
+inline void after_fork_in_parent() noexcept;
 inline void after_fork_in_child() noexcept;
 
 /// The table, with its fork handlers registered once.
 inline table& the_table() {
   static table* t = [] {
     auto* made = new table;  // never destroyed: handles may outlive static destructors
-    ::pthread_atfork([] { the_table().mu.lock(); }, [] { the_table().mu.unlock(); },
-                     [] {
-                       after_fork_in_child();
-                       the_table().mu.unlock();
-                     });
+    ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     return made;
   }();
   return *t;
 }
 
-/// In a forked child: every inherited record gets its own open file
-/// description and its own entry (the inherited descriptor shares the
-/// parent's locks, so it is closed), and holds nothing.
-inline void after_fork_in_child() noexcept {
-  table& t = the_table();
-  for (file* f : t.files) {
-    char self[64];
-    std::snprintf(self, sizeof self, "/proc/self/fd/%d", f->fd);
-    int fd = ::open(self, O_RDWR | O_CLOEXEC);
+/// A new open file description of the file behind `f` (through
+/// /proc/self/fd, else the path if it still names the file); -1 if none.
+inline int reopen(const file& f) noexcept {
+  char self[64];
+  std::snprintf(self, sizeof self, "/proc/self/fd/%d", f.fd);
+  for (const char* p : {static_cast<const char*>(self), f.path.c_str()}) {
+    const int fd = ::open(p, O_RDWR | O_CLOEXEC);
     struct stat st {};
-    if (fd >= 0 && (::fstat(fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
-      ::close(fd);
-      fd = -1;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_dev == f.dev && st.st_ino == f.ino) return fd;
+    if (fd >= 0) ::close(fd);
+  }
+  return -1;
+}
+
+/// fork(), in the parent, first: with the table locked (no descriptor of
+/// ours is being opened or closed), the child-to-be gets, for every file, its
+/// own open file description and an entry registered through it. So the
+/// child is a live user from the moment fork() returns (it keeps the name
+/// alive at once), and if it dies the kernel drops its lock as for anyone.
+inline void before_fork() noexcept {
+  table& t = the_table();
+  t.mu.lock();
+  for (file* f : t.files) {
+    f->child_fd = -1;
+    f->child_err = 0;
+    if (f->token == 0) {
+      f->child_err = f->broken != 0 ? f->broken : EBADF;
+      continue;
     }
-    if (fd < 0) {  // no /proc: the path, if it still names the file
-      fd = ::open(f->path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0 && (::fstat(fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
-        ::close(fd);
-        fd = -1;
-      }
-    }
-    ::close(f->fd);
-    f->fd = fd;
-    f->token = 0;
-    f->held.store(0, std::memory_order_relaxed);
+    const int fd = reopen(*f);
     if (fd < 0) {
-      f->broken = ENOTRECOVERABLE;
+      f->child_err = ENOTRECOVERABLE;
       continue;
     }
     int err = lock_file(fd);
     if (err == 0) {
-      err = register_user(*f, fd);
+      err = register_entry(*f, fd, f->child_index, f->child_gen);
       unlock_file(fd);
     }
-    if (err != 0) f->broken = err;
+    if (err != 0) {
+      ::close(fd);
+      f->child_err = err;
+      continue;
+    }
+    f->child_fd = fd;
   }
+}
+
+/// fork(), in the parent, after (also when fork failed): the parent's copy
+/// of each child descriptor is closed; without a child that drops the entry's
+/// lock, and the entry is dead for everybody.
+inline void after_fork_in_parent() noexcept {
+  table& t = the_table();
+  for (file* f : t.files) {
+    if (f->child_fd >= 0) ::close(f->child_fd);
+    f->child_fd = -1;
+  }
+  t.mu.unlock();
+}
+
+/// fork(), in the child: every record switches to the child's own
+/// descriptor and entry and holds nothing. The inherited descriptor AND the
+/// inherited mapping (a mapping keeps its open file description, and with it
+/// the parent's locks, alive) are replaced, so the parent's death is seen.
+inline void after_fork_in_child() noexcept {
+  table& t = the_table();
+  for (file* f : t.files) {
+    f->token = 0;
+    f->held.store(0, std::memory_order_relaxed);
+    int fd = f->child_fd;
+    f->child_fd = -1;
+    if (fd >= 0 && ::mmap(f->map, f->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                          fd, 0) == MAP_FAILED) {
+      f->child_err = errno;
+      ::close(fd);
+      fd = -1;
+    }
+    ::close(f->fd);
+    f->fd = fd;
+    if (fd < 0) {
+      // No entry of our own: this handle is unusable in the child. Its view
+      // of the parent's file is replaced by zeros, so that neither the
+      // descriptor nor the mapping keeps the parent's locks alive.
+      ::mmap(f->map, f->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+             -1, 0);
+      f->broken = f->child_err != 0 ? f->child_err : ENOTRECOVERABLE;
+      continue;
+    }
+    f->index = f->child_index;
+    f->gen = f->child_gen;
+    f->token = make_token(f->child_index, f->child_gen);
+    f->users[f->index].pid.store(static_cast<std::int32_t>(::getpid()), std::memory_order_relaxed);
+    f->broken = 0;
+  }
+  t.mu.unlock();
 }
 
 /// "/dev/shm/nob.NAME" for a normalised "/NAME".
@@ -733,7 +807,9 @@ inline int create_new(file& f, unsigned int capacity, mode_t mode, const char*& 
         h->wait_word.store(0);
         h->magic = magic;
         set_views(f, p, capacity, users);
-        const int err = register_user(f, made.fd);
+        f.fd = made.fd;  // for register_user; create_exclusive_file still owns it
+        const int err = register_user(f);
+        f.fd = -1;
         NOB_ROBUST_STEP("create.registered");
         return err;
       });
@@ -801,7 +877,7 @@ inline outcome attach_existing(file*& out, const std::string& path, int& err,
       result = outcome::absent;
     }
   }
-  if (result == outcome::ok && (err = register_user(*f, f->fd)) != 0) {
+  if (result == outcome::ok && (err = register_user(*f)) != 0) {
     step = "register (too many processes have it open)";
     result = outcome::failed;
   }
@@ -983,6 +1059,7 @@ inline robust_semaphore::~robust_semaphore() { close(); }
 
 inline void robust_semaphore::check_open(const char* what) const {
   if (f_ == nullptr) throw_errno(EBADF, what);
+  if (f_->token == 0) throw_errno(f_->broken != 0 ? f_->broken : EBADF, what);  // after a failed fork setup
 }
 
 inline void robust_semaphore::throw_errno(int err, const char* what) const {

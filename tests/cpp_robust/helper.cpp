@@ -1,0 +1,86 @@
+// A small program the robust suite runs as a separate process (exec'd, in a
+// PID namespace, or stopped at a crash point; built with
+// NOB_ROBUST_TEST_HOOKS so NOB_CRASH_AT=<step> stops it there):
+//   helper hold NAME [N]        acquire N units, print "held <pid>", sleep
+//   helper exec NAME            acquire one unit, print "held", exec sleep 30
+//   helper crash SCENARIO NAME CAP
+//       create   link_or_create NAME with CAP units
+//       open     open NAME
+//       acquire  open, acquire one unit
+//       wait     open, acquire (waits: the test holds every unit)
+//       release  open, acquire two units, release both
+//       close    link_or_create, acquire one unit, close
+//       reclaim  open, try_acquire (a dead process holds a unit)
+//   exit status 0 when the scenario ran to its end (the step was not reached)
+#include <nob/robust_semaphore.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+namespace {
+
+[[noreturn]] void sleep_forever() {
+  for (;;) ::pause();
+}
+
+int crash(const std::string& scenario, const std::string& name, unsigned cap) {
+  using nob::existence_policy;
+  using nob::robust_semaphore;
+  if (scenario == "create") {
+    robust_semaphore s(name, existence_policy::link_or_create, cap);
+  } else if (scenario == "open") {
+    robust_semaphore s(name);
+  } else if (scenario == "acquire" || scenario == "wait") {
+    robust_semaphore s(name);
+    s.acquire();
+  } else if (scenario == "release") {
+    robust_semaphore s(name);
+    s.acquire();
+    s.acquire();
+    s.release(2);
+  } else if (scenario == "close") {
+    robust_semaphore s(name, existence_policy::link_or_create, cap);
+    s.acquire();
+    s.close();
+  } else if (scenario == "reclaim") {
+    robust_semaphore s(name);
+    s.try_acquire();
+  } else {
+    return 64;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 64;
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "hold") {
+      nob::robust_semaphore s(argv[2]);
+      const int n = argc > 3 ? std::atoi(argv[3]) : 1;
+      for (int i = 0; i < n; ++i) s.acquire();
+      std::printf("held %d\n", static_cast<int>(::getpid()));
+      std::fflush(stdout);
+      sleep_forever();
+    }
+    if (cmd == "exec") {
+      nob::robust_semaphore s(argv[2]);
+      s.acquire();
+      std::printf("held\n");
+      std::fflush(stdout);
+      ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+      return 3;
+    }
+    if (cmd == "crash" && argc == 5) return crash(argv[2], argv[3], static_cast<unsigned>(std::atoi(argv[4])));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "helper: %s\n", e.what());
+    return 2;
+  }
+  return 64;
+}

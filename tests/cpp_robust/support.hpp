@@ -1,0 +1,191 @@
+// Shared helpers of the robust semaphore suite: unique names removed after
+// each test, the stress scale, forked and exec'd children, the helper
+// program, waiting for a child to stop at a crash point, /dev/shm checks.
+#ifndef NOB_TESTS_ROBUST_SUPPORT_HPP
+#define NOB_TESTS_ROBUST_SUPPORT_HPP
+
+#include <nob/robust_semaphore.hpp>
+
+#include "../common/run_prefix.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace robust_test {
+
+using namespace std::chrono_literals;
+using nob::existence_policy;
+using nob::robust_semaphore;
+
+/// NOB_STRESS_SCALE (integer >= 1, default 1): multiplies the soak's length.
+inline long scale() {
+  const char* s = std::getenv("NOB_STRESS_SCALE");
+  const long v = s != nullptr ? std::atol(s) : 1;
+  return v < 1 ? 1 : v;
+}
+
+/// The backing file of a valid name.
+inline std::string shm_path(const std::string& name) {
+  return "/dev/shm/nob." + nob::normalize_name(name).substr(1);
+}
+
+/// True when the backing file of `name` is in /dev/shm (stale or not).
+inline bool file_present(const std::string& name) {
+  struct stat st {};
+  return ::lstat(shm_path(name).c_str(), &st) == 0;
+}
+
+/// Base fixture: names unique to this process and test, all removed after it.
+class RobustTest : public ::testing::Test {
+ protected:
+  /// "<run prefix>-<pid>-r-<suite>-<test>-<tag>".
+  std::string unique_name(const std::string& tag = "s") {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string raw = std::string(info->test_suite_name()) + "-" + info->name() + "-" + tag;
+    std::string name = nob_test::run_prefix() + "-" + std::to_string(::getpid()) + "-r-";
+    for (char c : raw) name += nob::is_valid_name(std::string(1, c)) || c == '.' ? c : '_';
+    if (name.size() > 200) name.resize(200);
+    names_.push_back(name);
+    return name;
+  }
+
+  void TearDown() override {
+    for (const auto& n : names_) {
+      robust_semaphore::remove(n);
+      ::unlink(shm_path(n).c_str());  // a foreign file planted by a test
+    }
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+/// Starts `f` in a forked child (its int result is the exit status; 100 when
+/// it threw). The child leaves with _exit().
+template <class F>
+pid_t start_child(F&& f) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int rc = 100;
+    try {
+      rc = f();
+    } catch (...) {
+      rc = 100;
+    }
+    ::_exit(rc);
+  }
+  return pid;
+}
+
+/// Exit status of a child (101: not a normal exit; 128+N: killed by signal N).
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+}
+
+/// Runs `f` in a forked child and waits for it.
+template <class F>
+int run_in_child(F&& f) {
+  return wait_child(start_child(std::forward<F>(f)));
+}
+
+/// SIGKILLs and reaps a child.
+inline void kill_child(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  wait_child(pid);
+}
+
+/// The helper program (tests/cpp_robust/helper.cpp), from NOB_ROBUST_HELPER.
+inline std::string helper_path() {
+  const char* p = std::getenv("NOB_ROBUST_HELPER");
+  return p != nullptr ? std::string(p) : std::string();
+}
+
+/// Starts `argv` (argv[0] a path) with NOB_CRASH_AT=crash_at (if not empty)
+/// in its environment and its stdout on a pipe whose read end goes to `out_fd`.
+inline pid_t spawn(const std::vector<std::string>& argv, const std::string& crash_at,
+                   int* out_fd = nullptr) {
+  int p[2] = {-1, -1};
+  if (out_fd != nullptr && ::pipe2(p, O_CLOEXEC) != 0) return -1;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::string(*e).rfind("NOB_CRASH_AT=", 0) != 0) env_strings.emplace_back(*e);
+  if (!crash_at.empty()) env_strings.push_back("NOB_CRASH_AT=" + crash_at);
+  std::vector<char*> args, envs;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (const auto& e : env_strings) envs.push_back(const_cast<char*>(e.c_str()));
+  envs.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (out_fd != nullptr) ::dup2(p[1], 1);
+    ::execve(args[0], args.data(), envs.data());
+    ::_exit(127);
+  }
+  if (out_fd != nullptr) {
+    ::close(p[1]);
+    *out_fd = p[0];
+  }
+  return pid;
+}
+
+/// Reads one line from `fd` (without the newline); empty at EOF.
+inline std::string read_line(int fd) {
+  std::string s;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') s += c;
+  return s;
+}
+
+/// Waits up to `limit` for `pid` to stop (SIGSTOP at a crash point): true
+/// when it stopped; false when it ended or the time ran out (`status` set).
+inline bool wait_stopped(pid_t pid, int& status, std::chrono::milliseconds limit = 20000ms) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    const pid_t r = ::waitpid(pid, &status, WUNTRACED | WNOHANG);
+    if (r == pid) return WIFSTOPPED(status);
+    std::this_thread::sleep_for(1ms);
+  }
+  status = -1;
+  return false;
+}
+
+/// Files in /dev/shm whose name starts with `prefix`.
+inline std::vector<std::string> shm_files(const std::string& prefix) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir("/dev/shm")) {
+    while (dirent* e = ::readdir(d)) {
+      std::string f = e->d_name;
+      if (f.rfind(prefix, 0) == 0) out.push_back(f);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+/// Units held by live processes, from holders().
+inline unsigned int units_of_holders(const robust_semaphore& s) {
+  unsigned int n = 0;
+  for (const auto& h : s.holders()) n += h.units;
+  return n;
+}
+
+}  // namespace robust_test
+
+#endif  // NOB_TESTS_ROBUST_SUPPORT_HPP
