@@ -43,6 +43,9 @@ def test_integer_and_infinite_timeouts(mq):
     assert mq.receive(timeout=float("inf")) == (b"late", 0)
     threading.Timer(0.05, mq.send, (b"late",)).start()
     assert mq.receive(timeout=30) == (b"late", 0)
+    for huge in (1e300, 2**100, 10**400):  # past any deadline: forever, not at once
+        threading.Timer(0.05, mq.send, (b"late",)).start()
+        assert mq.receive(timeout=huge) == (b"late", 0)
 
 
 def test_other_threads_run_while_receive_waits(mq):
