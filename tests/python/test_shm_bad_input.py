@@ -4,6 +4,8 @@ for a wrong type) before any system call; nothing created, nothing sent, no cras
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nob.ipc import ArgumentTypeError, Flags, NamedMessageQueue, NamedSharedMemory
 
@@ -137,3 +139,19 @@ def test_shm_unlink_on_delete_setter_refuses_non_bool(sem_name):
         with pytest.raises(ValueError):
             s.unlink_on_delete = 1
         assert s.unlink_on_delete is True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(timeout=st.one_of(st.floats(allow_nan=True, max_value=0.002), st.integers(-10**30, 0)))
+def test_property_a_timeout_is_refused_exactly_when_negative_or_nan(sem_name, timeout):
+    with mq(sem_name, max_messages=1, max_message_size=8) as q:
+        assert q.send(b"full")
+        if timeout != timeout or timeout < 0:
+            with pytest.raises(ValueError):
+                q.send(b"x", timeout)
+            with pytest.raises(ValueError):
+                q.receive(timeout)
+        else:
+            assert q.send(b"x", timeout) is False
+            assert q.receive(timeout) == (b"full", 0)
+        assert q.current_messages == (1 if timeout != timeout or timeout < 0 else 0)
