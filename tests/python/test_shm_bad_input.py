@@ -142,7 +142,7 @@ def test_shm_unlink_on_delete_setter_refuses_non_bool(sem_name):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(timeout=st.one_of(st.floats(allow_nan=True, max_value=0.002), st.integers(-10**30, 0)))
+@given(timeout=st.one_of(st.floats(max_value=0.002), st.just(math.nan), st.integers(-10**30, 0)))
 def test_property_a_timeout_is_refused_exactly_when_negative_or_nan(sem_name, timeout):
     with mq(sem_name, max_messages=1, max_message_size=8) as q:
         assert q.send(b"full")
