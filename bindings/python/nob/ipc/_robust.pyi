@@ -1,7 +1,7 @@
 """Type stubs for the Cython extension nob.ipc._robust (hand-written)."""
 
 from types import TracebackType
-from typing import ClassVar, List, NamedTuple, Optional, Type, TypeVar
+from typing import Any, ClassVar, Coroutine, List, NamedTuple, Optional, Type, TypeVar
 
 from typing_extensions import disjoint_base
 
@@ -49,6 +49,14 @@ class RobustSemaphore:
     def persistent(self, value: bool) -> None: ...
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool: ...
     def release(self, n: int = 1) -> None: ...
+    def acquire_async(self, timeout: Optional[float] = None) -> Coroutine[Any, Any, bool]: ...
+    def __aenter__(self: _R) -> Coroutine[Any, Any, _R]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Coroutine[Any, Any, None]: ...
     def __enter__(self: _R) -> _R: ...
     def __exit__(
         self,

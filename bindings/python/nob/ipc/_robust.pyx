@@ -27,6 +27,7 @@ from posix.types cimport pid_t
 from posix.unistd cimport getpid
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
+from nob.ipc import _async  # acquire_async / async with
 
 
 cdef extern from "_errors.hpp" namespace "nob_py":
@@ -407,6 +408,29 @@ cdef class RobustSemaphore:
         self._release(1)
         return None
 
+    def acquire_async(self, timeout=None):
+        """Await one unit for this process without blocking the event loop: True when taken, False on timeout.
+
+        `timeout` as acquire()'s, checked at the call. Cancelling the awaiting
+        task takes no unit (see docs/python.md, "asyncio").
+        """
+        return _async.acquire(self, -1.0 if timeout is None else _c_timeout(timeout), True)
+
+    def __aenter__(self):
+        """`async with sem:` waits as acquire_async() and gives the semaphore."""
+        return _async.aenter(self, True)
+
+    def __aexit__(self, exc_type, exc_value, traceback):
+        """Releases the unit at the end of `async with`."""
+        return _async.aexit(self)
+
+    def _async_hold(self, bint on):
+        """For nob.ipc._async: True keeps the handle alive across an await (close() defers), False ends that."""
+        if on:
+            self._call_started()
+        else:
+            self._call_ended()
+
     def unlink(self):
         """Remove the name now; the semaphore lives on while handles are open."""
         cdef robust_semaphore* sem = self._sem
@@ -425,6 +449,7 @@ cdef class RobustSemaphore:
         self._sem = NULL
         if self._inflight > 0 and self._inflight_pid == getpid():
             self._close_pending = True  # the last waiter to return closes for real
+            _async.closing(self)  # awaiting tasks wake and raise ValueError
             return None
         self._finish_close()
         return None
