@@ -1,4 +1,7 @@
-"""nob-sem run NAME [--slots K] [--timeout S] -- CMD: a slot per command, released whatever happens."""
+"""nob-sem run NAME [--slots K] [--timeout S] -- CMD: a slot per command, released whatever happens.
+
+Most tests use --plain: a plain semaphore stays after run, so its value shows what came back
+(test_cli_robust.py covers the robust default)."""
 
 import os
 import signal
@@ -17,7 +20,7 @@ def run_name(sem_name):
 
 
 def test_run_passes_output_and_status_through_and_releases(run_name):
-    r = cli("run", run_name, "--slots", "2", "--", "sh", "-c", "echo inside; exit 7")
+    r = cli("run", "--plain", run_name, "--slots", "2", "--", "sh", "-c", "echo inside; exit 7")
     assert r.returncode == 7
     assert r.stdout == "inside\n"
     assert value(run_name) == 2  # created with 2 slots, the one taken is back
@@ -25,7 +28,7 @@ def test_run_passes_output_and_status_through_and_releases(run_name):
 
 def test_run_holds_a_slot_while_the_command_runs(run_name):
     probe = f"{nob_sem_path()} info {run_name} --json"
-    r = cli("run", run_name, "--slots", "3", "--", "sh", "-c", probe)
+    r = cli("run", "--plain", run_name, "--slots", "3", "--", "sh", "-c", probe)
     assert r.returncode == 0, r.stderr
     assert '"value": 2' in r.stdout  # one of 3 taken while inside
     assert value(run_name) == 3
@@ -54,7 +57,7 @@ def test_run_links_an_existing_semaphore_and_ignores_slots(run_name):
 
 
 def test_run_a_missing_command_exits_127_and_releases(run_name):
-    r = cli("run", run_name, "--", "nob-no-such-command-here")
+    r = cli("run", "--plain", run_name, "--", "nob-no-such-command-here")
     assert r.returncode == 127
     assert "Traceback" not in r.stderr
     assert value(run_name) == 1
@@ -74,7 +77,7 @@ def test_run_times_out_without_running_the_command(run_name, tmp_path):
 def _start_run(name, tmp_path, script):
     """Starts `nob-sem run NAME -- sh -c script` and waits until the command is running."""
     started = tmp_path / "started"
-    proc = start_cli("run", name, "--", "sh", "-c", f"echo $$ > {started}; {script}")
+    proc = start_cli("run", "--plain", name, "--", "sh", "-c", f"echo $$ > {started}; {script}")
     wait_until(lambda: started.exists() and started.read_text().strip(), what="the command to start")
     return proc, int(started.read_text())
 
@@ -132,12 +135,13 @@ def test_signal_while_waiting_for_a_slot_exits_without_running(run_name, tmp_pat
         proc.wait()
 
 
-def test_run_limits_concurrency_across_independent_jobs(run_name, tmp_path):
+@pytest.mark.parametrize("kind", ["--plain", "--robust"])
+def test_run_limits_concurrency_across_independent_jobs(run_name, tmp_path, kind):
     held, log = tmp_path / "held", tmp_path / "log"
     held.mkdir()
     job = (f"touch {held}/$$; ls {held} | wc -l >> {log}; sleep 0.4; rm {held}/$$")
     t0 = time.monotonic()
-    procs = [subprocess.Popen(nob_sem_cmd("run", run_name, "--slots", "2", "--", "sh", "-c", job))
+    procs = [subprocess.Popen(nob_sem_cmd("run", kind, run_name, "--slots", "2", "--", "sh", "-c", job))
              for _ in range(4)]
     codes = [p.wait(timeout=60) for p in procs]
     elapsed = time.monotonic() - t0
@@ -146,4 +150,7 @@ def test_run_limits_concurrency_across_independent_jobs(run_name, tmp_path):
     assert len(counts) == 4
     assert max(counts) <= 2, counts  # never 3 or 4 commands at once
     assert elapsed >= 0.8  # 4 jobs of 0.4 s through 2 slots: at least 2 rounds
-    assert value(run_name) == 2
+    if kind == "--plain":
+        assert value(run_name) == 2
+    else:  # gone with the last run
+        assert cli("info", run_name).returncode == 1

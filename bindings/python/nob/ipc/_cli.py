@@ -273,7 +273,7 @@ def _plain_value_by_opening(raw: bytes) -> Tuple[Optional[int], Optional[str]]:
         sem.close()
 
 
-def _robust_fields(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
+def _open_robust(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
     """value, capacity and holders of a robust semaphore, read through RobustSemaphore
     (which checks the file's magic number and version), or why they cannot be read.
     FileNotFoundError when it is gone, or stale (every user has ended)."""
@@ -300,6 +300,56 @@ def _robust_fields(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
         return {"value": int(sem.value), "capacity": int(sem.capacity), "holders": holders}, None
     finally:
         sem.close()
+
+
+def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object], Optional[str]]:
+    """_open_robust() in a forked child. RobustSemaphore maps the file and opens it
+    blocking: a file truncated meanwhile (SIGBUS) or a lease taken after our check
+    can only kill or stall that child, which is then reported, never nob-sem itself."""
+    import json
+    import select
+    import signal
+    import time
+
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, never return into nob-sem
+        try:
+            os.close(rfd)
+            try:
+                fields, error = _open_robust(raw)
+                answer = json.dumps(["ok", fields, error])
+            except FileNotFoundError:
+                answer = json.dumps(["gone"])
+            except BaseException as e:  # noqa: BLE001 - reported by the parent
+                answer = json.dumps(["ok", {}, f"{type(e).__name__}: {e}"])
+            data = answer.encode()
+            while data:
+                data = data[os.write(wfd, data):]
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {}, f"busy: not open within {timeout:g} s (a lease or a lock on the file)"
+            chunk = os.read(rfd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(rfd)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return {}, f"changed while being read (reader died of signal {os.WTERMSIG(status)})"
+    answer = json.loads(b"".join(chunks) or b'["ok", {}, "reader gave no answer"]')
+    if answer[0] == "gone":
+        raise FileNotFoundError(raw)
+    return answer[1], answer[2]
 
 
 KINDS = {"plain": PLAIN_PREFIX, "robust": ROBUST_PREFIX}
