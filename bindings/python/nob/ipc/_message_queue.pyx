@@ -72,7 +72,8 @@ cdef long long _FOREVER = 0x7FFFFFFFFFFFFFFF
 cdef long long _NOW = 0  # a steady deadline already past: try once
 cdef object _ZERO = 0
 cdef long _PRIO_MAX = sysconf(_SC_MQ_PRIO_MAX)
-DEF _STACK_BUFFER = 8192  # receive into the stack up to this message size
+cdef enum:
+    _STACK_BUFFER = 8192  # receive into the stack up to this message size
 
 # (function, param) notifications waiting for their thread, by id: the C
 # side carries only the id, so a cancelled or replaced request finds nothing.
@@ -427,6 +428,7 @@ cdef class NamedMessageQueue:
         cdef int signo = 0
         cdef long long nid = 0
         cdef int err
+        cdef object entry = None
         global _last_notification
         if notification is None:
             pass
