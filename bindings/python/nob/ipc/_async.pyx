@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True
+# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
