@@ -95,8 +95,7 @@ def test_false_when_another_process_is_registered(queue, sem_name):
         wait_for_line(child, "registered")
         assert queue.request_notification((print, 1)) is False
     finally:
-        child.stdin.write("\n")
-        child.stdin.flush()
-        assert child.wait(30) == 0, child.stderr.read()
+        _, err = child.communicate("\n", timeout=30)
+        assert child.returncode == 0, err
     assert queue.request_notification((print, 1)) is True  # the child's close freed it
     queue.request_notification(None)
