@@ -134,6 +134,21 @@ def test_unlink_raw_refuses_what_no_file_in_dev_shm_can_be_called(spelling, why)
     assert why in r.stderr
 
 
+def test_unlink_raw_removes_a_robust_kind_file_of_any_name(sem_prefix):
+    path = os.fsencode(SHM) + b"/nob." + os.fsencode(sem_prefix) + b"-\xff\x1b"
+    open(path, "wb").close()
+    try:
+        entries = {e["name"]: e for e in json.loads(_list_bytes("--json"))}
+        e = entries[f"/{sem_prefix}-\\xff\\x1b"]
+        assert e["kind"] == "robust" and e["value"] is None and e["error"]
+        r = cli("unlink", "--raw", f"/{sem_prefix}-\\xff\\x1b")
+        assert r.returncode == 0, r.stderr
+        assert not os.path.exists(path)
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def test_unlink_raw_touches_only_sem_files(sem_prefix):
     other = os.path.join(SHM, f"{sem_prefix}-notasem")  # no 'sem.' prefix
     open(other, "wb").close()

@@ -118,7 +118,7 @@ def unescape(spelling: str) -> bytes:
         if text[i] == "\\":
             digits = text[i + 2:i + 4]
             if text[i + 1:i + 2] != "x" or len(digits) != 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise UsageError(f"--raw name {escape(os.fsencode(spelling))}: a backslash must start \\xNN")
+                raise UsageError(f"--raw name {_safe_text(spelling)!r}: a backslash must start \\xNN")
             out.append(int(digits, 16))
             i += 4
         else:
@@ -126,7 +126,7 @@ def unescape(spelling: str) -> bytes:
             i += 1
     raw = bytes(out)
     if not raw or b"/" in raw or b"\0" in raw or len(raw) > 255 - len(PLAIN_PREFIX):
-        raise UsageError(f"--raw name {escape(os.fsencode(spelling))}: not a file name in {SHM_DIR}"
+        raise UsageError(f"--raw name {_safe_text(spelling)!r}: not a file name in {SHM_DIR}"
                          " (empty, too long, or holds '/' or NUL)")
     return raw
 
@@ -636,8 +636,8 @@ def _remove(raw: bytes) -> List[str]:
 
     A name nob accepts goes through the library (NamedSemaphore.remove,
     RobustSemaphore.remove); any other name (made by another library) is
-    unlinked as /dev/shm/sem.NAME by its name in the directory: unlink never
-    follows a symlink, and nothing outside /dev/shm/sem.* and nob.* is touched.
+    unlinked as /dev/shm/sem.NAME and /dev/shm/nob.NAME by its name in the
+    directory: unlink never follows a symlink, and nothing else is touched.
     """
     name = _valid_name(raw)
     removed = []
@@ -645,11 +645,12 @@ def _remove(raw: bytes) -> List[str]:
         if not _linux_shm():
             raise Failure(f"--raw needs {SHM_DIR} (Linux)")
         with _ShmDir() as dir_fd:
-            try:
-                os.unlink(PLAIN_PREFIX + raw, dir_fd=dir_fd)
-                removed.append("plain")
-            except FileNotFoundError:
-                pass
+            for kind, prefix in KINDS.items():
+                try:
+                    os.unlink(prefix + raw, dir_fd=dir_fd)
+                    removed.append(kind)
+                except FileNotFoundError:
+                    pass
         return removed
     from nob.ipc import NamedSemaphore
 
