@@ -120,3 +120,28 @@ def test_keyboard_interrupt_in_process_takes_nothing(full):
         full.acquire(timeout=30)
     timer.join()
     assert (full.value, full.held) == (0, 1)
+
+
+def test_a_signal_landing_between_two_futex_sleeps_is_not_lost(full):
+    """The wait looks for dead holders between futex sleeps: a signal that lands then
+    interrupts no system call, and must still end the wait within a slice."""
+    import random
+
+    main = threading.main_thread().ident
+    rng = random.Random(1)
+    slow = []
+    for _ in range(40):
+        timer = threading.Timer(rng.uniform(0.0, 0.06),
+                                lambda: signal.pthread_kill(main, signal.SIGINT))
+        start = time.monotonic()
+        timer.start()
+        try:
+            full.acquire(timeout=20)
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("acquire returned although the only unit is held")
+        timer.join()
+        slow.append(time.monotonic() - start)
+    assert max(slow) < 2.0, sorted(slow)[-3:]
+    assert (full.value, full.held) == (0, 1)

@@ -217,7 +217,8 @@ cdef class RobustSemaphore:
         self._sem = NULL
         self._close_pending = False
         if sem is not NULL:
-            del sem
+            with nogil:  # may wait for the file-wide lock; *sem is no longer reachable from self
+                del sem
         return 0
 
     cdef inline void _call_started(self):

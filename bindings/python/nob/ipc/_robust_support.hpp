@@ -11,7 +11,6 @@
 #include "_errors.hpp"
 
 #include <chrono>
-#include <climits>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -40,18 +39,21 @@ inline int robust_try(nob::robust_semaphore& sem, int* err) noexcept {
   return got ? 1 : 0;
 }
 
-/// One blocking step until `deadline_ns` (LLONG_MAX = forever), callable
-/// without the GIL: 0 acquired, 1 timed out (or failed: *err set),
-/// 2 interrupted by a signal handler (EINTR).
+/// One blocking step, callable without the GIL, until the sooner of
+/// `deadline_ns` (LLONG_MAX = forever) and one slice (NOB_ROBUST_SLICE_MS)
+/// from now: 0 acquired, 1 timed out at `deadline_ns` (or failed: *err set),
+/// 2 interrupted by a signal handler (EINTR) or the slice ended first. The
+/// caller runs pending signal handlers after a 2 and waits on: a signal that
+/// lands while the wait is between two futex sleeps (looking for dead
+/// holders) interrupts nothing, so it is seen at the end of the slice.
 inline int robust_wait_step(nob::robust_semaphore& sem, long long deadline_ns, int* err) noexcept {
-  using std::chrono::steady_clock;
+  using namespace std::chrono;
+  const long long now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+  const long long slice = static_cast<long long>(NOB_ROBUST_SLICE_MS) * 1000000LL;
+  const bool last = deadline_ns - now <= slice;
   std::error_code ec;
-  nob::wait_result r;
-  if (deadline_ns == LLONG_MAX) {
-    r = sem.wait_once(ec);
-  } else {
-    r = sem.wait_once_until(steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)), ec);
-  }
+  const nob::wait_result r = sem.wait_once_until(
+      steady_clock::time_point(nanoseconds(last ? deadline_ns : now + slice)), ec);
   *err = ec.value();
   switch (r) {
     case nob::wait_result::acquired:
@@ -61,7 +63,7 @@ inline int robust_wait_step(nob::robust_semaphore& sem, long long deadline_ns, i
     case nob::wait_result::timed_out:
       break;
   }
-  return 1;
+  return ec || last ? 1 : 2;
 }
 
 /// release(n) without exceptions: 0, or the errno (EPERM: n is more than
