@@ -21,6 +21,13 @@ if [ -z "${NOB_TEST_PREFIX:-}" ]; then
 fi
 export NOB_TEST_PREFIX
 echo "test name prefix: $NOB_TEST_PREFIX"
+# Message queues have no directory until mqueue is mounted: mount it (as
+# root, where it is missing) so that the leftover check below sees them.
+if [ ! -d /dev/mqueue ] || ! mountpoint -q /dev/mqueue; then
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue || echo "could not mount /dev/mqueue"
+  fi
+fi
 # Where nob's named objects live: semaphores, robust semaphores and shared
 # memory in /dev/shm, message queues in /dev/mqueue when it is mounted.
 leftovers() {

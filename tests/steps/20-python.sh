@@ -17,6 +17,14 @@ echo "built $(basename "$wheel")"
 python3 -m venv "$out/venv"
 "$out/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[test]"
 
+# The published nob.py 1.6.3 (pure Python), unpacked, for the interop test
+# that runs it as a peer of this build; skipped there if PyPI cannot be reached.
+if "$out/venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+    "nob.py==1.6.3" -d "$out/nob163" 2>/dev/null; then
+  (cd "$out/nob163" && "$out/venv/bin/python" -m zipfile -e nob_py-1.6.3-py3-none-any.whl unpacked)
+  export NOB_PY163_DIR=$out/nob163/unpacked
+fi
+
 cd "$out/run"  # not the repo root: only the installed nob is importable
 set +e
 "$out/venv/bin/python" -m pytest "$root/tests/python" -q -p no:cacheprovider \
