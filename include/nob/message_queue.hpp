@@ -333,8 +333,9 @@ struct mq_send_op {
   std::size_t size;
   unsigned int priority;
   int operator()(const timespec* abs) const noexcept {
-    return abs != nullptr ? ::mq_timedsend(mqd, data, size, priority, abs)
-                          : ::mq_send(mqd, data, size, priority);
+    const char* p = data != nullptr ? data : "";  // (nullptr, 0): an empty message
+    return abs != nullptr ? ::mq_timedsend(mqd, p, size, priority, abs)
+                          : ::mq_send(mqd, p, size, priority);
   }
 };
 
