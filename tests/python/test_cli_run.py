@@ -9,7 +9,8 @@ import subprocess
 import time
 
 import pytest
-from test_cli_support import cli, nob_sem_cmd, nob_sem_path, sleeping_in_wait, start_cli, value, wait_until
+from test_cli_support import (cli, nob_sem_cmd, nob_sem_path, sleeping_in_wait, start_cli, start_run, value,
+                              wait_until)
 
 
 @pytest.fixture
@@ -74,14 +75,6 @@ def test_run_times_out_without_running_the_command(run_name, tmp_path):
     assert value(run_name) == 0
 
 
-def _start_run(name, tmp_path, script):
-    """Starts `nob-sem run NAME -- sh -c script` and waits until the command is running."""
-    started = tmp_path / "started"
-    proc = start_cli("run", "--plain", name, "--", "sh", "-c", f"echo $$ > {started}; {script}")
-    wait_until(lambda: started.exists() and started.read_text().strip(), what="the command to start")
-    return proc, int(started.read_text())
-
-
 def _stop(proc, child):
     """Teardown: ends nob-sem and its command even when a test failed halfway.
 
@@ -95,7 +88,7 @@ def _stop(proc, child):
 
 def test_sigterm_is_forwarded_and_the_slot_released(run_name, tmp_path):
     got = tmp_path / "got"
-    proc, child = _start_run(run_name, tmp_path,
+    proc, child = start_run(run_name, tmp_path,
                              f"trap 'echo TERM > {got}; exit 3' TERM; while :; do sleep 0.05; done")
     try:
         assert value(run_name) == 0
@@ -109,7 +102,7 @@ def test_sigterm_is_forwarded_and_the_slot_released(run_name, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_command_killed_by_a_forwarded_signal_gives_128_plus_n(run_name, tmp_path, sig):
-    proc, child = _start_run(run_name, tmp_path, "exec sleep 30")
+    proc, child = start_run(run_name, tmp_path, "exec sleep 30")
     try:
         proc.send_signal(sig)
         assert proc.wait(timeout=10) == 128 + sig

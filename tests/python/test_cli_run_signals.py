@@ -6,7 +6,7 @@ import os
 import signal
 
 import pytest
-from test_cli_support import cli, start_cli, value, wait_until
+from test_cli_support import cli, start_run, value, wait_until
 
 
 @pytest.fixture
@@ -35,14 +35,6 @@ def test_the_command_starts_with_no_signal_blocked_or_ignored(run_name):
     masks = dict(line.split(":") for line in r.stdout.splitlines())
     assert int(masks["SigBlk"], 16) == 0
     assert int(masks["SigIgn"], 16) == 0  # the test starts nob-sem with nothing ignored
-
-
-def _start_run(name, tmp_path, script):
-    """Starts `nob-sem run --plain NAME -- sh -c script`; waits until the command runs; returns (proc, its pid)."""
-    started = tmp_path / "started"
-    proc = start_cli("run", "--plain", name, "--", "sh", "-c", f"echo $$ > {started}; {script}")
-    wait_until(lambda: started.exists() and started.read_text().strip(), what="the command to start")
-    return proc, int(started.read_text())
 
 
 def _gone(pid):
@@ -75,7 +67,7 @@ def _signal_id(sig):
 
 @pytest.mark.parametrize("sig", SIGNALS, ids=_signal_id)
 def test_a_terminating_signal_reaches_the_command_and_frees_the_slot(run_name, tmp_path, sig):
-    proc, child = _start_run(run_name, tmp_path, "exec sleep 30")
+    proc, child = start_run(run_name, tmp_path, "exec sleep 30")
     try:
         assert value(run_name) == 0
         os.kill(proc.pid, sig)
@@ -88,7 +80,7 @@ def test_a_terminating_signal_reaches_the_command_and_frees_the_slot(run_name, t
 
 def test_a_command_that_traps_the_signal_decides_the_status(run_name, tmp_path):
     got = tmp_path / "got"
-    proc, child = _start_run(run_name, tmp_path, f"trap 'echo USR1 > {got}; exit 5' USR1; "
+    proc, child = start_run(run_name, tmp_path, f"trap 'echo USR1 > {got}; exit 5' USR1; "
                                                  "while :; do sleep 0.05; done")
     try:
         proc.send_signal(signal.SIGUSR1)
@@ -100,7 +92,7 @@ def test_a_command_that_traps_the_signal_decides_the_status(run_name, tmp_path):
 
 
 def test_sigkill_of_nob_sem_takes_the_command_with_it(run_name, tmp_path):
-    proc, child = _start_run(run_name, tmp_path, "exec sleep 30")
+    proc, child = start_run(run_name, tmp_path, "exec sleep 30")
     try:
         proc.kill()
         proc.wait(timeout=10)

@@ -50,6 +50,15 @@ def start_cli(*args, **kwargs):
                             text=True, preexec_fn=_default_signals, **kwargs)
 
 
+def start_run(name, tmp_path, script):
+    """Starts `nob-sem run --plain NAME -- sh -c script` and waits until the command runs;
+    returns (the nob-sem Popen, the command's pid)."""
+    started = tmp_path / "started"
+    proc = start_cli("run", "--plain", name, "--", "sh", "-c", f"echo $$ > {started}; {script}")
+    wait_until(lambda: started.exists() and started.read_text().strip(), what="the command to start")
+    return proc, int(started.read_text())
+
+
 def info(name):
     """`nob-sem info NAME --json`, parsed (asserts it succeeded)."""
     r = cli("info", name, "--json")
