@@ -40,8 +40,12 @@ def cli(*args, timeout=30, via=nob_sem_cmd):
 def _default_signals():
     """In the child before exec: the signals tests send act by default, even when the
     suite itself runs with them ignored (nohup, a background job of a script)."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+    for sig in range(1, signal.NSIG):
+        try:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):  # SIGKILL, SIGSTOP, numbers that are no signal
+            pass
 
 
 def start_cli(*args, **kwargs):
