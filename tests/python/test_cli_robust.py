@@ -246,3 +246,19 @@ def test_a_reader_that_dies_or_stalls_is_reported_not_shared():
     died, stalled = r.stdout.splitlines()
     assert "changed while being read" in died and "signal 7" in died
     assert "busy" in stalled and stalled.endswith("True")
+
+
+def test_a_robust_semaphore_whose_users_all_died_is_not_listed(sem_name):
+    r = run_child("""
+        import os, signal, sys
+        from nob.ipc import Flags, RobustSemaphore
+        sem = RobustSemaphore(sys.argv[1], 2, Flags.RAISE_IF_EXISTS)
+        sem.acquire()
+        os.kill(os.getpid(), signal.SIGKILL)
+    """, sem_name)
+    assert r.returncode == -9
+    assert os.path.exists(robust_file(sem_name))  # the file of a dead pool
+    names = [e["name"] for e in json.loads(cli("list", "--json").stdout)]
+    assert "/" + sem_name not in names  # counts as absent ...
+    assert not os.path.exists(robust_file(sem_name))  # ... and the open that found it out removed it
+    assert cli("info", sem_name).returncode == 1
