@@ -262,3 +262,12 @@ def test_a_robust_semaphore_whose_users_all_died_is_not_listed(sem_name):
     assert "/" + sem_name not in names  # counts as absent ...
     assert not os.path.exists(robust_file(sem_name))  # ... and the open that found it out removed it
     assert cli("info", sem_name).returncode == 1
+
+
+def test_post_and_wait_on_a_robust_name_say_why_they_refuse(sem_name, holder):
+    holder(2, 1)
+    for command in ("post", "wait"):
+        r = cli(command, sem_name)
+        assert_clean_error(r, 1)
+        assert "robust" in r.stderr
+    assert json.loads(cli("info", sem_name, "--json").stdout)["value"] == 1  # untouched

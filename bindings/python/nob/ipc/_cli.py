@@ -531,6 +531,10 @@ def _open(name: str) -> Any:
     try:
         return NamedSemaphore(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=False)
     except FileNotFoundError:
+        robust = _robust_class()
+        if robust is not None and robust.exists(name):
+            raise Failure(f"{name} is a robust semaphore: its units belong to processes, so post and wait "
+                          "work only on plain ones (use run)") from None
         raise Failure(f"{name}: no such semaphore") from None
 
 
