@@ -5,7 +5,9 @@ time from just before its sem_post to the moment the waiter runs again:
   * async (asyncio / uvloop): a task awaiting sem.acquire_async(), resumed
     on the event loop thread (helper thread in futex_waitv -> loop);
   * async, polling: the same with NOB_ASYNC_WAIT=poll (the fallback);
-  * blocking: a thread blocked in sem.acquire(), back in Python code.
+  * blocking: a thread blocked in sem.acquire(), back in Python code;
+  * executor: a task awaiting loop.run_in_executor(None, sem.acquire), the
+    usual way to wait for a blocking call from asyncio (not cancel-safe).
 
 Samples of the kinds are interleaved in a fresh random order per round; prints
 median and p99 per kind. Never run in CI.
@@ -69,6 +71,18 @@ def blocking_sample(sem, poster):
     return box[0] - poster.posted()
 
 
+def executor_sample(sem, poster, loop):
+    async def one():
+        task = loop.run_in_executor(None, sem.acquire)
+        await asyncio.sleep(0.003)
+        poster.post()
+        await task
+        return time.monotonic()
+
+    resumed = loop.run_until_complete(one())
+    return resumed - poster.posted()
+
+
 def async_sample(sem, poster, loop, poll):
     if poll:
         os.environ["NOB_ASYNC_WAIT"] = "poll"
@@ -104,13 +118,16 @@ def main():
         loops["uvloop"] = uvloop.new_event_loop()
     except ImportError:
         pass
-    kinds = ["blocking"] + [f"async {k}" for k in loops] + ["async asyncio, polling"]
+    kinds = (["blocking", "executor asyncio"] + [f"async {k}" for k in loops]
+             + ["async asyncio, polling"])
     lat = {k: [] for k in kinds}
     try:
         for _ in range(args.samples):
             for k in random.sample(kinds, len(kinds)):
                 if k == "blocking":
                     lat[k].append(blocking_sample(sem, poster))
+                elif k.startswith("executor"):
+                    lat[k].append(executor_sample(sem, poster, loops["asyncio"]))
                 else:
                     loop = loops["uvloop" if "uvloop" in k else "asyncio"]
                     lat[k].append(async_sample(sem, poster, loop, "polling" in k))

@@ -79,3 +79,31 @@ def test_a_wake_no_task_used_is_handed_on_to_a_blocked_process(run, sem_name, wh
     assert sem.value == 0
     sem.close()
     poster_handle.close()
+
+
+def test_a_wake_taken_on_a_closed_semaphore_is_still_handed_on(run, sem_name):
+    """The helper thread leaves a futex lazily (it is not woken when the last
+    task stops waiting): it must still hand on a wake after the semaphore's
+    own mapping is gone."""
+    other = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)  # owns the name
+    sem = NamedSemaphore(sem_name)
+
+    async def main():
+        task = asyncio.create_task(sem.acquire_async())
+        await asyncio.sleep(0.2)  # the helper thread sits in futex_waitv on the word
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
+    sem.close()  # unmapped; the helper thread is still queued on that futex
+    child = start_child(BLOCKED, other.name, 20)
+    wait_for_line(child, "waiting")
+    time.sleep(0.3)  # blocked in sem_wait, queued after the helper
+    other.release()  # one FUTEX_WAKE: the helper takes it and must hand it on
+    out, err = child.communicate(timeout=60)
+    ok, waited = out.split()
+    print(f"\nthe blocked process got the unit after {float(waited) * 1e3:.1f} ms")
+    assert ok == "True", err
+    assert float(waited) < 5
+    other.close()

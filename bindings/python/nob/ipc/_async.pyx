@@ -47,6 +47,8 @@ cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
                     long long timeout_ns, int* err)
     bint async_have_waitv()
     void async_wait_private(uintptr_t addr, uint32_t expected, long long timeout_ns)
+    uintptr_t async_dup_word(uintptr_t addr)
+    void async_drop_word(uintptr_t dup)
 
 
 cdef enum:
@@ -95,11 +97,12 @@ def _thread_count():
 
 cdef class _Entry:
     """One awaited semaphore as a helper thread sees it."""
-    cdef uintptr_t addr      # its wait word; 0: polled through sem.value
+    cdef uintptr_t addr      # its wait word, in our own copy of the page; 0: polled
     cdef uint32_t expected   # the helper waits while the futex word holds this
     cdef bint armed          # True while the helper should watch it
     cdef bint counted        # registered as a waiter on the wait word
     cdef bint removed
+    cdef bint in_wait        # in the set of the helper's current futex_waitv
     cdef bint reclaim        # robust: retry every _RECLAIM_NS
     cdef long long next_tick
     cdef _Channel channel
@@ -164,6 +167,7 @@ cdef class _Helper:
                     addrs[n] = e.addr
                     vals[n] = e.expected
                     slots[n] = e
+                    e.in_wait = True
                     n += 1
             if ready:
                 _notify(ready)
@@ -181,17 +185,18 @@ cdef class _Helper:
             else:
                 with nogil:
                     r = async_waitv(addrs, vals, n, timeout, &err)
-                if r < 0 and err == ENOSYS:
-                    self.fall_back_to_polling()
             self.sleeping = False
             for i in range(1, n):
                 e = slots[i]
                 slots[i] = None
+                e.in_wait = False
                 if e.removed:
                     # It may have eaten a post's only wake after its last task
-                    # left: hand it on (a spurious wake is harmless; EFAULT if
-                    # the mapping is gone).
-                    async_wake(addrs[i], 1, False)
+                    # left: hand it on (a spurious wake is harmless).
+                    async_wake(e.addr, 1, False)
+                    _drop_word(e)
+            if n > 1 and r < 0 and err == ENOSYS:
+                self.fall_back_to_polling()
 
     cdef void fall_back_to_polling(self):
         global _waitv
@@ -200,9 +205,15 @@ cdef class _Helper:
         for e in self.entries:
             if e.addr != 0:
                 _uncount(e)
-                e.addr = 0
+                _drop_word(e)
                 e.channel.addr = 0
         self.futex_entries = 0
+
+
+cdef void _drop_word(_Entry e):
+    if e.addr != 0:
+        async_drop_word(e.addr)
+        e.addr = 0
 
 
 cdef void _uncount(_Entry e):
@@ -234,7 +245,9 @@ cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
                 break
         if h is None and len(_helpers) < _MAX_HELPERS:
             h = _start_helper()
-    if h is None:
+    if h is not None:
+        addr = async_dup_word(addr)  # our own mapping of the word (see run())
+    if h is None or addr == 0:
         addr = 0
         h = _helpers[0] if _helpers else _start_helper()
     else:
@@ -256,7 +269,13 @@ cdef void _unregister(_Entry e):
     if e.addr != 0:
         h.futex_entries -= 1
     _uncount(e)
-    h.poke()  # stop waiting on its word
+    e.channel = None  # the helper may still hold `e` until it next wakes
+    if not e.in_wait:
+        _drop_word(e)
+    # Else no poke: waking the helper now would only make it fight the loop
+    # for the GIL. It leaves that futex the next time it wakes (its own
+    # copy of the page stays mapped until then) and, if that wake was a
+    # post meant for some other waiter, hands it on.
 
 
 cdef void _notify(list ready):

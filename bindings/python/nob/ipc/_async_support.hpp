@@ -21,6 +21,7 @@
 
 #if defined(__linux__)
 #include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -44,6 +45,36 @@ inline std::uintptr_t sem_wait_word(sem_t* sem) noexcept {
 #else
   (void)sem;
   return 0;
+#endif
+}
+
+/// A second mapping, private to the caller, of the shared page that holds
+/// the wait word at `addr` (mremap with old_size 0 duplicates a shared
+/// mapping): the address of the word in it, or 0 when that fails. The helper
+/// thread waits on this copy, so the semaphore's own mapping may be unmapped
+/// while the helper still sits in futex_waitv on it: the futex is the same
+/// (shared futexes are keyed by file and offset), and a wake it takes there
+/// can still be handed on. Released by async_drop_word().
+inline std::uintptr_t async_dup_word(std::uintptr_t addr) noexcept {
+#if defined(__linux__)
+  const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t base = addr & ~(page - 1);
+  void* p = ::mremap(reinterpret_cast<void*>(base), 0, page, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return 0;
+  return reinterpret_cast<std::uintptr_t>(p) + (addr - base);
+#else
+  (void)addr;
+  return 0;
+#endif
+}
+
+/// Unmaps a copy made by async_dup_word().
+inline void async_drop_word(std::uintptr_t dup) noexcept {
+#if defined(__linux__)
+  const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  ::munmap(reinterpret_cast<void*>(dup & ~(page - 1)), page);
+#else
+  (void)dup;
 #endif
 }
 
