@@ -71,26 +71,18 @@ def blocking_sample(sem, poster):
     return box[0] - poster.posted()
 
 
-def executor_sample(sem, poster, loop):
-    async def one():
-        task = loop.run_in_executor(None, sem.acquire)
-        await asyncio.sleep(0.003)
-        poster.post()
-        await task
-        return time.monotonic()
-
-    resumed = loop.run_until_complete(one())
-    return resumed - poster.posted()
-
-
-def async_sample(sem, poster, loop, poll):
-    if poll:
+def task_sample(sem, poster, loop, kind):
+    """One wait by a task: acquire_async() (kind "async" or "poll") or an executor thread."""
+    if kind == "poll":
         os.environ["NOB_ASYNC_WAIT"] = "poll"
     else:
         os.environ.pop("NOB_ASYNC_WAIT", None)
 
     async def one():
-        task = asyncio.ensure_future(sem.acquire_async())
+        if kind == "executor":
+            task = loop.run_in_executor(None, sem.acquire)
+        else:
+            task = asyncio.ensure_future(sem.acquire_async())
         await asyncio.sleep(0.003)
         poster.post()
         await task
@@ -108,10 +100,10 @@ def main():
     kind = "robust" if args.robust else "named"
     name = f"/nob-bench-async-{os.getpid()}"
     if args.robust:
-        sem = RobustSemaphore(name, 4 * args.samples + 10, Flags.RAISE_IF_EXISTS)
+        sem = RobustSemaphore(name, 6 * args.samples + 10, Flags.RAISE_IF_EXISTS)
     else:
         sem = NamedSemaphore(name, 0, Flags.RAISE_IF_EXISTS)
-    poster = Poster(kind, name, 4 * args.samples + 10)
+    poster = Poster(kind, name, 6 * args.samples + 10)
     loops = {"asyncio": asyncio.new_event_loop()}
     try:
         import uvloop
@@ -126,11 +118,10 @@ def main():
             for k in random.sample(kinds, len(kinds)):
                 if k == "blocking":
                     lat[k].append(blocking_sample(sem, poster))
-                elif k.startswith("executor"):
-                    lat[k].append(executor_sample(sem, poster, loops["asyncio"]))
                 else:
                     loop = loops["uvloop" if "uvloop" in k else "asyncio"]
-                    lat[k].append(async_sample(sem, poster, loop, "polling" in k))
+                    how = "executor" if "executor" in k else "poll" if "polling" in k else "async"
+                    lat[k].append(task_sample(sem, poster, loop, how))
     finally:
         poster.close()
         for loop in loops.values():

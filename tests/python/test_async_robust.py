@@ -167,3 +167,22 @@ def test_many_tasks_and_random_cancels_lose_no_robust_unit(run, sem_name, wait_m
     child.stdin.close()
     child.wait(timeout=30)
     sem.close()
+
+
+def test_close_while_tasks_await_a_robust_semaphore_wakes_them_with_value_error(run, sem_name):
+    sem = RobustSemaphore(sem_name, 1, Flags.RAISE_IF_EXISTS)
+    other = RobustSemaphore(sem_name)
+    assert other.acquire(timeout=0)
+
+    async def main():
+        tasks = [asyncio.create_task(sem.acquire_async()) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        sem.close()
+        done, pending = await asyncio.wait(tasks, timeout=10)
+        assert not pending
+        return [type(t.exception()) for t in tasks]
+
+    assert run(main()) == [ValueError] * 4
+    assert other.held == 1 and other.value == 0  # nothing was taken by the closed handle
+    other.release()
+    other.close()
