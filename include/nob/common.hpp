@@ -71,7 +71,36 @@
 #endif
 #endif
 
+/// 1: std::chrono::steady_clock reads CLOCK_MONOTONIC (libstdc++, and libc++
+/// on Linux), so steady deadlines are waited on that clock directly. 0: it
+/// may be another clock (libc++ on Apple uses CLOCK_UPTIME_RAW, which stops
+/// while the machine sleeps): the time left is measured with
+/// steady_clock::now(), waited on CLOCK_MONOTONIC and checked again.
+#ifndef NOB_STEADY_IS_MONOTONIC
+#if defined(__APPLE__)
+#define NOB_STEADY_IS_MONOTONIC 0
+#else
+#define NOB_STEADY_IS_MONOTONIC 1
+#endif
+#endif
+
+/// 1 when the compiler has C++ exceptions on. Without them (-fno-exceptions)
+/// the non-throwing members still work; a call that would throw prints the
+/// error and aborts instead.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define NOB_EXCEPTIONS 1
+#else
+#define NOB_EXCEPTIONS 0
+#endif
+
 namespace nob {
+
+/// Whether opening an existing object checks who owns it (a trailing
+/// constructor argument; creating is never affected).
+enum class owner_check {
+  any_owner,  ///< join whatever exists under the name (POSIX behaviour)
+  same_uid,   ///< refuse (permission_denied) an object owned by another uid than geteuid()
+};
 
 /// What a constructor does when the name exists, or does not.
 enum class existence_policy {
@@ -147,8 +176,19 @@ inline std::string quote(std::string_view s) {
   return out + "\"";
 }
 
+/// Throws `e`; without exceptions, prints its what() and aborts.
+template <class E>
+[[noreturn]] void throw_or_abort(const E& e) {
+#if NOB_EXCEPTIONS
+  throw e;
+#else
+  std::fprintf(stderr, "%s\n", e.what());
+  std::abort();
+#endif
+}
+
 [[noreturn]] inline void throw_system(int err, const std::string& what) {
-  throw std::system_error(err, std::generic_category(), what);
+  throw_or_abort(std::system_error(err, std::generic_category(), what));
 }
 
 /// "nob: <what> <name>", the text of every system error of a handle.
@@ -384,6 +424,12 @@ inline file_result create_exclusive_file(const std::string& path, const char* tm
                                [](const file_result&) noexcept { return 0; });
 }
 
+/// True when an opened file may be joined under `check` (same_uid: its
+/// owner is the effective uid of this process).
+inline bool owner_allowed(const file_result& f, owner_check check) noexcept {
+  return check != owner_check::same_uid || f.uid == ::geteuid();
+}
+
 /// True when `path` (not followed if a symlink) is the file (dev, ino).
 inline bool same_file(const std::string& path, dev_t dev, ino_t ino) noexcept {
   struct stat st {};
@@ -412,7 +458,7 @@ inline bool is_valid_name(std::string_view name) noexcept {
 inline std::string normalize_name(std::string_view name) {
   std::string_view body;
   if (const char* why = detail::check_name(name, body))
-    throw std::invalid_argument("nob: name " + detail::quote(name) + " " + why);
+    detail::throw_or_abort(std::invalid_argument("nob: name " + detail::quote(name) + " " + why));
   std::string out;
   out.reserve(body.size() + 1);
   out += '/';

@@ -190,8 +190,12 @@ class named_message_queue {
   bool linked_existing() const noexcept { return linked_existing_; }
   /// True when close() will unlink the name (defaults to "this handle created it").
   bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
-  /// Chooses whether close() unlinks the name.
-  void unlink_on_destroy(bool on) noexcept { unlink_on_destroy_ = on; }
+  /// Chooses whether close() unlinks the name. Turning it on for a handle
+  /// that linked makes the calling process the one allowed to unlink.
+  void unlink_on_destroy(bool on) noexcept {
+    if (on && owner_pid_ == 0) owner_pid_ = ::getpid();
+    unlink_on_destroy_ = on;
+  }
   /// Removes the name now (the queue lives on while descriptors are open).
   void unlink();
   /// Removes `name`; returns false if there was none.
@@ -417,7 +421,7 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
   }
   if (q == closed_mqd()) throw_errno(errno, "mq_open");
   mqd_ = q;
-  owner_pid_ = ::getpid();
+  if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
   readable_ = read;
   writable_ = write;
   detail::mq_identity(mqd_, dev_, ino_);

@@ -52,6 +52,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -59,7 +60,9 @@
 ///
 // Configuration. Each macro may be defined to 0 or 1 before the include;
 // the defaults pick the best the platform offers. Forcing a fallback on
-// Linux is how the test suite runs every wait path.
+// Linux is how the test suite runs every path. (common.hpp has the macros
+// every kind shares: NOB_TIMEDWAIT_SLICE_MS, NOB_MAX_NAME_LENGTH,
+// NOB_STEADY_IS_MONOTONIC.)
 ///
 
 /// 1: wait on steady_clock deadlines with sem_clockwait(CLOCK_MONOTONIC)
@@ -84,23 +87,55 @@
 #endif
 #endif
 
-/// 1: open and map /dev/shm/sem.NAME directly (Linux). 0: go through
-/// sem_open/sem_close (portable; no inode check, mode subject to the umask).
+/// 1: open and map /dev/shm/sem.NAME directly, the file glibc's sem_open
+/// uses (Linux with glibc only: musl names the file /dev/shm/NAME and lays
+/// out sem_t differently). 0: go through sem_open/sem_close (portable; no
+/// inode check, mode subject to the umask).
 #ifndef NOB_USE_DEV_SHM
-#if defined(__linux__)
+#if defined(__linux__) && defined(__GLIBC__)
 #define NOB_USE_DEV_SHM 1
 #else
 #define NOB_USE_DEV_SHM 0
 #endif
 #endif
 
-/// Longest sleep between two sem_trywait calls of the polling fallback, in us.
+/// 1: sem_t is glibc's 64-bit layout ({uint64 data; int private; int pad},
+/// value in the low 32 bits of data, waiter count in the high 32), which
+/// nob then relies on: files are checked against it before mapping, and
+/// release(n) is one atomic add plus one futex wake. Decided on the data
+/// model (LP64), not the architecture: x32 and other ILP32 ABIs get 0.
+#ifndef NOB_KNOWN_SEM_LAYOUT
+#if defined(__linux__) && defined(__GLIBC__) && defined(__LP64__) && \
+    (defined(__x86_64__) || defined(__aarch64__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NOB_KNOWN_SEM_LAYOUT 1
+#else
+#define NOB_KNOWN_SEM_LAYOUT 0
+#endif
+#endif
+
+/// 1: sem_getvalue works. 0 (macOS, where it fails with ENOSYS): value()
+/// throws function_not_supported and release(n) never calls it.
+#ifndef NOB_HAVE_SEM_GETVALUE
+#if defined(__APPLE__)
+#define NOB_HAVE_SEM_GETVALUE 0
+#else
+#define NOB_HAVE_SEM_GETVALUE 1
+#endif
+#endif
+
+/// Longest sleep between two sem_trywait calls of the polling fallback, in
+/// us; the backoff doubles from 1 us up to exactly this (any value >= 1).
 #ifndef NOB_POLL_MAX_SLEEP_US
 #define NOB_POLL_MAX_SLEEP_US 2000
 #endif
 
 #if NOB_USE_SEM_CLOCKWAIT && !NOB_USE_SEM_TIMEDWAIT
 #error "NOB_USE_SEM_CLOCKWAIT=1 needs NOB_USE_SEM_TIMEDWAIT=1"
+#endif
+#if NOB_KNOWN_SEM_LAYOUT
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #endif
 
 namespace nob {
@@ -117,15 +152,29 @@ inline constexpr wait_strategy compiled_wait_strategy =
 /// True when semaphores are opened through /dev/shm (inode check, exact mode).
 inline constexpr bool uses_dev_shm = NOB_USE_DEV_SHM != 0;
 
+/// True when release(n) is one atomic add (NOB_KNOWN_SEM_LAYOUT); false when
+/// it is n sem_post calls (see release()).
+inline constexpr bool atomic_release = NOB_KNOWN_SEM_LAYOUT != 0;
+
 /// A handle on one POSIX named semaphore: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
 class named_semaphore {
  public:
   /// Opens or creates `name` under `policy`; `initial_value` and `mode` only
-  /// matter when this call creates (mode is applied exactly, whatever the umask).
+  /// matter when this call creates (mode is applied exactly, whatever the
+  /// umask). owner_check::same_uid refuses (permission_denied) to open an
+  /// existing semaphore whose file another user owns.
   explicit named_semaphore(std::string_view name,
                            existence_policy policy = existence_policy::raise_if_not_exists,
-                           unsigned int initial_value = 1, mode_t mode = 0600);
+                           unsigned int initial_value = 1, mode_t mode = 0600,
+                           owner_check check = owner_check::any_owner);
+  /// As the constructor, without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_semaphore> open(
+      std::string_view name, std::error_code& ec,
+      existence_policy policy = existence_policy::raise_if_not_exists,
+      unsigned int initial_value = 1, mode_t mode = 0600,
+      owner_check check = owner_check::any_owner) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_semaphore(named_semaphore&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -145,11 +194,12 @@ class named_semaphore {
   /// Takes one unit, waiting until `abs_time` on the clock of that time point.
   template <class Clock, class Duration>
   bool try_acquire_until(const std::chrono::time_point<Clock, Duration>& abs_time);
-  /// Adds `n` units (n >= 0); throws value_too_large, posting nothing, past max().
+  /// Adds `n` units (n >= 0); throws value_too_large, posting nothing, past
+  /// max(). Atomic where atomic_release is true (see docs/semantics.md).
   void release(std::ptrdiff_t n = 1);
-  /// The current value (sem_getvalue); a snapshot, stale as soon as it returns.
+  /// The current value (sem_getvalue), at most max(); a snapshot, stale as soon as it returns.
   int value() const;
-  /// The largest value a semaphore can hold (SEM_VALUE_MAX).
+  /// The largest value a semaphore can hold (SEM_VALUE_MAX, which an int holds).
   static constexpr std::ptrdiff_t max() noexcept { return SEM_VALUE_MAX; }
 
   /// Lockable: same as acquire().
@@ -177,7 +227,9 @@ class named_semaphore {
   bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
   /// Chooses whether close() unlinks the name.
   void unlink_on_destroy(bool on) noexcept { unlink_on_destroy_ = on; }
-  /// Removes the name now (the semaphore lives on while handles are open).
+  /// Removes the name now, if it still refers to this semaphore (Linux:
+  /// device and inode; else no_such_file_or_directory). The semaphore lives
+  /// on while handles are open.
   void unlink();
   /// Removes `name`; returns false if there was none.
   static bool remove(std::string_view name);
@@ -185,6 +237,9 @@ class named_semaphore {
   static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
+  /// Only the unlink half of close(): unlinks the name if close() would, and
+  /// makes close() not do it again; the handle stays open. Never throws.
+  void unlink_if_owned() noexcept;
   /// True until close() or a move.
   bool is_open() const noexcept { return sem_ != nullptr; }
   /// The underlying sem_t for sem_* calls (do not sem_close it); nullptr when closed.
@@ -192,21 +247,31 @@ class named_semaphore {
 
   /// Low-level: one blocking wait that returns wait_result::interrupted on
   /// EINTR instead of retrying (for bindings that run signal handlers in
-  /// between). Errors go to `ec`; never throws.
-  wait_result wait_once(std::error_code& ec) noexcept;
+  /// between). Errors go to `ec`; throws nothing itself, but is not
+  /// noexcept: sem_wait is a cancellation point (pthread_cancel unwinds).
+  wait_result wait_once(std::error_code& ec);
   /// Low-level: as wait_once(), but gives up at `deadline` (steady clock).
   wait_result wait_once_until(std::chrono::steady_clock::time_point deadline,
-                              std::error_code& ec) noexcept;
+                              std::error_code& ec);
   /// Non-throwing try_acquire(): false with `ec` clear when no unit is free.
   bool try_acquire(std::error_code& ec) noexcept;
-  /// Non-throwing release(): `ec` is value_too_large past max(), posting nothing.
+  /// Non-throwing release(): `ec` is value_too_large past max(), posting
+  /// nothing; invalid_argument for n < 0.
   void release(std::ptrdiff_t n, std::error_code& ec) noexcept;
+  /// Non-throwing value(): the value, or -1 with `ec` set.
+  int value(std::error_code& ec) const noexcept;
 
  private:
+  named_semaphore() noexcept = default;
+  static const char* check_arguments(existence_policy policy, unsigned int initial_value,
+                                     mode_t mode, owner_check check) noexcept;
+  int open_as(existence_policy policy, unsigned int initial_value, mode_t mode,
+              owner_check check, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   bool still_same_semaphore() const noexcept;
   bool wait_until(clockid_t clock, std::chrono::nanoseconds deadline);
+  bool wait_until_steady(std::chrono::nanoseconds deadline);
 
   sem_t* sem_ = nullptr;
   std::string name_;
@@ -217,6 +282,8 @@ class named_semaphore {
   bool unlink_on_destroy_ = false;
   bool unlinked_ = false;
 };
+
+static_assert(SEM_VALUE_MAX <= INT_MAX, "value() returns an int, which must hold max()");
 
 ///
 // Implementation. Everything below is inline; nothing here is public API
@@ -236,11 +303,28 @@ inline int trywait(sem_t* sem, int& err) noexcept {
   return 1;
 }
 
+/// The polling fallback's next sleep after `ns`: doubling, and exactly
+/// NOB_POLL_MAX_SLEEP_US once it would pass it.
+inline long long poll_next_sleep_ns(long long ns) noexcept {
+  constexpr long long cap = static_cast<long long>(NOB_POLL_MAX_SLEEP_US) * 1000LL;
+  static_assert(cap >= 1000, "NOB_POLL_MAX_SLEEP_US must be at least 1");
+  return ns >= cap / 2 ? cap : ns * 2;
+}
+
+/// A relative sleep of `ns` (>= 0) as a valid timespec (tv_nsec < 1e9).
+inline timespec relative_timespec(long long ns) noexcept {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000LL);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000LL);
+  return ts;
+}
+
 /// One blocking step until `deadline` on `clock` (CLOCK_MONOTONIC or
 /// CLOCK_REALTIME; nanoseconds::max() = forever). Returns on EINTR. Never
-/// reports timed_out before `clock` has reached `deadline`.
+/// reports timed_out before `clock` has reached `deadline`. Not noexcept:
+/// sem_wait and friends are cancellation points.
 inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanoseconds deadline,
-                             int& err) noexcept {
+                             int& err) {
   err = 0;
 #if NOB_USE_SEM_TIMEDWAIT
   if (is_forever(deadline)) {
@@ -253,7 +337,11 @@ inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanosecon
   const timespec abs = to_timespec(deadline);
   if (::sem_clockwait(sem, clock, &abs) == 0) return wait_result::acquired;
   if (errno == EINTR) return wait_result::interrupted;
-  if (errno == ETIMEDOUT) return wait_result::timed_out;
+  if (errno == ETIMEDOUT) {
+    // A deadline past what time_t holds was clamped: time is not up yet.
+    if (now_on(clock) < deadline) return wait_result::interrupted;
+    return wait_result::timed_out;
+  }
   err = errno;
   return wait_result::timed_out;
 #else
@@ -278,23 +366,80 @@ inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanosecon
 #endif
 #else
   // No timed wait at all: poll with a backoff from 1 us to NOB_POLL_MAX_SLEEP_US.
-  long sleep_ns = 1000;
+  long long sleep_ns = 1000;
   for (;;) {
     int r = trywait(sem, err);
     if (r != 0) return r > 0 ? wait_result::acquired : wait_result::timed_out;
-    long nap = sleep_ns;
+    long long nap = sleep_ns;
     if (!is_forever(deadline)) {
       const std::chrono::nanoseconds now = now_on(clock);
       if (now >= deadline) return wait_result::timed_out;
       if (deadline - now < std::chrono::nanoseconds(nap))
-        nap = static_cast<long>((deadline - now).count());
+        nap = static_cast<long long>((deadline - now).count());
     }
-    timespec ts{0, nap};
+    const timespec ts = relative_timespec(nap);
     if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR) return wait_result::interrupted;
-    if (sleep_ns < NOB_POLL_MAX_SLEEP_US * 1000L) sleep_ns *= 2;
+    sleep_ns = poll_next_sleep_ns(sleep_ns);
   }
 #endif
 }
+
+/// One blocking step until `deadline`, in ns since steady_clock's epoch
+/// (nanoseconds::max() = forever). Where steady_clock is CLOCK_MONOTONIC
+/// this is wait_step() on it; elsewhere (macOS: CLOCK_UPTIME_RAW, which
+/// stops while the machine sleeps) the time left is measured with
+/// steady_clock::now(), waited on CLOCK_MONOTONIC, and re-checked on
+/// steady_clock, so the wait never ends before steady_clock's deadline.
+inline wait_result wait_step_steady(sem_t* sem, std::chrono::nanoseconds deadline, int& err) {
+#if NOB_STEADY_IS_MONOTONIC
+  return wait_step(sem, CLOCK_MONOTONIC, deadline, err);
+#else
+  if (is_forever(deadline)) return wait_step(sem, CLOCK_MONOTONIC, deadline, err);
+  for (;;) {
+    const std::chrono::nanoseconds left = steady_left(deadline);
+    if (left <= std::chrono::nanoseconds(0)) {
+      err = 0;
+      return wait_result::timed_out;
+    }
+    const wait_result r =
+        wait_step(sem, CLOCK_MONOTONIC, saturating_add(now_on(CLOCK_MONOTONIC), left), err);
+    if (r != wait_result::timed_out || err != 0) return r;
+  }
+#endif
+}
+
+#if NOB_KNOWN_SEM_LAYOUT
+static_assert(sizeof(sem_t) == 32, "unexpected glibc sem_t layout for LP64");
+
+/// glibc's 64-bit sem_t: the value is the low 32 bits of `data`, the number
+/// of waiters the high 32; `priv` is 128 (LLL_SHARED) for process-shared.
+struct glibc_sem {
+  std::uint64_t data;
+  std::int32_t priv;
+  std::int32_t pad;
+};
+
+/// release(n) as glibc's sem_post does one unit: one compare-and-swap adds
+/// all n (or nothing, EOVERFLOW, past SEM_VALUE_MAX), then, if anyone may be
+/// waiting, one FUTEX_WAKE of up to n waiters on the value's 32-bit word.
+/// Returns 0 or the errno.
+inline int atomic_post(sem_t* sem, std::ptrdiff_t n) noexcept {
+  auto* s = reinterpret_cast<glibc_sem*>(sem);
+  const auto add = static_cast<std::uint64_t>(n);
+  std::uint64_t d = __atomic_load_n(&s->data, __ATOMIC_RELAXED);
+  do {
+    if ((d & 0xffffffffu) + add > static_cast<std::uint64_t>(SEM_VALUE_MAX)) return EOVERFLOW;
+  } while (!__atomic_compare_exchange_n(&s->data, &d, d + add, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+  if ((d >> 32) > 0) {
+    const int priv = __atomic_load_n(&s->priv, __ATOMIC_RELAXED);
+    const int op = (FUTEX_WAKE | FUTEX_PRIVATE_FLAG) ^ priv;  // glibc's __lll_private_flag
+    const int wake = n > INT_MAX ? INT_MAX : static_cast<int>(n);
+    ::syscall(SYS_futex, reinterpret_cast<unsigned int*>(&s->data), op, wake, nullptr, nullptr, 0);
+  }
+  return 0;
+}
+#endif
 
 #if NOB_USE_DEV_SHM
 /// "/dev/shm/sem.NAME" for a normalised "/NAME".
@@ -312,15 +457,12 @@ struct opened {
 };
 
 /// True when the file behind `fd` starts with what glibc's sem_open or
-/// sem_init(pshared=1) writes. On 64-bit glibc a sem_t is {uint64 data;
-/// int private; int pad;}: the low half of data is the value (at most
-/// SEM_VALUE_MAX) and `private` is 128 (LLL_SHARED); anything else makes
-/// glibc's futex calls abort. pread, not the mapping: a read through a fresh
-/// mapping costs a page fault that sem_open never pays. Elsewhere the layout
-/// is not checked.
+/// sem_init(pshared=1) writes: the value at most SEM_VALUE_MAX and `private`
+/// 128 (anything else makes glibc's futex calls abort). pread, not the
+/// mapping: a read through a fresh mapping costs a page fault that sem_open
+/// never pays. Where the layout is not known, it is not checked.
 inline bool looks_like_semaphore(int fd) noexcept {
-#if defined(__GLIBC__) && (defined(__x86_64__) || defined(__aarch64__))
-  static_assert(sizeof(sem_t) == 32, "unexpected glibc sem_t layout");
+#if NOB_KNOWN_SEM_LAYOUT
   unsigned char head[12];
   ssize_t n;
   do {
@@ -355,8 +497,9 @@ inline opened map_sem(const file_result& f) noexcept {
 
 /// Opens an existing semaphore file, after checking that it holds a sem_t:
 /// a truncated file (mapping it would SIGBUS) or garbage (glibc would abort)
-/// is refused with EINVAL.
-inline opened open_existing(const std::string& path) noexcept {
+/// is refused with EINVAL; with owner_check::same_uid, a file another user
+/// owns is refused with EACCES (checked on the open descriptor).
+inline opened open_existing(const std::string& path, owner_check check) noexcept {
   file_result f = open_existing_file(path, O_RDWR);
   opened o;
   if (f.err != 0) {
@@ -364,7 +507,10 @@ inline opened open_existing(const std::string& path) noexcept {
     o.step = f.step;
     return o;
   }
-  if (f.size < static_cast<off_t>(sizeof(sem_t)) || !looks_like_semaphore(f.fd)) {
+  if (!owner_allowed(f, check)) {
+    o.err = EACCES;
+    o.step = "open (owned by another user)";
+  } else if (f.size < static_cast<off_t>(sizeof(sem_t)) || !looks_like_semaphore(f.fd)) {
     o.err = EINVAL;
     o.step = "open (not a valid semaphore file)";
   } else {
@@ -404,19 +550,67 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
 }
 #endif  // NOB_USE_DEV_SHM
 
+/// How often unlink_and_create unlinks again when someone re-creates the
+/// name between its unlink and its exclusive create, before EEXIST.
+inline constexpr int unlink_and_create_tries = 100;
+
 }  // namespace detail
 
-inline named_semaphore::named_semaphore(std::string_view name, existence_policy policy,
-                                        unsigned int initial_value, mode_t mode)
-    : name_(normalize_name(name)) {
+inline const char* named_semaphore::check_arguments(existence_policy policy,
+                                                    unsigned int initial_value, mode_t mode,
+                                                    owner_check check) noexcept {
   if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
-    throw std::invalid_argument("nob: unknown existence_policy for " + name_);
+    return "unknown existence_policy";
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    return "unknown owner_check";
   if (initial_value > static_cast<unsigned int>(SEM_VALUE_MAX))
-    throw std::invalid_argument("nob: initial_value " + std::to_string(initial_value) +
-                                " is above SEM_VALUE_MAX for " + name_);
-  if ((mode & ~static_cast<mode_t>(0777)) != 0)
-    throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
+    return "initial_value is above SEM_VALUE_MAX";
+  if ((mode & ~static_cast<mode_t>(0777)) != 0) return "mode must be permission bits (0 to 0777)";
+  return nullptr;
+}
 
+inline named_semaphore::named_semaphore(std::string_view name, existence_policy policy,
+                                        unsigned int initial_value, mode_t mode,
+                                        owner_check check)
+    : name_(normalize_name(name)) {
+  if (const char* why = check_arguments(policy, initial_value, mode, check)) {
+    std::string msg = std::string("nob: ") + why + " for " + name_;
+    if (initial_value > static_cast<unsigned int>(SEM_VALUE_MAX))
+      msg += " (initial_value " + std::to_string(initial_value) + ")";
+    detail::throw_or_abort(std::invalid_argument(msg));
+  }
+  const char* step = "";
+  if (const int err = open_as(policy, initial_value, mode, check, step)) throw_errno(err, step);
+}
+
+inline std::optional<named_semaphore> named_semaphore::open(std::string_view name,
+                                                           std::error_code& ec,
+                                                           existence_policy policy,
+                                                           unsigned int initial_value,
+                                                           mode_t mode,
+                                                           owner_check check) noexcept {
+  ec.clear();
+  std::string_view body;
+  if (detail::check_name(name, body) != nullptr ||
+      check_arguments(policy, initial_value, mode, check) != nullptr) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return std::nullopt;
+  }
+  named_semaphore s;
+  s.name_.reserve(body.size() + 1);
+  s.name_ += '/';
+  s.name_ += body;
+  const char* step = "";
+  if (const int err = s.open_as(policy, initial_value, mode, check, step)) {
+    ec.assign(err, std::generic_category());
+    return std::nullopt;
+  }
+  return std::optional<named_semaphore>(std::move(s));
+}
+
+inline int named_semaphore::open_as(existence_policy policy, unsigned int initial_value,
+                                    mode_t mode, owner_check check,
+                                    const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
   const std::string path = detail::shm_path(name_);
   detail::opened o;
@@ -425,26 +619,38 @@ inline named_semaphore::named_semaphore(std::string_view name, existence_policy 
       o = detail::create_exclusive(path, initial_value, mode);
       break;
     case existence_policy::raise_if_not_exists:
-      o = detail::open_existing(path);
+      o = detail::open_existing(path, check);
       linked_existing_ = o.err == 0;
       break;
     case existence_policy::unlink_and_create:
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "unlink");
-      o = detail::create_exclusive(path, initial_value, mode);
+      // Someone may re-create the name between our unlink and our create:
+      // unlink again (a bounded number of times).
+      for (int tries = 1;; ++tries) {
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+          o.err = errno;
+          o.step = "unlink";
+          break;
+        }
+        o = detail::create_exclusive(path, initial_value, mode);
+        if (o.err != EEXIST || tries == detail::unlink_and_create_tries) break;
+      }
       break;
     case existence_policy::link_or_create:
-      for (;;) {  // exclusive create, else open, else it vanished: again
-        o = detail::create_exclusive(path, initial_value, mode);
-        if (o.err != EEXIST) break;
-        o = detail::open_existing(path);
+      for (;;) {  // as glibc: open, else create exclusively, else it appeared: again
+        o = detail::open_existing(path, check);
         if (o.err != ENOENT) {
           linked_existing_ = o.err == 0;
           break;
         }
+        o = detail::create_exclusive(path, initial_value, mode);
+        if (o.err != EEXIST) break;
       }
       break;
   }
-  if (o.err != 0) throw_errno(o.err, o.step);
+  if (o.err != 0) {
+    step = o.step;
+    return o.err;
+  }
   sem_ = o.sem;
   dev_ = o.dev;
   ino_ = o.ino;
@@ -453,6 +659,7 @@ inline named_semaphore::named_semaphore(std::string_view name, existence_policy 
     return ::sem_open(name_.c_str(), O_CREAT | O_EXCL, mode, initial_value);
   };
   sem_t* s = SEM_FAILED;
+  step = "sem_open";
   switch (policy) {
     case existence_policy::raise_if_exists:
       s = create();
@@ -462,26 +669,40 @@ inline named_semaphore::named_semaphore(std::string_view name, existence_policy 
       linked_existing_ = s != SEM_FAILED;
       break;
     case existence_policy::unlink_and_create:
-      if (::sem_unlink(name_.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "sem_unlink");
-      s = create();
+      for (int tries = 1;; ++tries) {
+        if (::sem_unlink(name_.c_str()) != 0 && errno != ENOENT) {
+          step = "sem_unlink";
+          return errno;
+        }
+        s = create();
+        if (s != SEM_FAILED || errno != EEXIST || tries == detail::unlink_and_create_tries) break;
+      }
       break;
     case existence_policy::link_or_create:
       for (;;) {
-        s = create();
-        if (s != SEM_FAILED || errno != EEXIST) break;
         s = ::sem_open(name_.c_str(), 0);
         if (s != SEM_FAILED || errno != ENOENT) {
           linked_existing_ = s != SEM_FAILED;
           break;
         }
+        s = create();
+        if (s != SEM_FAILED || errno != EEXIST) break;
       }
       break;
   }
-  if (s == SEM_FAILED) throw_errno(errno, "sem_open");
+  if (s == SEM_FAILED) return errno;
+  if (linked_existing_ && check == owner_check::same_uid) {
+    // sem_open gives no descriptor to ask who owns the semaphore.
+    ::sem_close(s);
+    linked_existing_ = false;
+    step = "sem_open (owner_check::same_uid needs NOB_USE_DEV_SHM)";
+    return ENOTSUP;
+  }
   sem_ = s;
 #endif
   owner_pid_ = ::getpid();
   unlink_on_destroy_ = !linked_existing_;
+  return 0;
 }
 
 inline named_semaphore::named_semaphore(named_semaphore&& other) noexcept
@@ -530,15 +751,21 @@ inline bool named_semaphore::still_same_semaphore() const noexcept {
 #endif
 }
 
+inline void named_semaphore::unlink_if_owned() noexcept {
+  if (sem_ == nullptr || !unlink_on_destroy_ || unlinked_ || owner_pid_ != ::getpid()) return;
+  unlinked_ = true;
+#if NOB_USE_DEV_SHM
+  // The inode check and the unlink are two calls, back to back: see
+  // detail::unlink_if_same and docs/semantics.md for the exact guarantee.
+  detail::unlink_if_same(detail::shm_path(name_), dev_, ino_);
+#else
+  ::sem_unlink(name_.c_str());
+#endif
+}
+
 inline void named_semaphore::close() noexcept {
   if (sem_ == nullptr) return;
-  if (unlink_on_destroy_ && !unlinked_ && owner_pid_ == ::getpid() && still_same_semaphore()) {
-#if NOB_USE_DEV_SHM
-    ::unlink(detail::shm_path(name_).c_str());
-#else
-    ::sem_unlink(name_.c_str());
-#endif
-  }
+  unlink_if_owned();
 #if NOB_USE_DEV_SHM
   ::munmap(sem_, sizeof(sem_t));
 #else
@@ -550,11 +777,16 @@ inline void named_semaphore::close() noexcept {
 inline void named_semaphore::unlink() {
   check_open("unlink");
 #if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_path(name_).c_str());
+  const int err = detail::unlink_if_same(detail::shm_path(name_), dev_, ino_);
+  if (err == ESTALE) {
+    unlinked_ = true;  // our name is gone; the one there now is someone else's
+    detail::throw_system(ENOENT, "nob: unlink " + name_ +
+                                     " (the name now refers to another semaphore)");
+  }
 #else
-  const int rc = ::sem_unlink(name_.c_str());
+  const int err = ::sem_unlink(name_.c_str()) == 0 ? 0 : errno;
 #endif
-  if (rc != 0) throw_errno(errno, "unlink");
+  if (err != 0) throw_errno(err, "unlink");
   unlinked_ = true;
 }
 
@@ -633,6 +865,22 @@ inline bool named_semaphore::wait_until(clockid_t clock, std::chrono::nanosecond
   }
 }
 
+inline bool named_semaphore::wait_until_steady(std::chrono::nanoseconds deadline) {
+  // As wait_until(), for a deadline in ns since steady_clock's epoch.
+  for (;;) {
+    int err = 0;
+    switch (detail::wait_step_steady(sem_, deadline, err)) {
+      case wait_result::acquired:
+        return true;
+      case wait_result::interrupted:
+        continue;
+      case wait_result::timed_out:
+        if (err != 0) throw_errno(err, "sem_clockwait");
+        return false;
+    }
+  }
+}
+
 template <class Rep, class Period>
 bool named_semaphore::try_acquire_for(const std::chrono::duration<Rep, Period>& rel_time) {
   check_open("sem_clockwait");
@@ -641,8 +889,7 @@ bool named_semaphore::try_acquire_for(const std::chrono::duration<Rep, Period>& 
   const int r = detail::trywait(sem_, err);  // most acquires never need the clock
   if (r < 0) throw_errno(err, "sem_trywait");
   if (r > 0) return true;
-  const auto deadline = detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), rel_time);
-  return wait_until(CLOCK_MONOTONIC, deadline);
+  return wait_until_steady(detail::steady_deadline_after(rel_time));
 }
 
 template <class Clock, class Duration>
@@ -654,41 +901,41 @@ bool named_semaphore::try_acquire_until(
   const int r = detail::trywait(sem_, err);
   if (r < 0) throw_errno(err, "sem_trywait");
   if (r > 0) return true;
-  if constexpr (std::is_same_v<Clock, steady_clock> || std::is_same_v<Clock, system_clock>) {
-    // libstdc++'s steady_clock is CLOCK_MONOTONIC and system_clock is
-    // CLOCK_REALTIME, both counted from their clock's own epoch.
-    const clockid_t clock = std::is_same_v<Clock, steady_clock> ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-    const auto deadline = detail::saturating_add(nanoseconds(0), abs_time.time_since_epoch());
-    if (abs_time.time_since_epoch() <= Duration::zero() || deadline <= detail::now_on(clock))
-      return false;
-    return wait_until(clock, deadline);
+  // ns since the clock's epoch, saturated (no overflow, no float-to-int UB).
+  const nanoseconds deadline = detail::since_epoch_saturated(abs_time);
+  if constexpr (std::is_same_v<Clock, steady_clock>) {
+    if (deadline <= nanoseconds(0)) return false;
+    if (detail::steady_left(deadline) <= nanoseconds(0)) return false;
+    return wait_until_steady(deadline);
+  } else if constexpr (std::is_same_v<Clock, system_clock>) {
+    // system_clock is CLOCK_REALTIME, counted from the same epoch, everywhere.
+    if (deadline <= nanoseconds(0) || deadline <= detail::now_on(CLOCK_REALTIME)) return false;
+    return wait_until(CLOCK_REALTIME, deadline);
   } else {
     // Any other clock: wait on the steady clock for what is left, then ask
     // the deadline's own clock again; only it can say the time is up.
     for (;;) {
-      const auto now = Clock::now();
-      if (!(now < abs_time)) return false;
-      const auto left = abs_time - now;
-      const auto deadline = detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), left);
-      if (wait_until(CLOCK_MONOTONIC, deadline)) return true;
+      const nanoseconds now = detail::since_epoch_saturated(Clock::now());
+      if (!(now < deadline)) return false;
+      if (wait_until_steady(detail::steady_deadline_after(deadline - now))) return true;
     }
   }
 }
 
-inline wait_result named_semaphore::wait_once(std::error_code& ec) noexcept {
+inline wait_result named_semaphore::wait_once(std::error_code& ec) {
   return wait_once_until(std::chrono::steady_clock::time_point::max(), ec);
 }
 
 inline wait_result named_semaphore::wait_once_until(
-    std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
+    std::chrono::steady_clock::time_point deadline, std::error_code& ec) {
   ec.clear();
   if (sem_ == nullptr) {
     ec.assign(EBADF, std::generic_category());
     return wait_result::timed_out;
   }
   int err = 0;
-  const wait_result r = detail::wait_step(
-      sem_, CLOCK_MONOTONIC, std::chrono::nanoseconds(deadline.time_since_epoch()), err);
+  const wait_result r =
+      detail::wait_step_steady(sem_, detail::since_epoch_saturated(deadline), err);
   if (err != 0) ec.assign(err, std::generic_category());
   return r;
 }
@@ -703,29 +950,45 @@ inline void named_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noex
     ec.assign(EINVAL, std::generic_category());
     return;
   }
-  if (n > 1) {  // refuse up front rather than post part of n
-    int v = 0;
-    if (::sem_getvalue(sem_, &v) != 0) {
-      ec.assign(errno, std::generic_category());
-      return;
-    }
-    if (n > max() - v) {
-      ec.assign(EOVERFLOW, std::generic_category());
-      return;
-    }
+  if (n == 0) return;
+  if (n > max()) {
+    ec.assign(EOVERFLOW, std::generic_category());
+    return;
   }
+  if (n == 1) {  // exactly glibc's own post
+    if (::sem_post(sem_) != 0) ec.assign(errno, std::generic_category());
+    return;
+  }
+#if NOB_KNOWN_SEM_LAYOUT
+  if (const int err = detail::atomic_post(sem_, n)) ec.assign(err, std::generic_category());
+#else
+  // n posts. Refused up front when the value says it cannot fit; another
+  // poster racing with this one can still make a later post fail with
+  // EOVERFLOW, and the units posted before it stay posted.
+#if NOB_HAVE_SEM_GETVALUE
+  int v = 0;
+  if (::sem_getvalue(sem_, &v) != 0) {
+    ec.assign(errno, std::generic_category());
+    return;
+  }
+  if (n > max() - v) {
+    ec.assign(EOVERFLOW, std::generic_category());
+    return;
+  }
+#endif
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     if (::sem_post(sem_) != 0) {  // a lone post reports EOVERFLOW itself
       ec.assign(errno, std::generic_category());
       return;
     }
   }
+#endif
 }
 
 inline void named_semaphore::release(std::ptrdiff_t n) {
   if (n < 0)
-    throw std::invalid_argument("nob: release(n) needs n >= 0, got " + std::to_string(n) +
-                                " for " + name_);
+    detail::throw_or_abort(std::invalid_argument("nob: release(n) needs n >= 0, got " +
+                                                 std::to_string(n) + " for " + name_));
   std::error_code ec;
   release(n, ec);
   if (ec) throw_errno(ec.value(), "sem_post");
@@ -735,11 +998,31 @@ inline void named_semaphore::unlock() noexcept {
   if (sem_ != nullptr) ::sem_post(sem_);
 }
 
+inline int named_semaphore::value(std::error_code& ec) const noexcept {
+  ec.clear();
+  if (sem_ == nullptr) {
+    ec.assign(EBADF, std::generic_category());
+    return -1;
+  }
+#if NOB_HAVE_SEM_GETVALUE
+  int v = 0;
+  if (::sem_getvalue(sem_, &v) != 0) {
+    ec.assign(errno, std::generic_category());
+    return -1;
+  }
+  return v < 0 ? 0 : v;
+#else
+  ec.assign(ENOSYS, std::generic_category());
+  return -1;
+#endif
+}
+
 inline int named_semaphore::value() const {
   check_open("sem_getvalue");
-  int v = 0;
-  if (::sem_getvalue(sem_, &v) != 0) throw_errno(errno, "sem_getvalue");
-  return v < 0 ? 0 : v;
+  std::error_code ec;
+  const int v = value(ec);
+  if (ec) throw_errno(ec.value(), "sem_getvalue");
+  return v;
 }
 
 }  // namespace nob

@@ -66,6 +66,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -253,8 +254,11 @@ inline constexpr std::uint32_t flag_persistent = 1;
 inline constexpr std::uint64_t one_waiter = std::uint64_t(1) << 32;
 /// Offset of the lock byte of user entry i: lock_base + i (past any data).
 inline constexpr off_t lock_base = off_t(1) << 30;
-/// Bits of a token that hold the generation (the rest: entry index + 1).
-inline constexpr std::uint64_t gen_mask = (std::uint64_t(1) << 48) - 1;
+/// Bits of a token that hold the generation (bits 48..63: entry index + 1).
+inline constexpr std::uint64_t gen_mask = (std::uint64_t(1) << 47) - 1;
+/// Bit 47 of a slot: its owner is giving it back as part of a release(n > 1)
+/// (still owned: it counts as the token without the bit).
+inline constexpr std::uint64_t claim_bit = std::uint64_t(1) << 47;
 
 /// The start of the file. The creator writes it before the file has a name.
 struct header {
@@ -314,8 +318,8 @@ struct file {
   std::uint64_t child_gen = 0;    ///< during fork(): its generation
   int child_err = 0;              ///< during fork(): why the child has no entry
   std::size_t refs = 0;        ///< handles of this process on it
-  std::atomic<std::uint32_t> held{0};  ///< units this process holds
   std::atomic<std::uint32_t> hint{0};  ///< where this process looks first
+  std::atomic<bool> giving_back{false};  ///< a release(n) of this process is claiming slots
 };
 
 /// Sets up the views of a mapping.
@@ -435,7 +439,7 @@ struct census {
   /// True when `token` (non-zero) belongs to a live process.
   bool owner_alive(const file& f, std::uint64_t token) {
     const std::uint64_t idx = token >> 48;
-    const std::uint64_t g = token & gen_mask;
+    const std::uint64_t g = token & gen_mask;  // without claim_bit
     if (idx == 0 || idx > f.nusers || (g & 1) == 0) return false;  // corrupt: free it
     const auto i = static_cast<std::uint32_t>(idx - 1);
     if (live[i] < 0) {
@@ -454,7 +458,7 @@ inline std::uint32_t reclaim(const file& f) {
   std::uint32_t freed = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
-    if (t == 0 || t == f.token || c.owner_alive(f, t)) continue;
+    if (t == 0 || (t & ~claim_bit) == f.token || c.owner_alive(f, t)) continue;
     NOB_ROBUST_STEP("reclaim.found");
     if (f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst)) {
       ++freed;
@@ -479,8 +483,6 @@ inline bool take_free(file& f) noexcept {
     std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
     if (t == 0 && f.slots[j].compare_exchange_strong(t, f.token, std::memory_order_seq_cst)) {
       NOB_ROBUST_STEP("acquire.taken");
-      f.held.fetch_add(1, std::memory_order_relaxed);
-      NOB_ROBUST_STEP("acquire.counted");
       if (j != start) f.hint.store(j, std::memory_order_relaxed);
       return true;
     }
@@ -507,21 +509,63 @@ inline int take(file& f, bool reclaim_first_if_full, int& err) noexcept {
   return take_free(f) ? 1 : 0;
 }
 
-/// Clears one slot holding this process's token, from the hint on; a few
-/// passes (another thread of this process may be clearing one as well).
-inline bool clear_own(file& f) noexcept {
+/// Units this process holds: its slots, claimed or not.
+inline std::uint32_t count_own(const file& f) noexcept {
+  std::uint32_t n = 0;
+  if (f.token == 0) return 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j)
+    if ((f.slots[j].load(std::memory_order_relaxed) & ~claim_bit) == f.token) ++n;
+  return n;
+}
+
+/// Serialises this process's slow releases (the only code that claims).
+struct giving_back_guard {
+  std::atomic<bool>& flag;
+  explicit giving_back_guard(std::atomic<bool>& f) noexcept : flag(f) {
+    while (flag.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+  }
+  ~giving_back_guard() { flag.store(false, std::memory_order_release); }
+  giving_back_guard(const giving_back_guard&) = delete;
+  giving_back_guard& operator=(const giving_back_guard&) = delete;
+};
+
+/// Gives back `n` units of this process, all or none: true when given.
+/// One unit whose slot is at the hint is one compare-and-swap. Otherwise,
+/// with the process's other slow releases kept out, n slots are claimed
+/// (token -> token|claim_bit: still ours for everybody) and then cleared; if
+/// fewer than n are found, the claimed ones are restored and nothing is given.
+inline bool give_back(file& f, std::uint64_t n) noexcept {
   const std::uint32_t cap = f.capacity;
-  for (int pass = 0; pass < 64; ++pass) {
-    std::uint32_t j = f.hint.load(std::memory_order_relaxed);
-    if (j >= cap) j = 0;
-    for (std::uint32_t k = 0; k < cap; ++k) {
-      std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
-      if (t == f.token && f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst))
-        return true;
-      if (++j == cap) j = 0;
+  std::uint32_t j = f.hint.load(std::memory_order_relaxed);
+  if (j >= cap) j = 0;
+  if (n == 1) {
+    std::uint64_t t = f.token;
+    if (f.slots[j].load(std::memory_order_relaxed) == t &&
+        f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst)) {
+      NOB_ROBUST_STEP("release.cleared");
+      return true;
     }
   }
-  return false;
+  if (n > cap) return false;
+  giving_back_guard guard(f.giving_back);
+  const std::uint64_t mine = f.token, claimed = f.token | claim_bit;
+  std::uint64_t got = 0;
+  for (std::uint32_t k = 0; k < cap && got < n; ++k) {
+    std::uint64_t t = mine;
+    if (f.slots[j].load(std::memory_order_relaxed) == t &&
+        f.slots[j].compare_exchange_strong(t, claimed, std::memory_order_relaxed))
+      ++got;
+    if (++j == cap) j = 0;
+  }
+  NOB_ROBUST_STEP("release.claimed");
+  const std::uint64_t to = got == n ? 0 : mine;
+  for (std::uint32_t i = 0; i < cap; ++i) {
+    std::uint64_t t = claimed;
+    if (f.slots[i].load(std::memory_order_relaxed) == t &&
+        f.slots[i].compare_exchange_strong(t, to, std::memory_order_seq_cst) && to == 0)
+      NOB_ROBUST_STEP("release.cleared");
+  }
+  return got == n;
 }
 
 /// Clears every slot of this process (its last handle closes); how many.
@@ -529,7 +573,7 @@ inline std::uint32_t clear_all_own(file& f) noexcept {
   std::uint32_t n = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
-    if (t == f.token && f.token != 0 &&
+    if ((t & ~claim_bit) == f.token && f.token != 0 &&
         f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst))
       ++n;
   }
@@ -590,7 +634,6 @@ inline int register_user(file& f) noexcept {
 inline void unregister_user(file& f) noexcept {
   if (f.token == 0) return;
   const std::uint32_t n = clear_all_own(f);
-  f.held.store(0, std::memory_order_relaxed);
   if (n != 0) wake_waiters(f.head);
   NOB_ROBUST_STEP("close.freed");
   f.users[f.index].gen.fetch_add(1, std::memory_order_seq_cst);  // even: free
@@ -749,7 +792,7 @@ inline void after_fork_in_child() noexcept {
   table& t = the_table();
   for (file* f : t.files) {
     f->token = 0;
-    f->held.store(0, std::memory_order_relaxed);
+    f->giving_back.store(false, std::memory_order_relaxed);  // a parent thread's, if any
     int fd = f->child_fd;
     f->child_fd = -1;
     if (fd >= 0 && ::mmap(f->map, f->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -1133,6 +1176,8 @@ inline bool robust_semaphore::try_acquire(std::error_code& ec) noexcept {
 }
 
 inline bool robust_semaphore::try_acquire() {
+  check_open("try_acquire");
+  if (detail::robust::take_free(*f_)) return true;
   std::error_code ec;
   const bool ok = try_acquire(ec);
   if (ec) throw_errno(ec.value(), "try_acquire");
@@ -1141,25 +1186,32 @@ inline bool robust_semaphore::try_acquire() {
 
 inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline,
                                                int& err) noexcept {
-  // Try (freeing dead holders' units when none is free); else register as
-  // a waiter, try again (a unit freed before the registration was seen is
-  // found here; one freed after it changes the futex word), and sleep one
-  // slice. Never reports timed_out before `deadline`.
+  // Try; else register as a waiter, try again (a unit freed before the
+  // registration was seen is found here; one freed after it changes the
+  // futex word), and sleep one slice. Dead holders' units are looked for
+  // (a few fcntl calls) only when a slice ended without a wake-up or a slice
+  // has passed since the last look, and always before reporting a timeout:
+  // a hand-over between live processes costs no extra system call. Never
+  // reports timed_out before `deadline`.
   namespace r = detail::robust;
   using namespace std::chrono;
   r::file& f = *f_;
   err = 0;
   const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
-  bool look_for_dead = true;
-  auto last_look = steady_clock::now();
+  bool look_for_dead = false;
+  steady_clock::time_point last_look{};
   for (;;) {
     const int got = r::take(f, look_for_dead, err);
     if (got != 0) return got > 0 ? wait_result::acquired : wait_result::timed_out;
-    if (look_for_dead) last_look = steady_clock::now();
+    if (look_for_dead || last_look == steady_clock::time_point{}) last_look = steady_clock::now();
     nanoseconds nap = slice;
     if (!detail::is_forever(deadline)) {
       const nanoseconds left = detail::steady_left(deadline);
-      if (left <= nanoseconds(0)) return wait_result::timed_out;
+      if (left <= nanoseconds(0)) {
+        if (look_for_dead) return wait_result::timed_out;
+        look_for_dead = true;  // one last try, dead holders included
+        continue;
+      }
       if (left < nap) nap = left;
     }
     const std::uint64_t w = f.head->wait_word.fetch_add(r::one_waiter) + r::one_waiter;
@@ -1175,7 +1227,7 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
       err = rc;
       return wait_result::timed_out;
     }
-    look_for_dead = steady_clock::now() - last_look >= slice;
+    look_for_dead = rc == ETIMEDOUT || steady_clock::now() - last_look >= slice;
   }
 }
 
@@ -1213,6 +1265,7 @@ inline bool robust_semaphore::wait_until(std::chrono::nanoseconds deadline) {
 
 inline void robust_semaphore::acquire() {
   check_open("acquire");
+  if (detail::robust::take_free(*f_)) return;  // most acquires never wait
   wait_until(std::chrono::nanoseconds::max());
 }
 
@@ -1259,23 +1312,13 @@ inline void robust_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noe
   }
   if (n == 0) return;
   r::file& f = *f_;
-  // Count down first, all or nothing, so that n > held() gives back nothing
-  // whatever other threads of this process do at the same time.
-  std::uint32_t h = f.held.load(std::memory_order_relaxed);
-  do {
-    if (static_cast<std::uint64_t>(n) > h) {
-      ec.assign(EPERM, std::generic_category());
-      return;
-    }
-  } while (!f.held.compare_exchange_weak(h, h - static_cast<std::uint32_t>(n),
-                                         std::memory_order_relaxed));
-  NOB_ROBUST_STEP("release.uncounted");
-  for (std::ptrdiff_t i = 0; i < n; ++i) {
-    if (!r::clear_own(f)) {  // our slots were freed behind our back
-      ec.assign(ENOTRECOVERABLE, std::generic_category());
-      break;
-    }
-    NOB_ROBUST_STEP("release.cleared");
+  if (f.token == 0) {
+    ec.assign(f.broken != 0 ? f.broken : EBADF, std::generic_category());
+    return;
+  }
+  if (!r::give_back(f, static_cast<std::uint64_t>(n))) {
+    ec.assign(EPERM, std::generic_category());
+    return;
   }
   r::wake_waiters(f.head);
 }
@@ -1289,7 +1332,7 @@ inline void robust_semaphore::release(std::ptrdiff_t n) {
   if (ec) {
     if (ec.value() == EPERM)
       throw_errno(EPERM, ("release (" + std::to_string(n) + " units, this process holds " +
-                          std::to_string(f_->held.load()) + ")")
+                          std::to_string(detail::robust::count_own(*f_)) + ")")
                              .c_str());
     throw_errno(ec.value(), "release");
   }
@@ -1307,14 +1350,15 @@ inline int robust_semaphore::value() const {
   int free_units = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
-    if (t == 0 || (t != f.token && !c.owner_alive(f, t))) ++free_units;
+    if (t == 0 || ((t & ~detail::robust::claim_bit) != f.token && !c.owner_alive(f, t)))
+      ++free_units;
   }
   return free_units;
 }
 
 inline unsigned int robust_semaphore::held() const {
   check_open("held");
-  return f_->held.load(std::memory_order_relaxed);
+  return detail::robust::count_own(*f_);
 }
 
 inline std::vector<holder> robust_semaphore::holders() const {
@@ -1323,7 +1367,8 @@ inline std::vector<holder> robust_semaphore::holders() const {
   detail::robust::census c(f);
   std::vector<unsigned int> units(f.nusers, 0);
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
-    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    const std::uint64_t t =
+        f.slots[j].load(std::memory_order_acquire) & ~detail::robust::claim_bit;
     if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
   }
   std::vector<holder> out;

@@ -105,8 +105,12 @@ class named_shared_memory {
   bool linked_existing() const noexcept { return linked_existing_; }
   /// True when close() will unlink the name (defaults to "this handle created it").
   bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
-  /// Chooses whether close() unlinks the name.
-  void unlink_on_destroy(bool on) noexcept { unlink_on_destroy_ = on; }
+  /// Chooses whether close() unlinks the name. Turning it on for a handle
+  /// that linked makes the calling process the one allowed to unlink.
+  void unlink_on_destroy(bool on) noexcept {
+    if (on && owner_pid_ == 0) owner_pid_ = ::getpid();
+    unlink_on_destroy_ = on;
+  }
   /// Removes the name now (the memory lives on while mapped or open).
   void unlink();
   /// Removes `name`; returns false if there was none.
@@ -300,7 +304,7 @@ inline named_shared_memory::named_shared_memory(std::string_view name, existence
   ino_ = o.file.ino;
   data_ = o.data;
   size_ = o.size;
-  owner_pid_ = ::getpid();
+  if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
   unlink_on_destroy_ = !linked_existing_;
 }
 

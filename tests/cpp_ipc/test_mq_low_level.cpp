@@ -16,29 +16,36 @@ class MqLowLevel : public IpcTest {};
 
 extern "C" void ignore_signal(int) {}
 
-/// SIGUSR1 without SA_RESTART, sent once to `target` after `delay`.
-class one_signal {
+/// SIGUSR1 without SA_RESTART, sent to the constructing thread after
+/// `delay` and then every 20 ms until destruction: a signal that lands just
+/// before the blocking call (a loaded machine) cannot make the test hang.
+class signals_until_done {
  public:
-  explicit one_signal(std::chrono::milliseconds delay) : target_(::pthread_self()) {
+  explicit signals_until_done(std::chrono::milliseconds delay) : target_(::pthread_self()) {
     struct sigaction sa {};
     sa.sa_handler = ignore_signal;
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGUSR1, &sa, &old_);
     thread_ = std::thread([this, delay] {
       std::this_thread::sleep_for(delay);
-      ::pthread_kill(target_, SIGUSR1);
+      while (!stop_.load()) {
+        ::pthread_kill(target_, SIGUSR1);
+        std::this_thread::sleep_for(20ms);
+      }
     });
   }
-  ~one_signal() {
+  ~signals_until_done() {
+    stop_.store(true);
     thread_.join();
     ::sigaction(SIGUSR1, &old_, nullptr);
   }
-  one_signal(const one_signal&) = delete;
-  one_signal& operator=(const one_signal&) = delete;
+  signals_until_done(const signals_until_done&) = delete;
+  signals_until_done& operator=(const signals_until_done&) = delete;
 
  private:
   pthread_t target_;
   struct sigaction old_ {};
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
@@ -88,14 +95,14 @@ TEST_F(MqLowLevel, ReceiveReturnsInterruptedOnASignalAndMovesNothing) {
   unsigned prio = 0;
   wait_result forever = wait_result::acquired, timed = wait_result::acquired;
   {
-    one_signal sig(100ms);
+    signals_until_done sig(100ms);
     forever = q.receive_once_until(buf, sizeof buf, len, prio,
                                    std::chrono::steady_clock::time_point::max(), ec);
   }
   EXPECT_EQ(forever, wait_result::interrupted);
   EXPECT_FALSE(ec);
   {
-    one_signal sig(100ms);
+    signals_until_done sig(100ms);
     timed = q.receive_once_until(buf, sizeof buf, len, prio,
                                  std::chrono::steady_clock::now() + 30s, ec);
   }
@@ -109,7 +116,7 @@ TEST_F(MqLowLevel, SendReturnsInterruptedOnASignalAndSendsNothing) {
   std::error_code ec;
   wait_result r = wait_result::acquired;
   {
-    one_signal sig(100ms);
+    signals_until_done sig(100ms);
     r = q.send_once_until("more", 4, 0, std::chrono::steady_clock::now() + 30s, ec);
   }
   EXPECT_EQ(r, wait_result::interrupted);

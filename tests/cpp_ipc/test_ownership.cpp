@@ -149,6 +149,23 @@ TYPED_TEST(Ownership, UnlinkRemovesAtOnceAndCloseDoesNotUnlinkAgain) {
   }
 }
 
+TYPED_TEST(Ownership, ALinkerMadeOwnerNeverUnlinksFromAForkedChild) {
+  using T = typename TypeParam::type;
+  const std::string name = this->unique_name();
+  auto creator = TypeParam::make(name, existence_policy::raise_if_exists);
+  creator.unlink_on_destroy(false);
+  auto linker = TypeParam::make(name, existence_policy::raise_if_not_exists);
+  linker.unlink_on_destroy(true);  // this process may now unlink through it
+  const int rc = nob_test::run_in_child([&] {
+    linker.close();
+    return 0;
+  });
+  ASSERT_EQ(rc, 0);
+  EXPECT_TRUE(T::exists(name)) << "a forked child unlinked through its parent's handle";
+  linker.close();
+  EXPECT_FALSE(T::exists(name));
+}
+
 TYPED_TEST(Ownership, AMovedFromHandleOwnsNothing) {
   using T = typename TypeParam::type;
   const std::string name = this->unique_name();
