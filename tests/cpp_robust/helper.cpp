@@ -8,7 +8,8 @@
 //       open     open NAME
 //       acquire  open, acquire one unit
 //       wait     open, acquire (waits: the test holds every unit)
-//       release  open, acquire two units, release both
+//       release  open, acquire two units, release both (the claiming path)
+//       release1 open, acquire one unit, release it (the one-CAS path)
 //       close    link_or_create, acquire one unit, close
 //       reclaim  open, try_acquire (a dead process holds a unit)
 //   exit status 0 when the scenario ran to its end (the step was not reached)
@@ -42,6 +43,10 @@ int crash(const std::string& scenario, const std::string& name, unsigned cap) {
     s.acquire();
     s.acquire();
     s.release(2);
+  } else if (scenario == "release1") {
+    robust_semaphore s(name);
+    s.acquire();
+    s.release();
   } else if (scenario == "close") {
     robust_semaphore s(name, existence_policy::link_or_create, cap);
     s.acquire();
