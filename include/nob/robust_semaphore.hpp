@@ -474,13 +474,18 @@ inline std::uint32_t reclaim(const file& f) {
 ///
 
 /// One pass over the slots from this process's hint: takes a free one.
+/// The slot loads are seq_cst: a waiter registers in the wait word (a
+/// seq_cst read-modify-write) and then looks here, a releaser frees a slot
+/// (seq_cst) and then reads the wait word (seq_cst); in the single total
+/// order of those four, either the waiter sees the free slot or the releaser
+/// sees the waiter and wakes it. (Free on x86; an ldar on Arm.)
 inline bool take_free(file& f) noexcept {
   const std::uint32_t cap = f.capacity;
   std::uint32_t j = f.hint.load(std::memory_order_relaxed);
   if (j >= cap) j = 0;
   const std::uint32_t start = j;
   for (std::uint32_t k = 0; k < cap; ++k) {
-    std::uint64_t t = f.slots[j].load(std::memory_order_relaxed);
+    std::uint64_t t = f.slots[j].load(std::memory_order_seq_cst);
     if (t == 0 && f.slots[j].compare_exchange_strong(t, f.token, std::memory_order_seq_cst)) {
       NOB_ROBUST_STEP("acquire.taken");
       if (j != start) f.hint.store(j, std::memory_order_relaxed);
