@@ -240,6 +240,8 @@ class named_message_queue {
   template <class Op, class Clock, class Duration>
   bool run_until_time_point(Op& op, const std::chrono::time_point<Clock, Duration>& abs_time,
                             const char* what);
+  template <class Op, class Rep, class Period>
+  bool run_for(Op& op, const std::chrono::duration<Rep, Period>& rel_time, const char* what);
   template <class Op>
   bool run_blocking(Op& op, const char* what);
 
@@ -268,9 +270,10 @@ namespace detail {
 /// One send or receive step until `deadline` on `clock` (CLOCK_MONOTONIC or
 /// CLOCK_REALTIME; nanoseconds::max() = forever). `op(const timespec* abs)`
 /// is mq_timedsend / mq_timedreceive (abs null: mq_send / mq_receive) and
-/// returns 0 or -1 with errno. The first attempt is always made (a past
-/// deadline gives one try that does not block). Returns on EINTR; never
-/// reports timed_out before `clock` has reached `deadline`.
+/// returns 0 or -1 with errno. A first try that never blocks comes before
+/// any clock is read (most calls end there; a past deadline gets just that
+/// try). Returns on EINTR; never reports timed_out before `clock` has
+/// reached `deadline`.
 template <class Op>
 wait_result mq_step(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
                     int& err) noexcept {
@@ -281,26 +284,24 @@ wait_result mq_step(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
     err = errno;
     return wait_result::timed_out;
   }
-  for (bool first = true;; first = false) {
-    const std::chrono::nanoseconds now = now_on(clock);
-    timespec abs{};  // the epoch: already past, so one try that never blocks
-    if (now < deadline) {
-      // Only CLOCK_REALTIME is known to the kernel here: wait in slices and
-      // re-check the deadline's own clock after each.
-      std::chrono::nanoseconds left = deadline - now;
-      if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
-        left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
-      abs = to_timespec(clock == CLOCK_REALTIME ? deadline : now_on(CLOCK_REALTIME) + left);
-    } else if (!first) {
-      return wait_result::timed_out;
-    }
-    if (op(&abs) == 0) return wait_result::acquired;
+  const timespec epoch{};  // long past: the kernel tries once and never blocks
+  timespec slice_end{};
+  for (const timespec* abs = &epoch;;) {
+    if (op(abs) == 0) return wait_result::acquired;
     if (errno == EINTR) return wait_result::interrupted;
     if (errno != ETIMEDOUT) {
       err = errno;
       return wait_result::timed_out;
     }
+    const std::chrono::nanoseconds now = now_on(clock);
     if (now >= deadline) return wait_result::timed_out;
+    // Only CLOCK_REALTIME is known to the kernel here: wait in slices and
+    // re-check the deadline's own clock after each.
+    std::chrono::nanoseconds left = deadline - now;
+    if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
+      left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
+    slice_end = to_timespec(clock == CLOCK_REALTIME ? deadline : now_on(CLOCK_REALTIME) + left);
+    abs = &slice_end;
   }
 }
 
@@ -623,6 +624,17 @@ bool named_message_queue::run_blocking(Op& op, const char* what) {
   return true;
 }
 
+template <class Op, class Rep, class Period>
+bool named_message_queue::run_for(Op& op, const std::chrono::duration<Rep, Period>& rel_time,
+                                  const char* what) {
+  // One try before any clock is read: most calls end there. Then the wait,
+  // measured from after that try (zero, negative, NaN: no wait).
+  if (run_until(op, CLOCK_MONOTONIC, std::chrono::nanoseconds::min(), what)) return true;
+  if (!(rel_time > std::chrono::duration<Rep, Period>::zero())) return false;
+  const auto deadline = detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), rel_time);
+  return run_until(op, CLOCK_MONOTONIC, deadline, what);
+}
+
 template <class Op, class Clock, class Duration>
 bool named_message_queue::run_until_time_point(
     Op& op, const std::chrono::time_point<Clock, Duration>& abs_time, const char* what) {
@@ -666,10 +678,7 @@ bool named_message_queue::try_send_for(const void* data, std::size_t size,
                                        unsigned int priority) {
   check_send(data, size, priority);
   detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-  const auto deadline = rel_time > std::chrono::duration<Rep, Period>::zero()
-                            ? detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), rel_time)
-                            : std::chrono::nanoseconds::min();  // zero, negative, NaN: one try
-  return run_until(op, CLOCK_MONOTONIC, deadline, "mq_timedsend");
+  return run_for(op, rel_time, "mq_timedsend");
 }
 
 template <class Clock, class Duration>
@@ -713,10 +722,7 @@ std::optional<named_message_queue::received> named_message_queue::try_receive_fo
     void* buffer, std::size_t capacity, const std::chrono::duration<Rep, Period>& rel_time) {
   check_receive(buffer, capacity);
   detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
-  const auto deadline = rel_time > std::chrono::duration<Rep, Period>::zero()
-                            ? detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), rel_time)
-                            : std::chrono::nanoseconds::min();  // zero, negative, NaN: one try
-  if (!run_until(op, CLOCK_MONOTONIC, deadline, "mq_timedreceive")) return std::nullopt;
+  if (!run_for(op, rel_time, "mq_timedreceive")) return std::nullopt;
   return received{op.size, op.priority};
 }
 
