@@ -122,21 +122,22 @@ def test_keyboard_interrupt_in_process_takes_nothing(full):
     assert (full.value, full.held) == (0, 1)
 
 
-def test_a_signal_landing_between_two_futex_sleeps_is_not_lost(full):
-    """The wait looks for dead holders between futex sleeps: a signal that lands then
-    interrupts no system call, and must still end the wait within a slice."""
+def test_a_signal_that_lands_as_a_wait_slice_ends_is_not_lost(full):
+    """The wait sleeps in slices of 50 ms; a signal that arrives just as a sleep times out
+    interrupts nothing (the sleep returns ETIMEDOUT), so the binding must run the signal
+    handlers after every slice, not only after EINTR. Signals aimed at slice ends."""
     import random
 
     main = threading.main_thread().ident
     rng = random.Random(1)
     slow = []
-    for _ in range(40):
-        timer = threading.Timer(rng.uniform(0.0, 0.06),
+    for _ in range(30):
+        timer = threading.Timer(0.1 + rng.uniform(-0.002, 0.002),
                                 lambda: signal.pthread_kill(main, signal.SIGINT))
         start = time.monotonic()
         timer.start()
         try:
-            full.acquire(timeout=20)
+            full.acquire(timeout=10)
         except KeyboardInterrupt:
             pass
         else:
