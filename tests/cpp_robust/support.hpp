@@ -1,12 +1,15 @@
 // Shared helpers of the robust semaphore suite: unique names removed after
-// each test, the stress scale, forked and exec'd children, the helper
-// program, waiting for a child to stop at a crash point, /dev/shm checks.
+// each test, exec'd children (the helper program), waiting for a child to
+// stop at a crash point. Forked children, the stress scale and /dev/shm
+// listings come from the other suites' helpers.
 #ifndef NOB_TESTS_ROBUST_SUPPORT_HPP
 #define NOB_TESTS_ROBUST_SUPPORT_HPP
 
 #include <nob/robust_semaphore.hpp>
 
 #include "../common/run_prefix.hpp"
+#include "../cpp/support.hpp"          // start_child, wait_child, run_in_child
+#include "../cpp_stress/stress_util.hpp"  // scale, shm_files
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,13 +32,11 @@ namespace robust_test {
 using namespace std::chrono_literals;
 using nob::existence_policy;
 using nob::robust_semaphore;
-
-/// NOB_STRESS_SCALE (integer >= 1, default 1): multiplies the soak's length.
-inline long scale() {
-  const char* s = std::getenv("NOB_STRESS_SCALE");
-  const long v = s != nullptr ? std::atol(s) : 1;
-  return v < 1 ? 1 : v;
-}
+using nob_test::run_in_child;
+using nob_test::start_child;
+using nob_test::wait_child;
+using stress::scale;
+using stress::shm_files;
 
 /// The backing file of a valid name.
 inline std::string shm_path(const std::string& name) {
@@ -72,38 +73,6 @@ class RobustTest : public ::testing::Test {
  private:
   std::vector<std::string> names_;
 };
-
-/// Starts `f` in a forked child (its int result is the exit status; 100 when
-/// it threw). The child leaves with _exit().
-template <class F>
-pid_t start_child(F&& f) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    int rc = 100;
-    try {
-      rc = f();
-    } catch (...) {
-      rc = 100;
-    }
-    ::_exit(rc);
-  }
-  return pid;
-}
-
-/// Exit status of a child (101: not a normal exit; 128+N: killed by signal N).
-inline int wait_child(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
-}
-
-/// Runs `f` in a forked child and waits for it.
-template <class F>
-int run_in_child(F&& f) {
-  return wait_child(start_child(std::forward<F>(f)));
-}
 
 /// SIGKILLs and reaps a child.
 inline void kill_child(pid_t pid) {
@@ -164,19 +133,6 @@ inline bool wait_stopped(pid_t pid, int& status, std::chrono::milliseconds limit
   }
   status = -1;
   return false;
-}
-
-/// Files in /dev/shm whose name starts with `prefix`.
-inline std::vector<std::string> shm_files(const std::string& prefix) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir("/dev/shm")) {
-    while (dirent* e = ::readdir(d)) {
-      std::string f = e->d_name;
-      if (f.rfind(prefix, 0) == 0) out.push_back(f);
-    }
-    ::closedir(d);
-  }
-  return out;
 }
 
 /// Units held by live processes, from holders().

@@ -73,22 +73,23 @@ TEST_F(Policies, UnknownPolicyIsInvalid) {
                std::invalid_argument);
 }
 
-TEST_F(Policies, StaleFileCountsAsAbsent) {
-  const auto name = unique_name();
-  int out = -1;
-  const pid_t pid = spawn({helper_path(), "crash", "close", name, "2"}, "close.locked", &out);
+/// Leaves a stale file at `name`: its creator (the only user) is killed
+/// while closing, with the file-wide lock held.
+void leave_stale(const std::string& name) {
+  const pid_t pid = spawn({helper_path(), "crash", "close", name, "2"}, "close.locked");
   int status = 0;
   ASSERT_TRUE(wait_stopped(pid, status)) << status;
   kill_child(pid);
-  ::close(out);
-  ASSERT_TRUE(file_present(name));  // left by the killed creator
+  ASSERT_TRUE(file_present(name));
+}
+
+TEST_F(Policies, StaleFileCountsAsAbsent) {
+  const auto name = unique_name();
+  leave_stale(name);
   EXPECT_FALSE(robust_semaphore::exists(name));
   EXPECT_FALSE(file_present(name)) << "exists() cleans a stale file";
 
-  // again, and this time open it: the open removes it and reports absent
-  const pid_t pid2 = spawn({helper_path(), "crash", "close", name, "2"}, "close.locked");
-  ASSERT_TRUE(wait_stopped(pid2, status));
-  kill_child(pid2);
+  leave_stale(name);  // opening it removes it and reports absent
   try {
     robust_semaphore s(name);
     FAIL() << "opened a stale file";
@@ -96,18 +97,21 @@ TEST_F(Policies, StaleFileCountsAsAbsent) {
     EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
   }
   EXPECT_FALSE(file_present(name));
-  const pid_t pid3 = spawn({helper_path(), "crash", "close", name, "2"}, "close.locked");
-  ASSERT_TRUE(wait_stopped(pid3, status));
-  kill_child(pid3);
+
+  leave_stale(name);
   robust_semaphore fresh(name, existence_policy::raise_if_exists, 3);  // not EEXIST
   EXPECT_EQ(fresh.capacity(), 3u);
-  robust_semaphore::remove(name);
-  const pid_t pid4 = spawn({helper_path(), "crash", "close", name, "2"}, "close.locked");
-  ASSERT_TRUE(wait_stopped(pid4, status));
-  kill_child(pid4);
+  fresh.close();
+
+  leave_stale(name);
   robust_semaphore linked(name, existence_policy::link_or_create, 6);
   EXPECT_FALSE(linked.linked_existing());
   EXPECT_EQ(linked.capacity(), 6u);
+  linked.close();
+
+  leave_stale(name);
+  EXPECT_FALSE(robust_semaphore::remove(name)) << "nothing live was there";
+  EXPECT_FALSE(file_present(name));
 }
 
 // A creates a 1-unit pool with link_or_create; B opens it and holds the
