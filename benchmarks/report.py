@@ -281,6 +281,31 @@ def chart(cpp, py, titles, path):
     fig.savefig(path, dpi=90)
 
 
+def extra_sections(directory):
+    """The other kinds' benchmarks, as their programs printed them in this run.
+
+    Each NN-name.txt holds a first line "# Title", a second line with the
+    command that ran, then the program's output, shown verbatim: those
+    programs compute their own medians, spreads and ratios side by side.
+    """
+    out = ["## Robust semaphores, asyncio, shared memory, message queues\n",
+           "Each of these programs runs nob and what it is measured against side by "
+           "side in one process, interleaved, and prints its own medians and ratios; "
+           "below is what each printed in this run, verbatim.\n"]
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".txt"):
+            continue
+        with open(os.path.join(directory, name)) as f:
+            lines = f.read().rstrip().splitlines()
+        if len(lines) < 2:
+            continue
+        title, command, body = lines[0].lstrip("# ").strip(), lines[1], lines[2:]
+        out.append(f"### {title}\n")
+        out.append(f"`{command}`\n")
+        out.append("```text\n" + "\n".join(body) + "\n```\n")
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cpp_json")
@@ -291,6 +316,8 @@ def main():
     ap.add_argument("--notes", default="")
     ap.add_argument("--load", default="", help="load averages seen before the run")
     ap.add_argument("--instructions", default="", help="count_instructions.py output")
+    ap.add_argument("--extra", default="",
+                    help="directory of NN-*.txt outputs of the other kinds' benchmarks")
     args = ap.parse_args()
 
     context, cpp = cpp_samples(args.cpp_json)
@@ -367,6 +394,8 @@ def main():
                          for c, s in stmts.items() if c != "nob" and s != base)
         out.append(f"| {case} | `{base.replace(chr(10), ' ')}` | {diff} |")
     out.append("")
+    if args.extra and os.path.isdir(args.extra):
+        out.append(extra_sections(args.extra))
     if args.notes and os.path.exists(args.notes):
         with open(args.notes) as f:
             out.append(f.read().rstrip() + "\n")

@@ -2,7 +2,7 @@
 # Runs every benchmark (C++ and Python) and rewrites docs/performance.md and
 # docs/performance.png. Never part of the test suite or CI.
 #
-#   bash benchmarks/run.sh            # the full run, about 3 minutes on 2 cores
+#   bash benchmarks/run.sh            # the full run, several minutes on 2 cores
 #   bash benchmarks/run.sh --quick    # a smoke test of the whole pipeline
 #
 # Installs what it needs when missing: Debian's libbenchmark-dev,
@@ -77,11 +77,34 @@ say "C++ instruction and system-call counts (callgrind)"
 say "Python benchmarks (interleaved rounds)"
 (cd "$ROOT/benchmarks/python" && "$PY" bench.py "$RESULTS/py.json" "${PY_ARGS[@]}")
 
+say "the other kinds: robust semaphores, asyncio, shared memory, message queues"
+EXTRA=$RESULTS/extra
+rm -rf "$EXTRA" && mkdir -p "$EXTRA"
+"$PY" -m pip install -q --disable-pip-version-check uvloop || true
+# extra NN TITLE COMMAND...: runs COMMAND, keeps what it prints for the report.
+extra() {
+  local file=$EXTRA/$1.txt title=$2
+  shift 2
+  echo "# $title" >"$file"
+  echo "$*" | sed "s|$ROOT/||g; s|$BUILD/||g" >>"$file"
+  "$@" 2>&1 | tee -a "$file"
+}
+EXTRA_CXX=(c++ -std=c++17 -O2 -DNDEBUG -I"$ROOT/include" -pthread)
+"${EXTRA_CXX[@]}" "$ROOT/benchmarks/robust/bench_robust.cpp" -o "$BUILD/bench_robust"
+"${EXTRA_CXX[@]}" "$ROOT/benchmarks/ipc/bench_ipc.cpp" -o "$BUILD/bench_ipc" -lrt
+if [ $QUICK = 1 ]; then R=3; else R=15; fi
+extra 10-robust-cpp "C++ robust_semaphore vs raw POSIX semaphores" "$BUILD/bench_robust"
+extra 20-robust-py "Python RobustSemaphore vs NamedSemaphore" "$PY" "$ROOT/benchmarks/python/bench_robust.py" --rounds "$R"
+extra 30-async "asyncio: cross-process wake latency of acquire_async" "$PY" "$ROOT/benchmarks/python/bench_async.py"
+extra 40-ipc-cpp "C++ shared memory and message queues vs raw C" "$BUILD/bench_ipc"
+extra 50-ipc-py "Python NamedSharedMemory and NamedMessageQueue vs posix_ipc" "$PY" "$ROOT/benchmarks/python/bench_ipc.py" --rounds "$R"
+
 say "report"
 "$PY" "$ROOT/benchmarks/report.py" "$RESULTS/cpp.json" "$RESULTS/py.json" "$ROOT/docs" \
   --instructions "$RESULTS/instructions.json" \
   --compiler "$(c++ --version | head -n 1)" \
   --seconds "$(( $(date +%s) - START ))" \
   --load "$LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
+  --extra "$EXTRA" \
   --notes "$ROOT/benchmarks/performance-notes.md"
 echo "wrote $ROOT/docs/performance.md and $ROOT/docs/performance.png"
