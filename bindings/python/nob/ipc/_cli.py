@@ -26,6 +26,8 @@ SEM_T_SIZE = 32  # glibc's sem_t on 64-bit platforms
 SEM_PRIVATE_SHARED = 128  # glibc's `private` field of a process-shared sem_t
 SEM_VALUE_MAX = 0x7FFFFFFF
 VALUE_OPTIONS = ("--slots", "--timeout", "--mode")  # `run` options that take the next word
+F_OFD_GETLK = 36  # Linux: which lock another open file description holds on a range
+ROBUST_READ_BUDGET = 10.0  # seconds `list`/`info` spend on robust files in all (stalls: see _Budget)
 
 
 class UsageError(Exception):
@@ -40,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (exit 2) instead of the usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # argparse quotes refused words as they are ("unrecognized arguments: ..."): escaped here
+        self.exit(2, f"{self.prog}: error: {_safe_text(message)} (see '{self.prog} --help')\n")
 
 
 # ---------------------------------------------------------------- arguments
@@ -208,12 +211,69 @@ def _why(e: OSError, meanings: Dict[int, str]) -> str:
     return meanings.get(e.errno or 0) or _safe_text(e.strerror or str(e))
 
 
-def _read_head(dir_fd: int, file: bytes, st: os.stat_result) -> Tuple[Optional[bytes], Optional[str]]:
+def _file_lock_taken(fd: int) -> bool:
+    """True when another open file description holds byte 0 of a robust semaphore's file:
+    its file-wide lock (docs/robust.md), which RobustSemaphore's open and close wait for
+    without end. Any user who can open the file for writing can keep it."""
+    import fcntl
+    import struct
+
+    if not sys.platform.startswith("linux"):
+        return False
+    request = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0).ljust(64, b"\0")
+    try:
+        answer = fcntl.fcntl(fd, F_OFD_GETLK, request)
+    except OSError:
+        return False
+    return int(struct.unpack_from("h", answer)[0]) != fcntl.F_UNLCK
+
+
+def _file_lock_free(fd: int, seconds: Optional[float]) -> bool:
+    """Waits up to `seconds` (None: without end) for the file lock to be free; False if it
+    never was. Checked every 20 ms from Python, so signals end the wait."""
+    import time
+
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while _file_lock_taken(fd):
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+class _Budget:
+    """Time `list`/`info` may still spend on robust files: each is read in a child that may
+    wait for the file lock; a user holding the lock of many files would otherwise cost
+    5 s a file (never waiting at all is not possible: owners take it for microseconds)."""
+
+    deadline: Optional[float] = None  # None: no budget started (a single read)
+
+    @classmethod
+    def start(cls) -> None:
+        import time
+
+        cls.deadline = time.monotonic() + ROBUST_READ_BUDGET
+
+    @classmethod
+    def left(cls, at_most: float) -> float:
+        import time
+
+        if cls.deadline is None:
+            return at_most
+        return max(0.0, min(at_most, cls.deadline - time.monotonic()))
+
+
+BUDGET_SPENT = f"busy: not read (robust files took {ROBUST_READ_BUDGET:g} s in all; see the others)"
+
+
+def _read_head(dir_fd: int, file: bytes, st: os.stat_result,
+               robust: bool = False) -> Tuple[Optional[bytes], Optional[str]]:
     """(the first bytes of the file, None) or (None, why it cannot be read).
 
     Never maps (a file that shrinks meanwhile gives a short read, not SIGBUS),
     never follows a symlink, never waits: O_NONBLOCK makes an open that would
     break another process's lease (F_SETLEASE) fail at once with EWOULDBLOCK.
+    For a robust file, the file lock must come free within 0.5 s (of the budget).
     FileNotFoundError when the file went away.
     """
     import errno
@@ -234,6 +294,8 @@ def _read_head(dir_fd: int, file: bytes, st: os.stat_result) -> Tuple[Optional[b
         now = os.fstat(fd)
         if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
             return None, "replaced while being read"
+        if robust and not _file_lock_free(fd, _Budget.left(0.5)):
+            return None, "busy: another process keeps the file locked"
         return os.pread(fd, SEM_T_SIZE, 0), None
     finally:
         os.close(fd)
@@ -303,8 +365,9 @@ def _open_robust(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
 
 def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object], Optional[str]]:
     """_open_robust() in a forked child. RobustSemaphore maps the file and opens it
-    blocking: a file truncated meanwhile (SIGBUS) or a lease taken after our check
-    can only kill or stall that child, which is then reported, never nob-sem itself."""
+    blocking: a file truncated meanwhile (SIGBUS), or a lease or the file lock taken
+    after our check, can only kill or stall that child (5 s at most, and the _Budget),
+    which is then reported, never nob-sem itself."""
     import json
     import select
     import signal
@@ -312,6 +375,9 @@ def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object],
 
     if _robust_class() is None or _valid_name(raw) is None:  # answered without a child
         return _open_robust(raw)
+    timeout = _Budget.left(timeout)
+    if timeout <= 0:
+        return {}, BUDGET_SPENT
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, never return into nob-sem
@@ -369,7 +435,7 @@ def _describe(dir_fd: Optional[int], kind: str, raw: bytes) -> Dict[str, object]
     st = os.lstat(file, dir_fd=dir_fd)
     entry.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=_owner(st.st_uid), uid=st.st_uid,
                  size=st.st_size, path=f"{SHM_DIR}/{escape(file)}", error=None)
-    head, error = _read_head(dir_fd, file, st)
+    head, error = _read_head(dir_fd, file, st, robust=kind == "robust")
     if head is None:
         entry["error"] = error
     elif kind == "robust":
@@ -387,6 +453,7 @@ def _list_entries() -> List[Dict[str, object]]:
     if not _linux_shm():
         raise Failure(f"listing needs {SHM_DIR} (Linux); use 'info NAME' here")
     entries = []
+    _Budget.start()
     with _ShmDir() as dir_fd:
         for file in sorted(os.listdir(os.fsencode(SHM_DIR))):  # bytes: any name, UTF-8 or not
             for kind, prefix in KINDS.items():
@@ -408,6 +475,7 @@ def _info_entries(raw: bytes, kinds: List[str]) -> List[Dict[str, object]]:
         except FileNotFoundError:
             return []
     found = []
+    _Budget.start()
     with _ShmDir() as dir_fd:
         for kind in kinds:
             try:
@@ -705,9 +773,10 @@ def _pdeathsig() -> Optional[Callable[[], None]]:
     return lambda: prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
 
 
-def _spawn(cmd: List[str], sigmask: Set[int]) -> Any:
+def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
     """Starts cmd as subprocess does (restore_signals: SIGPIPE and SIGXFSZ by default),
-    with the signal mask nob-sem was started with and every descriptor it inherited."""
+    with the signal mask nob-sem was started with and every descriptor it inherited
+    (SIGCHLD ignored again if nob-sem was started so: it set it to default to see CMD end)."""
     import signal
     import subprocess
 
@@ -719,6 +788,8 @@ def _spawn(cmd: List[str], sigmask: Set[int]) -> Any:
             on_parent_death()
             if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
                 os._exit(128 + int(signal.SIGKILL))
+        if sigchld_ignored:
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
 
     sys.stdout.flush()
@@ -760,10 +831,49 @@ def _wait_forwarding(proc: Any, signals: Set[int]) -> int:
             return 128 - exit_code if exit_code < 0 else int(exit_code)
 
 
-def _run_semaphore(name: str, args: argparse.Namespace) -> Any:
+def _robust_lock_free(name: str, seconds: Optional[float]) -> bool:
+    """False when another process keeps the file lock of the robust file of `name` for
+    `seconds` (None: waits as long as it takes); True when it is free or there is no such
+    file (the library then decides). The wait runs Python code, so signals end it."""
+    if not _linux_shm():
+        return True
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    with _ShmDir() as dir_fd:
+        try:
+            fd = os.open(ROBUST_PREFIX + name[1:].encode("ascii"), flags, dir_fd=dir_fd)
+        except OSError:
+            return True
+    try:
+        return _file_lock_free(fd, seconds)
+    finally:
+        os.close(fd)
+
+
+def _interruptible(call: Callable[[], Any]) -> Any:
+    """call() with Ctrl+C at its default action: RobustSemaphore's open and close may wait
+    for the file lock in C, where Python's SIGINT handler would never run."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored: leave it so
+        return call()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return call()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _seconds_left(deadline: Optional[float]) -> Optional[float]:
+    import time
+
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float]) -> Any:
     """The semaphore `run` holds a slot of: robust by default (a slot comes back even when
     nob-sem is SIGKILLed); a plain one with --plain, or when only a plain one of that
-    name exists (made by `nob-sem create`, `--plain` or a C program's sem_open)."""
+    name exists (made by `nob-sem create`, `--plain` or a C program's sem_open).
+    None when another process kept the robust file's lock until the deadline."""
     from nob.ipc import Flags, NamedSemaphore
 
     robust = _robust_class()
@@ -773,7 +883,54 @@ def _run_semaphore(name: str, args: argparse.Namespace) -> Any:
         not args.robust and NamedSemaphore.exists(name) and not robust.exists(name))
     if use_plain:
         return NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE, unlink_on_delete=False, mode=args.mode)
-    return robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode)
+    if not _robust_lock_free(name, _seconds_left(deadline)):
+        return None
+    return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode))
+
+
+def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float], signals: Set[int],
+                  old_mask: Set[int], sigchld_ignored: bool) -> int:
+    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`."""
+    got = _acquire_or_signal(sem, _seconds_left(deadline), signals)
+    if got is False:
+        return _no_slot(sem.name, args)
+    if got is not True:
+        return 128 + int(got)
+    try:
+        try:
+            proc = _spawn(args.cmd, old_mask, sigchld_ignored)
+        except OSError as e:
+            print(f"{PROG}: {_safe_text(args.cmd[0])}: {e.strerror or e}", file=sys.stderr)
+            return 127 if isinstance(e, FileNotFoundError) else 126
+        return _wait_forwarding(proc, signals)
+    finally:
+        sem.release()
+
+
+def _no_slot(name: str, args: argparse.Namespace) -> int:
+    print(f"{PROG}: {name}: no slot free after {args.timeout:g} s; not running "
+          f"{_safe_text(args.cmd[0])}", file=sys.stderr)
+    return 1
+
+
+def _close_run_semaphore(sem: Any, status: int, old_mask: Set[int]) -> None:
+    """Closes the semaphore after the slot was given back. A robust close waits for the file
+    lock: with the signal mask nob-sem started with and Ctrl+C at its default (any signal
+    ends a stalled close), and not at all when another process has kept the lock for 2 s:
+    then nob-sem exits at once with `status`; its end drops its locks as a SIGKILL would,
+    and the next opener of an unused name removes it."""
+    import signal
+
+    robust = _robust_class()
+    if robust is None or not isinstance(sem, robust):
+        sem.close()
+        return
+    signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+    if not _robust_lock_free(sem.name, 2.0):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    _interruptible(sem.close)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -781,30 +938,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     name = _normalize(args.name)
     if not args.cmd:
         raise UsageError("run needs a command after '--'")
+    import math
     import signal
+    import time
 
     signals = _handled_signals()
+    sigchld_ignored = signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN
+    if sigchld_ignored:  # the kernel would reap CMD itself, and its status would be lost
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    deadline = None if args.timeout is None or math.isinf(args.timeout) else time.monotonic() + args.timeout
+    sem = _run_semaphore(name, args, deadline)  # signals act as usual while opening: nothing is held yet
+    if sem is None:
+        return _no_slot(name, args)
     old_mask = _block(signals | {int(signal.SIGCHLD)})
-    sem = _run_semaphore(name, args)
     try:
-        got = _acquire_or_signal(sem, args.timeout, signals)
-        if got is False:
-            print(f"{PROG}: {name}: no slot free after {args.timeout:g} s; not running "
-                  f"{_safe_text(args.cmd[0])}", file=sys.stderr)
-            return 1
-        if got is not True:
-            return 128 + int(got)
-        try:
-            try:
-                proc = _spawn(args.cmd, old_mask)
-            except OSError as e:
-                print(f"{PROG}: {_safe_text(args.cmd[0])}: {e.strerror or e}", file=sys.stderr)
-                return 127 if isinstance(e, FileNotFoundError) else 126
-            return _wait_forwarding(proc, signals)
-        finally:
-            sem.release()
-    finally:
+        status = _hold_and_run(sem, args, deadline, signals, old_mask, sigchld_ignored)
+    except BaseException:
         sem.close()
+        raise
+    _close_run_semaphore(sem, status, old_mask)
+    return status
 
 
 # ---------------------------------------------------------------- demo
