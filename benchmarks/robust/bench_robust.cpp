@@ -106,9 +106,9 @@ double pingpong_raw(long rounds) {
 
 /// The same with robust semaphores. A unit can only be given back by the
 /// process that holds it, so the turn moves round three 1-unit semaphores:
-/// this process releases s[i] (the child, waiting for it, wakes) and then
-/// waits for s[i+2], which the child releases after it got s[i]. Each round
-/// trip is two hand-overs, as with the raw pair.
+/// this process releases s[k] (the child, waiting for it, wakes) and then
+/// waits for s[k+2], which the child releases after it got s[k]. Each step k
+/// is one round trip (two hand-overs), as each step of the raw pair.
 double pingpong_robust(long rounds) {
   std::vector<nob::robust_semaphore> s;
   for (int i = 0; i < 3; ++i)
@@ -123,7 +123,7 @@ double pingpong_robust(long rounds) {
     s[2].acquire();
     char c = 1;
     if (::write(ready[1], &c, 1) != 1) ::_exit(1);
-    for (long k = 0; k < 2 * rounds; ++k) {
+    for (long k = 0; k < rounds; ++k) {
       s[k % 3].acquire();
       s[(k + 2) % 3].release();
     }
@@ -132,11 +132,11 @@ double pingpong_robust(long rounds) {
   char c;
   if (::read(ready[0], &c, 1) != 1) std::exit(1);
   const auto t0 = clk::now();
-  for (long k = 0; k < 2 * rounds; ++k) {
+  for (long k = 0; k < rounds; ++k) {
     s[k % 3].release();
     s[(k + 2) % 3].acquire();
   }
-  const double ns = ns_since(t0, 2 * rounds) * 2;  // per round trip
+  const double ns = ns_since(t0, rounds);  // per round trip
   ::waitpid(child, nullptr, 0);
   return ns;
 }
