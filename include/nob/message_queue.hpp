@@ -244,6 +244,8 @@ class named_message_queue {
   bool run_for(Op& op, const std::chrono::duration<Rep, Period>& rel_time, const char* what);
   template <class Op>
   bool run_blocking(Op& op, const char* what);
+  template <class ReceiveInto>
+  std::optional<message> receive_string(const char* what, ReceiveInto&& receive_into);
 
   mqd_t mqd_ = closed_mqd();
   std::string name_;
@@ -698,14 +700,24 @@ inline named_message_queue::received named_message_queue::receive(void* buffer,
   return received{op.size, op.priority};
 }
 
-inline named_message_queue::message named_message_queue::receive() {
-  check_open("mq_receive");
+template <class ReceiveInto>
+std::optional<named_message_queue::message> named_message_queue::receive_string(
+    const char* what, ReceiveInto&& receive_into) {
+  // One allocation of max_message_size() bytes, received into, cut to size.
+  check_open(what);
   message m;
   m.data.resize(max_message_size_);
-  const received r = receive(&m.data[0], m.data.size());
-  m.data.resize(r.size);
-  m.priority = r.priority;
+  const std::optional<received> r = receive_into(&m.data[0], m.data.size());
+  if (!r) return std::nullopt;
+  m.data.resize(r->size);
+  m.priority = r->priority;
   return m;
+}
+
+inline named_message_queue::message named_message_queue::receive() {
+  return *receive_string("mq_receive", [this](void* buffer, std::size_t capacity) {
+    return std::optional<received>(receive(buffer, capacity));
+  });
 }
 
 inline std::optional<named_message_queue::received> named_message_queue::try_receive(
@@ -729,14 +741,9 @@ std::optional<named_message_queue::received> named_message_queue::try_receive_fo
 template <class Rep, class Period>
 std::optional<named_message_queue::message> named_message_queue::try_receive_for(
     const std::chrono::duration<Rep, Period>& rel_time) {
-  check_open("mq_timedreceive");
-  message m;
-  m.data.resize(max_message_size_);
-  const auto r = try_receive_for(&m.data[0], m.data.size(), rel_time);
-  if (!r) return std::nullopt;
-  m.data.resize(r->size);
-  m.priority = r->priority;
-  return m;
+  return receive_string("mq_timedreceive", [&](void* buffer, std::size_t capacity) {
+    return try_receive_for(buffer, capacity, rel_time);
+  });
 }
 
 template <class Clock, class Duration>
@@ -751,14 +758,9 @@ std::optional<named_message_queue::received> named_message_queue::try_receive_un
 template <class Clock, class Duration>
 std::optional<named_message_queue::message> named_message_queue::try_receive_until(
     const std::chrono::time_point<Clock, Duration>& abs_time) {
-  check_open("mq_timedreceive");
-  message m;
-  m.data.resize(max_message_size_);
-  const auto r = try_receive_until(&m.data[0], m.data.size(), abs_time);
-  if (!r) return std::nullopt;
-  m.data.resize(r->size);
-  m.priority = r->priority;
-  return m;
+  return receive_string("mq_timedreceive", [&](void* buffer, std::size_t capacity) {
+    return try_receive_until(buffer, capacity, abs_time);
+  });
 }
 
 inline wait_result named_message_queue::send_once_until(
