@@ -112,3 +112,38 @@ def test_a_signal_ends_run_waiting_for_the_file_lock(locked, sig):
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_path):
+    import fcntl
+    import struct
+
+    started, go = tmp_path / "started", tmp_path / "go"
+    proc = start_cli("run", sem_name, "--", "sh", "-c",
+                     f"touch {started}; while [ ! -e {go} ]; do sleep 0.05; done; exit 4")
+    fd = -1
+    try:
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+            time.sleep(0.02)
+        fd = os.open(os.path.join(SHM, "nob." + sem_name), os.O_RDWR)
+        fcntl.fcntl(fd, 37, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 1, 0))  # F_OFD_SETLK
+        go.touch()
+        assert proc.wait(timeout=15) == 4  # closing would have waited for the lock forever
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        if fd >= 0:
+            os.close(fd)
+        if proc.returncode != 4:
+            cli("unlink", sem_name)
+    # nob-sem ended without closing: the next opener finds no live user and removes the name
+    try:
+        assert cli("info", sem_name).returncode == 1
+        assert not os.path.exists(os.path.join(SHM, "nob." + sem_name))
+    finally:
+        cli("unlink", sem_name)
