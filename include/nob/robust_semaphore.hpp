@@ -418,11 +418,16 @@ inline bool alive(const file& f, std::uint32_t i, std::uint64_t g) noexcept {
 }
 
 /// True when some process other than this one's entry `skip` is registered and alive.
-inline bool any_live_user(const file& f, std::uint32_t skip) noexcept {
+/// With `sweep` (only under the file-wide lock, when nobody registers), the
+/// entries of dead processes met on the way are freed (generation made
+/// even), so that later looks and registrations skip them cheaply.
+inline bool any_live_user(const file& f, std::uint32_t skip, bool sweep = false) noexcept {
   for (std::uint32_t i = 0; i < f.nusers; ++i) {
     if (i == skip) continue;
-    const std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
-    if ((g & 1) != 0 && alive(f, i, g)) return true;
+    std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
+    if ((g & 1) == 0) continue;
+    if (alive(f, i, g)) return true;
+    if (sweep) f.users[i].gen.compare_exchange_strong(g, g + 1, std::memory_order_seq_cst);
   }
   return false;
 }
@@ -918,7 +923,7 @@ inline outcome attach_existing(file*& out, const std::string& path, int& err,
   outcome result = outcome::ok;
   if (!same_file(path, f->dev, f->ino)) {
     result = outcome::retry;  // removed (and maybe re-created) meanwhile
-  } else if (!any_live_user(*f, UINT32_MAX)) {
+  } else if (!any_live_user(*f, UINT32_MAX, true)) {
     reset_waiters(f->head);
     if ((f->head->flags.load() & flag_persistent) == 0) {
       unlink_if_same(path, f->dev, f->ino);  // stale: every user ended
@@ -964,7 +969,7 @@ inline state probe(const std::string& path, bool clean) noexcept {
   if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
     s = state::stale;
     if (clean && ofd_lock(f.fd, 0, F_WRLCK, false) == 0) {
-      if (!any_live_user(f, UINT32_MAX) && (f.head->flags.load() & flag_persistent) == 0)
+      if (!any_live_user(f, UINT32_MAX, true) && (f.head->flags.load() & flag_persistent) == 0)
         unlink_if_same(path, f.dev, f.ino);
       unlock_file(f.fd);
     }
@@ -983,7 +988,7 @@ inline void release_file(file* f) noexcept {
     const std::uint32_t me = f->token != 0 ? f->index : UINT32_MAX;
     unregister_user(*f);
     NOB_ROBUST_STEP("close.unlocked_user");
-    if (!any_live_user(*f, me)) {
+    if (!any_live_user(*f, me, true)) {
       reset_waiters(f->head);
       if ((f->head->flags.load() & flag_persistent) == 0) {
         unlink_if_same(f->path, f->dev, f->ino);
