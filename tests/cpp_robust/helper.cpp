@@ -1,6 +1,10 @@
 // A small program the robust suite runs as a separate process (exec'd, in a
 // PID namespace, or stopped at a crash point; built with
 // NOB_ROBUST_TEST_HOOKS so NOB_CRASH_AT=<step> stops it there):
+// It is built with NOB_ROBUST_MAX_USERS=4: files it creates have room for
+// four processes (test_users.cpp fills them).
+//   helper create NAME CAP      create NAME (persistent), print "made", exit
+//   helper open NAME            open NAME, print "open" (or the error), sleep
 //   helper hold NAME [N]        acquire N units, print "held <pid>", sleep
 //   helper exec NAME            acquire one unit, print "held", exec sleep 30
 //   helper crash SCENARIO NAME CAP
@@ -21,6 +25,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <system_error>
 
 namespace {
 
@@ -66,6 +71,24 @@ int main(int argc, char** argv) {
   if (argc < 3) return 64;
   const std::string cmd = argv[1];
   try {
+    if (cmd == "create" && argc == 4) {
+      nob::robust_semaphore s(argv[2], nob::existence_policy::raise_if_exists,
+                              static_cast<unsigned>(std::atoi(argv[3])));
+      s.persistent(true);
+      std::printf("made\n");
+      return 0;
+    }
+    if (cmd == "open") {
+      try {
+        nob::robust_semaphore s(argv[2]);
+        std::printf("open\n");
+        std::fflush(stdout);
+        sleep_forever();
+      } catch (const std::system_error& e) {
+        std::printf("error %d\n", e.code().value());
+        return 0;
+      }
+    }
     if (cmd == "hold") {
       nob::robust_semaphore s(argv[2]);
       const int n = argc > 3 ? std::atoi(argv[3]) : 1;
