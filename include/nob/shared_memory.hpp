@@ -188,8 +188,12 @@ inline std::string shm_object_path(const std::string& normalized) {
 }
 
 /// Opens an existing object without following a symlink and maps it whole.
+/// Read-only opens add O_NONBLOCK: a FIFO put in place of the name would
+/// otherwise block the open until a writer came (it is then refused as not
+/// a regular file, as anything else is).
 inline shm_opened open_existing_shm(const std::string& path, bool read_only) noexcept {
-  return map_whole(open_existing_file(path, read_only ? O_RDONLY : O_RDWR), read_only);
+  return map_whole(open_existing_file(path, read_only ? O_RDONLY | O_NONBLOCK : O_RDWR),
+                   read_only);
 }
 
 /// Creates the object exclusively (detail::create_exclusive_file): sized,

@@ -192,4 +192,27 @@ TEST_F(ShmPolicies, ALinkedSymlinkIsRefused) {
   EXPECT_THROW(named_shared_memory(name, existence_policy::link_or_create, 8), std::system_error);
 }
 
+TEST_F(ShmPolicies, AFifoOrDirectoryInPlaceOfTheNameIsRefusedWithoutHanging) {
+  if (!nob::uses_dev_shm) GTEST_SKIP() << "shm_open path";
+  const std::string fifo = unique_name("fifo"), dir = unique_name("dir");
+  ASSERT_EQ(::mkfifo(("/dev/shm/" + fifo).c_str(), 0600), 0);
+  ASSERT_EQ(::mkdir(("/dev/shm/" + dir).c_str(), 0700), 0);
+  for (const std::string& name : {fifo, dir}) {
+    for (bool read_only : {true, false}) {
+      const auto took = nob_test::time_of([&] {
+        try {
+          named_shared_memory m(name, existence_policy::link_or_create, 8, read_only);
+          ADD_FAILURE() << name << " opened";
+        } catch (const std::system_error& e) {
+          EXPECT_TRUE(e.code() == std::errc::invalid_argument ||
+                      e.code() == std::errc::is_a_directory)
+              << e.what();
+        }
+      });
+      EXPECT_LT(took, std::chrono::seconds(5)) << name;
+    }
+  }
+  ::rmdir(("/dev/shm/" + dir).c_str());
+}
+
 }  // namespace
