@@ -128,8 +128,10 @@ int main(int argc, char** argv) {
   }
 
   // --- shared memory: open an existing 4 KiB object, map, unmap, close ----
-  {
-    const std::string name = base + "-shm";
+  // Once with a long name (nob's normalised name and path go to the heap)
+  // and once with a name of at most 15 bytes (std::string keeps it inline).
+  const std::string short_name = "/nbi" + std::to_string(::getpid() % 100000);
+  for (const std::string& name : {base + "-shm", short_name}) {
     nob::named_shared_memory keeper(name, nob::existence_policy::raise_if_exists, 4096);
     auto raw = [&] {
       const int fd = ::shm_open(name.c_str(), O_RDWR, 0);
@@ -147,7 +149,9 @@ int main(int argc, char** argv) {
       nob::named_shared_memory m(name);
       keep(m.data());
     };
-    compare("shm open+map+close", raw, nob, 1000, rounds, "   (target <= 1.05)");
+    const std::string label = "shm open+map+close, " + std::to_string(name.size()) + " B name";
+    compare(label.c_str(), raw, nob, 1000, rounds, "   (target <= 1.05)");
+    if (name == short_name) break;
 
     // Create + map + close + unlink: nob does more on purpose (a nameless
     // file linked into place, exact mode, the inode check before unlink).
