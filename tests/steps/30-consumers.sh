@@ -91,7 +91,10 @@ install_nob() {
     (cd "$prefix" && find . -type f | sort) | tee "$out/installed.txt" &&
     diff -u - "$out/installed.txt" <<'LIST'
 ./include/nob/common.hpp
+./include/nob/message_queue.hpp
 ./include/nob/named_semaphore.hpp
+./include/nob/robust_semaphore.hpp
+./include/nob/shared_memory.hpp
 ./share/cmake/nob/nobConfig.cmake
 ./share/cmake/nob/nobConfigVersion.cmake
 ./share/pkgconfig/nob.pc
