@@ -71,6 +71,9 @@ def test_a_task_woken_then_cancelled_hands_its_wake_to_the_next_task(run, sem_na
         time.sleep(0.2)  # the loop is blocked: the helper queues its wake-up meanwhile
         # Runs right after that wake-up, which has woken `first` but not run it yet.
         asyncio.get_running_loop().call_soon(first.cancel)
+        done, pending = await asyncio.wait([first, second], timeout=10)
+        for t in pending:
+            t.cancel()
         return await asyncio.gather(first, second, return_exceptions=True)
 
     first, second = run(main())
