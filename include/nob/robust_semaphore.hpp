@@ -281,7 +281,7 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "32-bit atomics m
 struct user {
   std::atomic<std::uint64_t> gen;  ///< odd: registered; even: free
   std::atomic<std::int32_t> pid;   ///< informational: pid in its own namespace
-  std::uint32_t reserved;
+  std::atomic<std::uint32_t> waiters;  ///< its sleepers counted in the wait word
 };
 static_assert(sizeof(user) == 16, "user layout");
 
@@ -417,6 +417,35 @@ inline bool alive(const file& f, std::uint32_t i, std::uint64_t g) noexcept {
   return f.users[i].gen.load(std::memory_order_acquire) == g;
 }
 
+/// Takes entry i's waiters out of the wait word's count (the entry's owner
+/// has ended, or the entry is being taken): its sleepers will never
+/// subtract themselves. Never below zero.
+inline void drop_waiters(const file& f, std::uint32_t i) noexcept {
+  const std::uint64_t n = f.users[i].waiters.exchange(0, std::memory_order_seq_cst);
+  if (n == 0) return;
+  std::uint64_t w = f.head->wait_word.load(std::memory_order_seq_cst);
+  for (;;) {
+    const std::uint64_t k = (w >> 32) < n ? (w >> 32) : n;
+    if (f.head->wait_word.compare_exchange_weak(w, w - (k << 32), std::memory_order_seq_cst))
+      return;
+  }
+}
+
+/// Under the file-wide lock: the entries of ended processes that still
+/// count waiters (a waiter SIGKILLed in its sleep) are freed and their
+/// waiters dropped. Only entries with waiters are asked about.
+inline void drop_dead_waiters(const file& f) noexcept {
+  for (std::uint32_t i = 0; i < f.nusers; ++i) {
+    if (f.users[i].waiters.load(std::memory_order_relaxed) == 0) continue;
+    std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
+    if ((g & 1) != 0) {
+      if (alive(f, i, g)) continue;
+      if (!f.users[i].gen.compare_exchange_strong(g, g + 1, std::memory_order_seq_cst)) continue;
+    }
+    drop_waiters(f, i);
+  }
+}
+
 /// True when some process other than this one's entry `skip` is registered and alive.
 /// With `sweep` (only under the file-wide lock, when nobody registers), the
 /// entries of dead processes met on the way are freed (generation made
@@ -427,7 +456,8 @@ inline bool any_live_user(const file& f, std::uint32_t skip, bool sweep = false)
     std::uint64_t g = f.users[i].gen.load(std::memory_order_acquire);
     if ((g & 1) == 0) continue;
     if (alive(f, i, g)) return true;
-    if (sweep) f.users[i].gen.compare_exchange_strong(g, g + 1, std::memory_order_seq_cst);
+    if (sweep && f.users[i].gen.compare_exchange_strong(g, g + 1, std::memory_order_seq_cst))
+      drop_waiters(f, i);
   }
   return false;
 }
@@ -615,6 +645,7 @@ inline int register_entry(const file& f, int fd, std::uint32_t& index,
       }
       if (ofd_lock(fd, lock_base + off_t(i), F_WRLCK, false) != 0) continue;
       NOB_ROBUST_STEP("open.user_locked");
+      drop_waiters(f, i);  // a killed sleeper's, if its entry was not swept
       f.users[i].pid.store(static_cast<std::int32_t>(::getpid()), std::memory_order_relaxed);
       g = (g + 1) & gen_mask;
       if ((g & 1) == 0) g = 1;  // after 2^47 registrations of one entry
@@ -652,13 +683,26 @@ inline void unregister_user(file& f) noexcept {
   f.token = 0;
 }
 
-/// When no live process has the file open, nobody can be waiting: a waiter
-/// count left by a killed waiter is dropped.
-inline void reset_waiters(header* h) noexcept {
-  std::uint64_t w = h->wait_word.load();
-  while ((w >> 32) != 0 &&
-         !h->wait_word.compare_exchange_weak(w, std::uint32_t(w + 1), std::memory_order_seq_cst)) {
+/// When no live process has the file open, nobody can be waiting: every
+/// waiter count left by killed waiters (or by outside waiters that died,
+/// which no entry records) is dropped.
+inline void reset_waiters(const file& f) noexcept {
+  for (std::uint32_t i = 0; i < f.nusers; ++i) f.users[i].waiters.store(0, std::memory_order_relaxed);
+  std::uint64_t w = f.head->wait_word.load();
+  while ((w >> 32) != 0 && !f.head->wait_word.compare_exchange_weak(w, std::uint32_t(w + 1),
+                                                                     std::memory_order_seq_cst)) {
   }
+}
+
+/// Between two wait slices: when another entry counts waiters, drop those of
+/// ended processes, if the file-wide lock is free at once (never waits).
+inline void drop_dead_waiters_if_free(const file& f) noexcept {
+  bool others = false;
+  for (std::uint32_t i = 0; i < f.nusers && !others; ++i)
+    others = i != f.index && f.users[i].waiters.load(std::memory_order_relaxed) != 0;
+  if (!others || ofd_lock(f.fd, 0, F_WRLCK, false) != 0) return;
+  drop_dead_waiters(f);
+  unlock_file(f.fd);
 }
 
 ///
@@ -770,6 +814,7 @@ inline void before_fork() noexcept {
     }
     int err = lock_file(fd);
     if (err == 0) {
+      drop_dead_waiters(*f);
       err = register_entry(*f, fd, f->child_index, f->child_gen);
       unlock_file(fd);
     }
@@ -924,12 +969,13 @@ inline outcome attach_existing(file*& out, const std::string& path, int& err,
   if (!same_file(path, f->dev, f->ino)) {
     result = outcome::retry;  // removed (and maybe re-created) meanwhile
   } else if (!any_live_user(*f, UINT32_MAX, true)) {
-    reset_waiters(f->head);
+    reset_waiters(*f);
     if ((f->head->flags.load() & flag_persistent) == 0) {
       unlink_if_same(path, f->dev, f->ino);  // stale: every user ended
       result = outcome::absent;
     }
   }
+  if (result == outcome::ok) drop_dead_waiters(*f);
   if (result == outcome::ok && (err = register_user(*f)) != 0) {
     step = "register (too many processes have it open)";
     result = outcome::failed;
@@ -987,9 +1033,10 @@ inline void release_file(file* f) noexcept {
     NOB_ROBUST_STEP("close.locked");
     const std::uint32_t me = f->token != 0 ? f->index : UINT32_MAX;
     unregister_user(*f);
+    drop_dead_waiters(*f);
     NOB_ROBUST_STEP("close.unlocked_user");
     if (!any_live_user(*f, me, true)) {
-      reset_waiters(f->head);
+      reset_waiters(*f);
       if ((f->head->flags.load() & flag_persistent) == 0) {
         unlink_if_same(f->path, f->dev, f->ino);
         NOB_ROBUST_STEP("close.unlinked");
@@ -1224,13 +1271,20 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
       }
       if (left < nap) nap = left;
     }
+    // registered in the word first, in the entry second; the other way
+    // round after: a kill between the two leaves the word one too high
+    // (extra wake calls), never the entry above the word
+    std::atomic<std::uint32_t>& mine = f.users[f.index].waiters;
     const std::uint64_t w = f.head->wait_word.fetch_add(r::one_waiter) + r::one_waiter;
+    mine.fetch_add(1, std::memory_order_relaxed);
     if (r::take_free(f)) {
+      mine.fetch_sub(1, std::memory_order_relaxed);
       f.head->wait_word.fetch_sub(r::one_waiter);
       return wait_result::acquired;
     }
     NOB_ROBUST_STEP("wait.registered");
     const int rc = r::futex_wait(&f.head->wait_word, static_cast<std::uint32_t>(w), nap);
+    mine.fetch_sub(1, std::memory_order_relaxed);
     f.head->wait_word.fetch_sub(r::one_waiter);
     if (rc == EINTR) return wait_result::interrupted;
     if (rc != 0 && rc != ETIMEDOUT && rc != EAGAIN) {
@@ -1238,6 +1292,7 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
       return wait_result::timed_out;
     }
     look_for_dead = rc == ETIMEDOUT || steady_clock::now() - last_look >= slice;
+    if (rc == ETIMEDOUT) r::drop_dead_waiters_if_free(f);
   }
 }
 

@@ -135,5 +135,33 @@ TEST_F(WaitOnce, OutsideFutexWaiterIsWoken) {
   EXPECT_NE(static_cast<std::uint32_t>(w->load()), static_cast<std::uint32_t>(before));
 }
 
+/// Stops a helper in its wait (counted as a waiter) and kills it there.
+void kill_a_sleeper(const std::string& name) {
+  const pid_t pid = spawn({helper_path(), "crash", "wait", name, "1"}, "wait.registered");
+  int status = 0;
+  ASSERT_TRUE(wait_stopped(pid, status)) << status;
+  kill_child(pid);
+}
+
+TEST_F(WaitOnce, AKilledSleepersCountIsDropped) {
+  const auto name = unique_name();
+  robust_semaphore s(name, existence_policy::raise_if_exists, 1);
+  s.acquire();
+  std::atomic<std::uint64_t>* w = s.wait_word();
+  kill_a_sleeper(name);
+  EXPECT_EQ(w->load() >> 32, 1u) << "the dead sleeper is still counted";
+  // a fork (like any open or close) takes the file-wide lock and drops it
+  EXPECT_EQ(run_in_child([] { return 0; }), 0);
+  EXPECT_EQ(w->load() >> 32, 0u);
+
+  kill_a_sleeper(name);
+  ASSERT_EQ(w->load() >> 32, 1u);
+  // so does a waiter whose slice ended without a wake-up
+  EXPECT_FALSE(s.try_acquire_for(std::chrono::milliseconds(3 * NOB_ROBUST_SLICE_MS)));
+  EXPECT_EQ(w->load() >> 32, 0u);
+  s.release();
+  EXPECT_EQ(s.value(), 1);
+}
+
 }  // namespace
 }  // namespace robust_test
