@@ -242,9 +242,11 @@ def _file_lock_free(fd: int, seconds: Optional[float]) -> bool:
 
 
 class _Budget:
-    """Time `list`/`info` may still spend on robust files: each is read in a child that may
-    wait for the file lock; a user holding the lock of many files would otherwise cost
-    5 s a file (never waiting at all is not possible: owners take it for microseconds)."""
+    """Time `list`/`info` may still spend waiting on robust files: a user holding the lock
+    of many files would otherwise cost 0.5 s (lock held throughout) or 5 s (lock taken
+    just after the check) a file. Once it is spent, a file whose lock is taken is busy at
+    once, and a reader child gets 0.25 s (never waiting at all is not possible: owners
+    take the lock for microseconds)."""
 
     deadline: Optional[float] = None  # None: no budget started (a single read)
 
@@ -255,15 +257,12 @@ class _Budget:
         cls.deadline = time.monotonic() + ROBUST_READ_BUDGET
 
     @classmethod
-    def left(cls, at_most: float) -> float:
+    def left(cls, at_most: float, at_least: float = 0.0) -> float:
         import time
 
         if cls.deadline is None:
             return at_most
-        return max(0.0, min(at_most, cls.deadline - time.monotonic()))
-
-
-BUDGET_SPENT = f"busy: not read (robust files took {ROBUST_READ_BUDGET:g} s in all; see the others)"
+        return max(at_least, min(at_most, cls.deadline - time.monotonic()))
 
 
 def _read_head(dir_fd: int, file: bytes, st: os.stat_result,
@@ -375,9 +374,7 @@ def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object],
 
     if _robust_class() is None or _valid_name(raw) is None:  # answered without a child
         return _open_robust(raw)
-    timeout = _Budget.left(timeout)
-    if timeout <= 0:
-        return {}, BUDGET_SPENT
+    timeout = _Budget.left(timeout, at_least=0.25)
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, never return into nob-sem
@@ -730,9 +727,30 @@ def _remove(raw: bytes) -> List[str]:
     if NamedSemaphore.remove(name):
         removed.append("plain")
     robust = _robust_class()
-    if robust is not None and robust.remove(name):
+    if robust is not None and _robust_leased(raw):
+        # RobustSemaphore.remove opens the file first, which would wait out the lease
+        with _ShmDir() as dir_fd:
+            try:
+                os.unlink(ROBUST_PREFIX + raw, dir_fd=dir_fd)
+                removed.append("robust")
+            except FileNotFoundError:
+                pass
+    elif robust is not None and robust.remove(name):
         removed.append("robust")
     return removed
+
+
+def _robust_leased(raw: bytes) -> bool:
+    """True when another process holds a lease on /dev/shm/nob.RAW."""
+    if not _linux_shm():
+        return False
+    try:
+        fd = _open_robust_file(ROBUST_PREFIX + raw)
+    except BlockingIOError:
+        return True
+    if fd is not None:
+        os.close(fd)
+    return False
 
 
 def cmd_unlink(args: argparse.Namespace) -> int:
@@ -831,20 +849,47 @@ def _wait_forwarding(proc: Any, signals: Set[int]) -> int:
             return 128 - exit_code if exit_code < 0 else int(exit_code)
 
 
+def _open_robust_file(file: bytes) -> Optional[int]:
+    """A descriptor of /dev/shm/FILE opened as RobustSemaphore opens it (read-write, else
+    read-only), but never waiting: BlockingIOError while another process holds a lease
+    on it (the open starts the lease break, which the holder must answer within the
+    kernel's lease-break-time, 45 s by default). None when it cannot be opened at all."""
+    flags = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    with _ShmDir() as dir_fd:
+        for mode in (os.O_RDWR, os.O_RDONLY):
+            try:
+                return os.open(file, flags | mode, dir_fd=dir_fd)
+            except PermissionError:
+                continue
+            except BlockingIOError:
+                raise
+            except OSError:
+                return None
+    return None
+
+
 def _robust_lock_free(name: str, seconds: Optional[float]) -> bool:
-    """False when another process keeps the file lock of the robust file of `name` for
-    `seconds` (None: waits as long as it takes); True when it is free or there is no such
-    file (the library then decides). The wait runs Python code, so signals end it."""
+    """False when another process keeps a lease on, or the file lock of, the robust file of
+    `name` for `seconds` (None: waits as long as it takes); True when both are free or
+    there is no such file (the library then decides). The wait runs Python code, so
+    signals end it."""
+    import time
+
     if not _linux_shm():
         return True
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
-    with _ShmDir() as dir_fd:
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
         try:
-            fd = os.open(ROBUST_PREFIX + name[1:].encode("ascii"), flags, dir_fd=dir_fd)
-        except OSError:
-            return True
+            fd = _open_robust_file(ROBUST_PREFIX + name[1:].encode("ascii"))
+            break
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+    if fd is None:
+        return True
     try:
-        return _file_lock_free(fd, seconds)
+        return _file_lock_free(fd, _seconds_left(deadline))
     finally:
         os.close(fd)
 
