@@ -149,7 +149,7 @@ cdef class _Helper:
             ready = []
             now = _monotonic_ns()
             for e in list(self.entries):
-                if not e.armed:
+                if not e.armed or e.removed:
                     continue
                 if e.reclaim:
                     if now >= e.next_tick:
