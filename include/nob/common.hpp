@@ -448,6 +448,18 @@ inline int unlink_if_same(const std::string& path, dev_t dev, ino_t ino) noexcep
   return ::unlink(path.c_str()) == 0 ? 0 : errno;
 }
 
+/// As open_existing_file(const std::string&, int), for a path held in a
+/// caller's buffer (no allocation: the shm open path of short-lived handles).
+inline file_result open_existing_file(const char* path, int oflags) noexcept {
+  file_result r;
+  r.fd = ::open(path, oflags | O_NOFOLLOW | O_CLOEXEC);
+  if (r.fd < 0) return file_error(r, errno, "open");
+  if (!fill_stat(r)) return file_error(r, errno, "fstat");
+  if (!S_ISREG(r.mode)) return file_error(r, EINVAL, "open (not a regular file)");
+  r.mode &= 07777;
+  return r;
+}
+
 }  // namespace detail
 
 inline bool is_valid_name(std::string_view name) noexcept {

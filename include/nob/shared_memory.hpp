@@ -44,9 +44,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -187,11 +189,30 @@ inline std::string shm_object_path(const std::string& normalized) {
   return "/dev/shm" + normalized;
 }
 
+/// "/dev/shm/NAME" for a normalised "/NAME" in a buffer of its own: opening
+/// an existing object then allocates nothing for its path (glibc's shm_open
+/// uses a stack buffer too).
+class shm_path_buffer {
+ public:
+  explicit shm_path_buffer(const std::string& normalized) noexcept {
+    constexpr std::size_t prefix = sizeof("/dev/shm") - 1;
+    const std::size_t n = std::min(normalized.size(), sizeof(text_) - prefix - 1);
+    std::memcpy(text_, "/dev/shm", prefix);
+    std::memcpy(text_ + prefix, normalized.data(), n);
+    text_[prefix + n] = '\0';
+  }
+  /// The path, NUL-terminated.
+  const char* c_str() const noexcept { return text_; }
+
+ private:
+  char text_[sizeof("/dev/shm") + NOB_MAX_NAME_LENGTH + 1];  // + '/' of the name
+};
+
 /// Opens an existing object without following a symlink and maps it whole.
 /// Read-only opens add O_NONBLOCK: a FIFO put in place of the name would
 /// otherwise block the open until a writer came (it is then refused as not
 /// a regular file, as anything else is).
-inline shm_opened open_existing_shm(const std::string& path, bool read_only) noexcept {
+inline shm_opened open_existing_shm(const char* path, bool read_only) noexcept {
   return map_whole(open_existing_file(path, read_only ? O_RDONLY | O_NONBLOCK : O_RDWR),
                    read_only);
 }
@@ -263,9 +284,11 @@ inline named_shared_memory::named_shared_memory(std::string_view name, existence
     throw std::invalid_argument("nob: size " + std::to_string(size) + " is too large for " + name_);
 
 #if NOB_USE_DEV_SHM
-  const std::string path = detail::shm_object_path(name_);
-  auto create = [&] { return detail::create_exclusive_shm(path, size, read_only, mode); };
-  auto open = [&] { return detail::open_existing_shm(path, read_only); };
+  const detail::shm_path_buffer path(name_);
+  auto create = [&] {
+    return detail::create_exclusive_shm(path.c_str(), size, read_only, mode);
+  };
+  auto open = [&] { return detail::open_existing_shm(path.c_str(), read_only); };
   auto remove_name = [&] { return ::unlink(path.c_str()); };
 #else
   const int access = read_only ? O_RDONLY : O_RDWR;
