@@ -1,7 +1,7 @@
 """Two processes, one asyncio event loop: the parent's tasks await a nob.ipc
 semaphore that a second process posts, while the loop keeps ticking.
 
-    python examples/async_two_processes.py
+    python examples/async_two_processes.py [NAME]
 
 The parent creates the semaphore at 0, starts this same script as a child
 ("post" mode), and awaits three units with acquire_async(); a fourth wait
@@ -63,4 +63,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["post"]:
         post(sys.argv[2], int(sys.argv[3]))
     else:
-        asyncio.run(parent(f"/nob-example-async-{os.getpid()}"))
+        asyncio.run(parent(sys.argv[1] if len(sys.argv) > 1 else f"/nob-example-async-{os.getpid()}"))
