@@ -7,7 +7,10 @@ time from just before its sem_post to the moment the waiter runs again:
   * async, polling: the same with NOB_ASYNC_WAIT=poll (the fallback);
   * blocking: a thread blocked in sem.acquire(), back in Python code;
   * executor: a task awaiting loop.run_in_executor(None, sem.acquire), the
-    usual way to wait for a blocking call from asyncio (not cancel-safe).
+    usual way to wait for a blocking call from asyncio (not cancel-safe);
+  * handoff (reference, no semaphore): a thread of this process woken by an
+    Event calls loop.call_soon_threadsafe(fut.set_result, t); the time until
+    the awaiting task runs again: the cost of any thread -> loop hand-off.
 
 Samples of the kinds are interleaved in a fresh random order per round; prints
 median and p99 per kind. Never run in CI.
@@ -92,6 +95,29 @@ def task_sample(sem, poster, loop, kind):
     return resumed - poster.posted()
 
 
+def handoff_sample(loop):
+    async def one():
+        fut = loop.create_future()
+        ev = threading.Event()
+        box = []
+
+        def thread():
+            ev.wait()
+            box.append(time.monotonic())
+            loop.call_soon_threadsafe(fut.set_result, None)
+
+        th = threading.Thread(target=thread)
+        th.start()
+        await asyncio.sleep(0.003)
+        ev.set()
+        await fut
+        resumed = time.monotonic()
+        th.join()
+        return resumed - box[0]
+
+    return loop.run_until_complete(one())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=300)
@@ -111,13 +137,15 @@ def main():
     except ImportError:
         pass
     kinds = (["blocking", "executor asyncio"] + [f"async {k}" for k in loops]
-             + ["async asyncio, polling"])
+             + ["async asyncio, polling"] + [f"handoff {k}" for k in loops])
     lat = {k: [] for k in kinds}
     try:
         for _ in range(args.samples):
             for k in random.sample(kinds, len(kinds)):
                 if k == "blocking":
                     lat[k].append(blocking_sample(sem, poster))
+                elif k.startswith("handoff"):
+                    lat[k].append(handoff_sample(loops[k.split()[1]]))
                 else:
                     loop = loops["uvloop" if "uvloop" in k else "asyncio"]
                     how = "executor" if "executor" in k else "poll" if "polling" in k else "async"
