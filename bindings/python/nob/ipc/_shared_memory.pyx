@@ -11,6 +11,7 @@ from cpython.long cimport PyLong_AsDouble
 from libc.errno cimport errno
 from libc.math cimport INFINITY
 from libcpp.string cimport string
+from posix.stat cimport fstat, struct_stat
 from posix.unistd cimport close as c_close, dup
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
@@ -206,8 +207,12 @@ cdef class NamedSharedMemory:
 
     @property
     def size(self):
-        """The size in bytes (as it was when this handle opened it)."""
-        return self._open().size()
+        """The object's size in bytes now (fstat: a resize made through fd or
+        by another process shows, as in nob.py 1.6.3)."""
+        cdef struct_stat st
+        if fstat(self._open().native_handle(), &st) != 0:
+            raise _oserror(errno, self._name)
+        return st.st_size
 
     @property
     def fd(self):
@@ -215,15 +220,17 @@ cdef class NamedSharedMemory:
         return self._open().native_handle()
 
     def mmap(self):
-        """A new mmap.mmap of the whole object (ACCESS_READ when read_only, else
-        ACCESS_WRITE). It stays valid after close(); close it yourself."""
-        cdef named_shared_memory* shm = self._open()
-        cdef size_t size = shm.size()
-        cdef int fd = dup(shm.native_handle())  # ours alone while mmap.mmap runs
+        """A new mmap.mmap of the whole object as it is now (size: see .size;
+        ACCESS_READ when read_only, else ACCESS_WRITE). It stays valid after
+        close(); close it yourself."""
+        cdef struct_stat st
+        cdef int fd = dup(self._open().native_handle())  # ours alone while mmap.mmap runs
         if fd < 0:
             raise _oserror(errno, self._name)
         try:
-            return _mmap.mmap(fd, size,
+            if fstat(fd, &st) != 0:
+                raise _oserror(errno, self._name)
+            return _mmap.mmap(fd, st.st_size,
                               access=_mmap.ACCESS_READ if self._read_only else _mmap.ACCESS_WRITE)
         finally:
             c_close(fd)
