@@ -283,6 +283,8 @@ cdef void _notify(list ready):
     cdef _Entry e
     by_loop = {}
     for e in ready:
+        if e.channel is None:
+            continue  # removed meanwhile
         e.armed = False
         e.next_tick = _monotonic_ns() + _RECLAIM_NS
         by_loop.setdefault(e.channel.loop, []).append(e.channel)
