@@ -623,7 +623,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_post(args: argparse.Namespace) -> int:
     """nob-sem post NAME [-n N]: adds N units."""
-    sem = _open(_normalize(args.name))
+    name = _normalize(args.name)
+    _ready_to_open(_file_of(PLAIN_PREFIX, name), None)  # a lease: waited for where signals act
+    sem = _interruptible(lambda: _open(name))
     try:
         sem.release(args.n)
     except OverflowError:
@@ -685,14 +687,20 @@ def _block(signals: Set[int]) -> Set[int]:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     """nob-sem wait NAME: takes one unit; 1 on timeout, 128+N on signal N."""
+    import math
+    import time
+
     name = _normalize(args.name)
     signals = _handled_signals()
-    _block(signals)
-    sem = _open(name)
-    try:
-        got = _acquire_or_signal(sem, args.timeout, signals)
-    finally:
-        sem.close()
+    deadline = None if args.timeout is None or math.isinf(args.timeout) else time.monotonic() + args.timeout
+    got: Union[bool, int] = False
+    if _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):  # a lease: waited for here
+        sem = _interruptible(lambda: _open(name))  # signals act as usual: nothing is taken yet
+        _block(signals)
+        try:
+            got = _acquire_or_signal(sem, _seconds_left(deadline), signals)
+        finally:
+            sem.close()
     if got is True:
         return 0
     if got is False:
@@ -868,11 +876,11 @@ def _open_robust_file(file: bytes) -> Optional[int]:
     return None
 
 
-def _robust_lock_free(name: str, seconds: Optional[float]) -> bool:
-    """False when another process keeps a lease on, or the file lock of, the robust file of
-    `name` for `seconds` (None: waits as long as it takes); True when both are free or
-    there is no such file (the library then decides). The wait runs Python code, so
-    signals end it."""
+def _ready_to_open(file: bytes, seconds: Optional[float], lock: bool = False) -> bool:
+    """False when another process keeps a lease on /dev/shm/FILE (with `lock`: or the file
+    lock of a robust file) for `seconds` (None: waits as long as it takes), where sem_open
+    or RobustSemaphore would wait in the kernel; True when free or there is no such file
+    (the library then decides). The wait runs Python code, so signals end it."""
     import time
 
     if not _linux_shm():
@@ -880,7 +888,7 @@ def _robust_lock_free(name: str, seconds: Optional[float]) -> bool:
     deadline = None if seconds is None else time.monotonic() + seconds
     while True:
         try:
-            fd = _open_robust_file(ROBUST_PREFIX + name[1:].encode("ascii"))
+            fd = _open_robust_file(file)
             break
         except BlockingIOError:
             if deadline is not None and time.monotonic() >= deadline:
@@ -889,9 +897,14 @@ def _robust_lock_free(name: str, seconds: Optional[float]) -> bool:
     if fd is None:
         return True
     try:
-        return _file_lock_free(fd, _seconds_left(deadline))
+        return not lock or _file_lock_free(fd, _seconds_left(deadline))
     finally:
         os.close(fd)
+
+
+def _file_of(prefix: bytes, name: str) -> bytes:
+    """/dev/shm's file name for a normalized NAME."""
+    return prefix + name[1:].encode("ascii")
 
 
 def _interruptible(call: Callable[[], Any]) -> Any:
@@ -927,8 +940,11 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
     use_plain = args.plain or robust is None or (
         not args.robust and NamedSemaphore.exists(name) and not robust.exists(name))
     if use_plain:
-        return NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE, unlink_on_delete=False, mode=args.mode)
-    if not _robust_lock_free(name, _seconds_left(deadline)):
+        if not _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):
+            return None
+        return _interruptible(lambda: NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE,
+                                                     unlink_on_delete=False, mode=args.mode))
+    if not _ready_to_open(_file_of(ROBUST_PREFIX, name), _seconds_left(deadline), lock=True):
         return None
     return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode))
 
@@ -971,7 +987,7 @@ def _close_run_semaphore(sem: Any, status: int, old_mask: Set[int]) -> None:
         sem.close()
         return
     signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-    if not _robust_lock_free(sem.name, 2.0):
+    if not _ready_to_open(_file_of(ROBUST_PREFIX, sem.name), 2.0, lock=True):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

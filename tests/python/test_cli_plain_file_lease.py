@@ -1,0 +1,61 @@
+"""A lease (F_SETLEASE) that another process holds on a plain semaphore's file, and
+ignores the break signal of, stalls sem_open for the kernel's lease-break-time (45 s by
+default): `wait` and `run` count that wait in --timeout, and signals end it."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from test_cli_support import cli, shm_file, start_cli
+
+from conftest import start_child, wait_for_line
+
+LEASER = """
+    import fcntl, os, signal, sys
+    from nob.ipc import Flags, NamedSemaphore
+    signal.signal(signal.SIGIO, signal.SIG_IGN)  # deaf to the lease break
+    NamedSemaphore(sys.argv[1], 1, Flags.RAISE_IF_EXISTS, unlink_on_delete=False).close()
+    fd = os.open("/dev/shm/sem." + sys.argv[1], os.O_RDONLY)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    print("leased", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def leased(sem_name):
+    child = start_child(LEASER, sem_name, stdin=subprocess.PIPE)
+    wait_for_line(child, "leased")
+    yield sem_name
+    child.stdin.close()
+    child.wait(timeout=30)
+    cli("unlink", sem_name)
+
+
+@pytest.mark.parametrize("args", [("wait", "--timeout", "1"), ("run", "--plain", "--timeout", "1")],
+                         ids=["wait", "run"])
+def test_timeout_counts_the_wait_for_a_lease(leased, args):
+    start = time.monotonic()
+    extra = ("--", "echo", "ran") if args[0] == "run" else ()
+    r = cli(*args[:1], *args[1:], leased, *extra, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "ran" not in r.stdout
+    assert time.monotonic() - start < 10  # it waited out the lease: ~45 s
+    assert os.path.exists(shm_file(leased))
+
+
+def test_a_signal_ends_wait_stalled_on_a_lease(leased):
+    proc = start_cli("wait", leased)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) in (128 + signal.SIGTERM, -signal.SIGTERM)  # blocked: ~45 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
