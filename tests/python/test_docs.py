@@ -102,16 +102,24 @@ def _cpp_public_names():
     code = "\n".join(line.split("//")[0] for line in cls.splitlines())
     members = set(re.findall(r"\b([a-z_]+)\s*\(", code)) | {"operator="}
     members -= {"explicit", "return", "const", "noexcept"}
-    decls = header[:header.index("namespace detail")]
-    free = set(re.findall(r"^(?:inline constexpr \w+|enum class|\w[\w:]*) (\w+)[ ({=]", decls, re.M))
-    macros = set(re.findall(r"^#define (NOB_\w+)", header, re.M)) - {"NOB_NAMED_SEMAPHORE_HPP"}
+    # Free names and macros: the semaphore's header and common.hpp, which
+    # holds the names, policies and clocks every kind shares.
+    common = Path(nob.get_include(), "nob", "common.hpp").read_text()
+    free, macros = set(), set()
+    for text in (header, common):
+        decls = text[:text.index("namespace detail")]
+        free |= set(re.findall(r"^(?:inline constexpr \w+|enum class|\w[\w:]*) (\w+)[ ({=]",
+                               decls, re.M))
+        macros |= set(re.findall(r"^#define (NOB_\w+)", text, re.M))
+    macros -= {"NOB_NAMED_SEMAPHORE_HPP", "NOB_COMMON_HPP"}
     return members, free - {"named_semaphore", "nob"}, macros
 
 
 def test_cpp_reference_lists_every_public_member():
     members, free, macros = _cpp_public_names()
     assert {"acquire", "try_acquire_until", "native_handle", "wait_once_until"} <= members
-    assert {"existence_policy", "normalize_name", "compiled_wait_strategy"} <= free
+    assert {"existence_policy", "normalize_name", "compiled_wait_strategy", "owner_check"} <= free
+    assert {"NOB_USE_DEV_SHM", "NOB_STEADY_IS_MONOTONIC", "NOB_MAX_NAME_LENGTH"} <= macros
     cpp = (DOCS / "cpp.md").read_text()
     missing = [n for n in sorted(members | free) if f"`{n}" not in cpp and f" {n}(" not in cpp]
     assert not missing, f"docs/cpp.md does not document {missing}"

@@ -53,12 +53,16 @@ def test_deleting_a_semaphore_still_closes_and_unlinks_at_once(sem_name):
     assert not NamedSemaphore.exists(sem_name)
 
 
-def test_a_kept_exit_method_refuses_after_the_semaphore_is_gone(sem_name):
-    sem = NamedSemaphore(sem_name, 1, Flags.RAISE_IF_EXISTS)
+def test_a_kept_exit_method_keeps_the_semaphore_alive_as_a_bound_method_does(sem_name):
+    sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     exit_method = sem.__exit__
+    assert exit_method.__self__ is sem
     del sem
-    with pytest.raises(ValueError):
-        exit_method(None, None, None)
+    assert NamedSemaphore.exists(sem_name)  # still referenced by the method
+    exit_method(None, None, None)  # releases on the live semaphore
+    assert NamedSemaphore(sem_name).value == 1
+    del exit_method  # the last reference: closed and unlinked at once
+    assert not NamedSemaphore.exists(sem_name)
 
 
 def test_class_level_calls_and_subclasses_work(sem_name):

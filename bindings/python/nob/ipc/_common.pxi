@@ -57,3 +57,42 @@ cdef double _check_timeout(object timeout) except -2.0:
     return t
 
 
+
+
+from cpython.long cimport PyLong_AsLongLongAndOverflow as _pxi_as_ll_overflow
+
+
+cdef long long _int_value(object x, str what) except? -1:
+    """An int argument (not a bool) as a C long long, saturated at
+    +-LLONG_MAX; nothing of a subclass's Python code (__lt__, __index__) runs."""
+    cdef int overflow = 0
+    cdef long long v
+    if not _is_int(x):
+        raise ArgumentTypeError(f"{what} must be an int, not {type(x).__name__}")
+    v = _pxi_as_ll_overflow(x, &overflow)
+    if overflow > 0:
+        return 0x7FFFFFFFFFFFFFFF
+    if overflow < 0:
+        return -0x7FFFFFFFFFFFFFFF
+    return v
+
+
+cdef unsigned int _check_uint(object x, str what, long long hi) except? 0xFFFFFFFF:
+    """An int argument in 0..hi as a C unsigned int; ValueError outside."""
+    cdef long long v = _int_value(x, what)
+    if v < 0 or v > hi:
+        if what == "mode":
+            raise ValueError(f"mode must be permission bits 0o0..{hi:#o}, got {int(x)!r}")
+        raise ValueError(f"{what} must be in 0..{hi}, got {int(x)!r}")
+    return <unsigned int>v
+
+
+cdef long long _check_count(object n, long long hi) except -1:
+    """release(n)'s n: an int >= 1, as a C value; above `hi` it is hi + 1
+    (the caller reports the overflow with its name)."""
+    cdef long long v = _int_value(n, "n")
+    if v < 1:
+        raise ValueError(f"n must be >= 1, got {int(n)!r}")
+    if v > hi:
+        return hi + 1
+    return v

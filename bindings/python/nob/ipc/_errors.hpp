@@ -14,13 +14,15 @@
 namespace nob_py {
 
 /// Cython `except +translate_error`: std::system_error -> the OSError subclass
-/// that its errno selects (filename is set by the caller), invalid_argument ->
+/// that its errno selects, with what() as its text (filename is set by the caller), invalid_argument ->
 /// ValueError, bad_alloc -> MemoryError, anything else -> RuntimeError.
 inline void translate_error() {
   try {
     throw;
   } catch (const std::system_error& e) {
-    const std::string msg = e.code().message();
+    // what() is "nob: <step> <name>: <strerror>": it keeps the reason the
+    // header gives (e.g. "open (not a valid semaphore file)").
+    const std::string msg = e.what();
     PyObject* exc = PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), msg.c_str());
     if (exc != nullptr) {
       PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);

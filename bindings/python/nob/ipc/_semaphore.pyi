@@ -1,10 +1,9 @@
 """Type stubs for the Cython extension nob.ipc._semaphore (hand-written)."""
 
 import enum
+from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, Coroutine, Optional, Type, TypeVar
-
-from typing_extensions import disjoint_base
 
 _S = TypeVar("_S", bound="NamedSemaphore")
 
@@ -25,11 +24,14 @@ _Flags = Flags
 
 def normalize_name(name: str, /) -> str: ...
 
-@disjoint_base
 class NamedSemaphore:
     """A POSIX named semaphore shared between processes."""
 
+    # A C type with no instance __dict__: __slots__ (as at runtime) tells
+    # stubtest it is a disjoint base (no @disjoint_base, which mypy < 1.18 lacks).
+    __slots__ = ("__weakref__",)
     Flags: ClassVar[Type[_Flags]]
+    __signature__: ClassVar[Signature]
     def __init__(
         self,
         name: str,
@@ -38,11 +40,14 @@ class NamedSemaphore:
         unlink_on_delete: Optional[bool] = None,
         *,
         mode: int = 0o600,
+        same_uid_only: bool = False,
     ) -> None: ...
     @property
     def name(self) -> str: ...
     @property
     def linked_existing_semaphore(self) -> bool: ...
+    @property
+    def linked_existing_object(self) -> bool: ...
     @property
     def unlink_on_delete(self) -> bool: ...
     @unlink_on_delete.setter

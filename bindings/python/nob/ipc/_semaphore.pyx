@@ -42,6 +42,7 @@ cdef extern from "<nob/named_semaphore.hpp>" namespace "nob" nogil:
         void unlink() except +translate_error
         sem_t* native_handle()
         void close()
+        void unlink_if_owned()
         @staticmethod
         bint remove(string name) except +translate_error
         @staticmethod
@@ -54,11 +55,13 @@ cdef extern from "<nob/named_semaphore.hpp>":
 
 cdef extern from "_semaphore_support.hpp" namespace "nob_py":
     named_semaphore* open_semaphore(string name, int policy, unsigned int initial_value,
-                                    unsigned int mode) except +translate_error
+                                    unsigned int mode, bint same_uid) except +translate_error
     long long deadline_after(double seconds) nogil
     int try_once(sem_t* sem, int* err) nogil
     int wait_step(named_semaphore& sem, long long deadline_ns, int* err) nogil
     int release_n(named_semaphore& sem, long long n) nogil
+    int value_of(named_semaphore& sem, int* err) nogil
+    bint ATOMIC_RELEASE "nob_py::atomic_release"
 
 
 cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
@@ -112,57 +115,10 @@ cdef object _closed_error(object name):
 cdef class NamedSemaphore
 
 
-cdef class _WithCalls:
-    """The bound __enter__/__exit__ that `with` looks up on a semaphore.
-
-    CPython 3.11 makes a new bound-method object for __enter__ and for
-    __exit__ on every `with` statement; for a semaphore that allocation costs
-    more than the sem_trywait and sem_post themselves. Each semaphore keeps one
-    _WithCalls with its two bound methods made once; it points back at the
-    semaphore with a BORROWED reference (no cycle, so deleting the semaphore
-    still closes it at once), which the semaphore clears when it is freed.
-    From the lookup of __enter__ to the matching __exit__ it also holds a
-    strong reference, as a bound method would: CPython drops its own
-    reference to the context manager right after looking both methods up, so
-    `with NamedSemaphore(...):` stays alive until __exit__ has released.
-    """
-    cdef PyObject* sem
-    cdef object held      # the semaphore while `depth` > 0
-    cdef Py_ssize_t depth  # __enter__ lookups not yet matched by __exit__
-
-    cdef void _hold(self, object owner):
-        self.depth += 1
-        self.held = owner
-
-    cdef void _unhold(self):
-        if self.depth > 0:
-            self.depth -= 1
-            if self.depth == 0:
-                self.held = None
-
-    def enter(self):
-        cdef NamedSemaphore owner = <NamedSemaphore>self._owner()
-        cdef sem_t* h = owner._handle
-        if h is not NULL and sem_trywait(h) == 0:  # the common case, inline
-            return owner
-        try:
-            return owner._enter()
-        except BaseException:
-            self._unhold()  # no __exit__ will come
-            raise
-
-    def exit(self, exc_type, exc_value, traceback):
-        cdef NamedSemaphore owner = <NamedSemaphore>self._owner()  # alive until we return
-        cdef sem_t* h = owner._handle
-        self._unhold()
-        if h is not NULL and sem_post(h) == 0:  # the common case, inline
-            return None
-        return owner._exit()
-
-    cdef object _owner(self):
-        if self.sem == NULL:
-            raise ValueError("operation on a deleted NamedSemaphore")
-        return <object>self.sem
+cdef extern from "_semaphore_support.hpp" namespace "nob_py":
+    ctypedef PyObject* (*with_fn)(PyObject* sem)
+    object make_with_slot(int is_exit, object unbound)
+    void set_with_calls(object sem_type, with_fn enter, with_fn exit)
 
 
 def _enter_unbound(NamedSemaphore self):
@@ -175,40 +131,66 @@ def _exit_unbound(NamedSemaphore self, exc_type, exc_value, traceback):
     return self._exit()
 
 
-cdef class _WithSlot:
-    """Descriptor behind NamedSemaphore.__enter__ / __exit__: on an instance
-    it gives the instance's cached bound method, on the class a plain function."""
-    cdef bint is_exit
-
-    def __get__(self, obj, objtype):
-        if obj is None:
-            return _exit_unbound if self.is_exit else _enter_unbound
-        return (<NamedSemaphore>obj)._with_call(self.is_exit)
-
-
-cdef _WithSlot _with_slot(bint is_exit):
-    cdef _WithSlot slot = _WithSlot.__new__(_WithSlot)
-    slot.is_exit = is_exit
-    return slot
+cdef object _with_enter(object obj):
+    """__enter__ of a bound with-object (_semaphore_support.hpp); called
+    through a C pointer: returns a new reference, or NULL with an exception."""
+    cdef NamedSemaphore sem = <NamedSemaphore>obj
+    cdef sem_t* h = sem._handle  # read last, used at once: nothing runs Python between
+    if h is not NULL and sem_trywait(h) == 0:
+        return sem
+    return sem._enter()
 
 
-@cython.no_gc_clear  # __dealloc__ needs self._with to clear its borrowed pointer
+cdef object _with_exit(object obj):
+    """__exit__ of a bound with-object, as _with_enter."""
+    cdef NamedSemaphore sem = <NamedSemaphore>obj
+    cdef sem_t* h = sem._handle
+    if h is not NULL and sem_post(h) == 0:
+        return None
+    return sem._exit()
+
+
+class _ClassSignature:
+    """NamedSemaphore.__signature__: inspect.signature() of the class (a C
+    type's __init__ has none of its own). Subclasses with their own __init__
+    get None, so inspect looks at that __init__ instead."""
+
+    def __get__(self, obj, objtype=None):
+        if obj is not None or objtype is None:
+            return None
+        if objtype is not NamedSemaphore and objtype.__init__ is not NamedSemaphore.__init__:
+            return None
+        import inspect
+        P = inspect.Parameter
+        return inspect.Signature([
+            P("name", P.POSITIONAL_OR_KEYWORD),
+            P("initial_value", P.POSITIONAL_OR_KEYWORD, default=1),
+            P("handle_existence", P.POSITIONAL_OR_KEYWORD, default=Flags.RAISE_IF_NOT_EXISTS),
+            P("unlink_on_delete", P.POSITIONAL_OR_KEYWORD, default=None),
+            P("mode", P.KEYWORD_ONLY, default=0o600),
+            P("same_uid_only", P.KEYWORD_ONLY, default=False),
+        ])
+
+
 cdef class NamedSemaphore:
     """A POSIX named semaphore shared between processes.
 
     NamedSemaphore(name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                   unlink_on_delete=None, *, mode=0o600)
+                   unlink_on_delete=None, *, mode=0o600, same_uid_only=False)
 
     `name` is normalised to one leading '/'. `initial_value` and `mode` only
     matter when this call creates the semaphore. `unlink_on_delete=None`
     means "unlink the name on close() if this handle created it".
+    `same_uid_only=True` refuses (PermissionError) to open an existing
+    semaphore that another user owns.
 
     Closing while other threads of this process are blocked in acquire() on
     this same object is safe: the object is closed at once for every new
-    call (they raise ValueError), while the real close (and the unlink, if
-    owned) waits until the last blocked acquire() returns. Those waiters keep
-    waiting until a unit arrives, their timeout passes or a signal handler
-    raises; then they raise ValueError, and a unit they took is given back.
+    call (they raise ValueError) and the name, if owned, is unlinked at once,
+    while the unmapping waits until the last blocked acquire() returns. Those
+    waiters keep waiting until a unit arrives, their timeout passes or a
+    signal handler raises; then they raise ValueError, and a unit they took
+    is given back.
     """
 
     cdef named_semaphore* _sem
@@ -219,11 +201,14 @@ cdef class NamedSemaphore:
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
     cdef pid_t _inflight_pid
-    cdef _WithCalls _with
-    cdef object _with_enter
-    cdef object _with_exit
+    cdef object __weakref__
 
     Flags = Flags
+    __signature__ = _ClassSignature()
+    # What instances hold besides C fields (no __dict__): tells type checkers
+    # this class is a disjoint base (PEP 800) without the stub needing
+    # @disjoint_base, which older mypy releases do not know.
+    __slots__ = ("__weakref__",)
 
     def __cinit__(self):
         self._sem = NULL
@@ -233,47 +218,43 @@ cdef class NamedSemaphore:
         self._close_pending = False
 
     def __init__(self, name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                 unlink_on_delete=None, *, mode=0o600):
+                 unlink_on_delete=None, *, mode=0o600, same_uid_only=False):
         cdef string cname
         cdef named_semaphore* sem
         if self._sem is not NULL or self._name is not None:
             raise RuntimeError("NamedSemaphore.__init__ may run only once")
         cname = normalize_name_cpp(_encode_name(name))
-        if not _is_int(initial_value):
-            raise ArgumentTypeError(
-                f"initial_value must be an int, not {type(initial_value).__name__}")
-        if not 0 <= initial_value <= SEM_VALUE_MAX:
-            raise ValueError(
-                f"initial_value must be in 0..{SEM_VALUE_MAX}, got {initial_value!r}")
+        cdef unsigned int c_initial = _check_uint(initial_value, "initial_value", SEM_VALUE_MAX)
         if not isinstance(handle_existence, Flags):
             raise ArgumentTypeError(
                 f"handle_existence must be a nob.ipc.Flags member, not {handle_existence!r}")
+        cdef int policy = (<object>handle_existence)._value_
         if unlink_on_delete is not None and not isinstance(unlink_on_delete, bool):
             raise ArgumentTypeError(
                 f"unlink_on_delete must be None or a bool, not {type(unlink_on_delete).__name__}")
-        if not _is_int(mode):
-            raise ArgumentTypeError(f"mode must be an int, not {type(mode).__name__}")
-        if not 0 <= mode <= 0o777:
-            raise ValueError(f"mode must be permission bits 0o0..0o777, got {mode!r}")
+        cdef unsigned int c_mode = _check_uint(mode, "mode", 0o777)
+        if not isinstance(same_uid_only, bool):
+            raise ArgumentTypeError(
+                f"same_uid_only must be a bool, not {type(same_uid_only).__name__}")
         py_name = cname.decode("ascii")
         try:
-            sem = open_semaphore(cname, (<object>handle_existence).value,
-                                 <unsigned int>initial_value, <unsigned int>mode)
+            sem = open_semaphore(cname, policy, c_initial, c_mode, same_uid_only is True)
         except OSError as e:
             e.filename = py_name
             raise
+        if self._sem is not NULL:  # __init__ re-entered from the conversions above
+            del sem
+            raise RuntimeError("NamedSemaphore.__init__ may run only once")
         self._sem = sem
         self._handle = sem.native_handle()
         self._name = py_name
         self._linked_existing = sem.linked_existing()
         if unlink_on_delete is not None:
-            sem.unlink_on_destroy(<bint>unlink_on_delete)
+            sem.unlink_on_destroy(unlink_on_delete is True)
         self._unlink_on_delete = sem.unlink_on_destroy()
 
     def __dealloc__(self):
         cdef named_semaphore* sem = self._sem
-        if self._with is not None:
-            self._with.sem = NULL
         self._sem = NULL
         self._handle = NULL
         if sem is not NULL:
@@ -289,7 +270,8 @@ cdef class NamedSemaphore:
         return 0
 
     cdef inline void _call_started(self):
-        """Before a region without the GIL: close() must not free the sem_t under it."""
+        """Before a region that may run Python or drop the GIL: close() must
+        not free the sem_t under it (it defers the unmap to _call_ended)."""
         cdef pid_t pid = getpid()
         if self._inflight_pid != pid:  # counts inherited through fork() mean nothing here
             self._inflight_pid = pid
@@ -303,6 +285,11 @@ cdef class NamedSemaphore:
             self._finish_close()
         return 0
 
+    cdef inline int _check_open(self) except -1:
+        if self._handle is NULL:
+            raise _closed_error(self._name)
+        return 0
+
     @property
     def name(self):
         """The normalised name, with its leading '/' ("/jobs")."""
@@ -311,6 +298,11 @@ cdef class NamedSemaphore:
     @property
     def linked_existing_semaphore(self):
         """True when this handle opened a semaphore that existed; False when it created it."""
+        return self._linked_existing
+
+    @property
+    def linked_existing_object(self):
+        """Same as linked_existing_semaphore (the name every nob.ipc kind shares)."""
         return self._linked_existing
 
     @property
@@ -323,10 +315,9 @@ cdef class NamedSemaphore:
         if not isinstance(value, bool):
             raise ArgumentTypeError(
                 f"unlink_on_delete must be a bool, not {type(value).__name__}")
-        if self._handle is NULL:
-            raise _closed_error(self._name)
-        self._sem.unlink_on_destroy(<bint>value)
-        self._unlink_on_delete = value
+        self._check_open()
+        self._sem.unlink_on_destroy(value is True)
+        self._unlink_on_delete = value is True
 
     @property
     def closed(self):
@@ -336,12 +327,13 @@ cdef class NamedSemaphore:
     @property
     def value(self):
         """The current value (a snapshot, stale as soon as it is read)."""
-        cdef int v = 0
-        if self._handle is NULL:
-            raise _closed_error(self._name)
-        if sem_getvalue(self._handle, &v) != 0:
-            raise _oserror(errno, self._name)
-        return v if v > 0 else 0
+        cdef int err = 0
+        cdef int v
+        self._check_open()
+        v = value_of(self._sem[0], &err)
+        if err != 0:
+            raise _oserror(err, self._name)
+        return v
 
     def acquire(self, blocking=True, timeout=None):
         """Take one unit; True when taken, False on timeout or when unavailable.
@@ -352,42 +344,35 @@ cdef class NamedSemaphore:
         raise (KeyboardInterrupt too) propagates, otherwise the wait goes on
         towards the same deadline.
         """
-        cdef sem_t* h = self._handle
-        cdef double t
-        if h is not NULL and blocking is True:
-            if timeout is None:
-                if sem_trywait(h) == 0:
-                    return True
-                return self._acquire_slow(-1.0)
-            t = _check_timeout(timeout)
-            if sem_trywait(h) == 0:
-                return True
-            if t == 0.0:
-                return self._try()
-            return self._acquire_slow(t)
-        if h is not NULL and blocking is False and timeout is None:
-            if sem_trywait(h) == 0:
-                return True
-            return self._try()
-        return self._acquire_checked(blocking, timeout)
-
-    cdef object _acquire_checked(self, object blocking, object timeout):
+        cdef sem_t* h
         cdef double t = -1.0
-        if not isinstance(blocking, bool):
-            raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
-        if timeout is not None:
-            if not blocking:
+        # Arguments first (converting a timeout may run Python code, which may
+        # close this semaphore); the handle is read only afterwards.
+        if blocking is True:
+            if timeout is not None:
+                t = _check_timeout(timeout)
+        elif blocking is False:
+            if timeout is not None:
                 raise ValueError("a timeout cannot be combined with blocking=False")
-            t = _check_timeout(timeout)
-        if self._handle is NULL:
+            t = 0.0
+        else:
+            raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
+        h = self._handle
+        if h is NULL:
             raise _closed_error(self._name)
-        if not blocking or t == 0.0:
+        if sem_trywait(h) == 0:  # the common case: no clock, no GIL release
+            return True
+        if t == 0.0:
             return self._try()
         return self._acquire_slow(t)
 
     cdef bint _try(self) except -1:
         cdef int err = 0
-        cdef int r = try_once(self._handle, &err)
+        cdef int r
+        cdef sem_t* h = self._handle
+        if h is NULL:
+            raise _closed_error(self._name)
+        r = try_once(h, &err)
         if r < 0:
             raise _oserror(err, self._name)
         return r
@@ -401,6 +386,9 @@ cdef class NamedSemaphore:
         if self._try():
             return True
         deadline = _FOREVER if timeout < 0 else deadline_after(timeout)
+        # From here on `sem` stays mapped: close() defers the unmap while
+        # _inflight > 0, so neither `with nogil` nor the signal handlers that
+        # PyErr_CheckSignals runs can free it under us.
         sem = self._sem
         self._call_started()
         try:
@@ -427,52 +415,38 @@ cdef class NamedSemaphore:
             self._call_ended()
 
     def release(self, n=1):
-        """Add n units (an int >= 1); OverflowError, with the value unchanged, past the maximum."""
-        cdef sem_t* h = self._handle
+        """Add n units (an int >= 1) at once; OverflowError, with the value unchanged, past the maximum."""
+        cdef sem_t* h
         cdef long long count
-        cdef int overflow = 0
-        if h is NULL:
-            raise _closed_error(self._name)
+        cdef int err
+        cdef named_semaphore* sem
         if n is _ONE:  # release() and release(1): the small-int singleton
-            if sem_post(h) == 0:
+            h = self._handle
+            if h is not NULL and sem_post(h) == 0:
                 return None
+            self._check_open()
             return self._raise_post_error(errno)
-        if type(n) is int:
-            count = PyLong_AsLongLongAndOverflow(n, &overflow)
-            if count == 1 and overflow == 0:
-                if sem_post(h) == 0:
-                    return None
-                return self._raise_post_error(errno)
-        return self._release_checked(n)
+        count = _check_count(n, SEM_VALUE_MAX)  # no Python code of n's runs after this
+        self._check_open()
+        if ATOMIC_RELEASE or count <= 64:
+            err = release_n(self._sem[0], count)
+        else:  # one sem_post per unit: let other threads run meanwhile
+            sem = self._sem
+            self._call_started()
+            try:
+                with nogil:
+                    err = release_n(sem[0], count)
+            finally:
+                self._call_ended()
+        if err != 0:
+            return self._raise_post_error(err)
+        return None
 
     cdef object _raise_post_error(self, int err):
         if err == EOVERFLOW:
             raise OverflowError(
                 f"release would raise {self._name!r} past SEMAPHORE_VALUE_MAX ({SEM_VALUE_MAX})")
         raise _oserror(err, self._name)
-
-    cdef object _release_checked(self, object n):
-        cdef int err
-        cdef long long count
-        if not _is_int(n):
-            raise ArgumentTypeError(f"n must be an int, not {type(n).__name__}")
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n!r}")
-        if n > SEM_VALUE_MAX:
-            return self._raise_post_error(EOVERFLOW)
-        count = n
-        if count <= 64:
-            err = release_n(self._sem[0], count)
-        else:  # one sem_post per unit: let other threads run meanwhile
-            self._call_started()
-            try:
-                with nogil:
-                    err = release_n(self._sem[0], count)
-            finally:
-                self._call_ended()
-        if err != 0:
-            return self._raise_post_error(err)
-        return None
 
     cdef object _enter(self):
         """Acquire (waiting as long as needed) and return the semaphore."""
@@ -492,19 +466,8 @@ cdef class NamedSemaphore:
             self._raise_post_error(errno)
         return None
 
-    cdef object _with_call(self, bint is_exit):
-        if self._with is None:
-            self._with = _WithCalls.__new__(_WithCalls)
-            self._with.sem = <PyObject*>self
-            self._with_enter = self._with.enter
-            self._with_exit = self._with.exit
-        if is_exit:
-            return self._with_exit
-        self._with._hold(self)
-        return self._with_enter
-
-    __enter__ = _with_slot(False)
-    __exit__ = _with_slot(True)
+    __enter__ = make_with_slot(False, _enter_unbound)
+    __exit__ = make_with_slot(True, _exit_unbound)
 
     def acquire_async(self, timeout=None):
         """Await one unit without blocking the event loop: True when taken, False on timeout.
@@ -536,12 +499,12 @@ cdef class NamedSemaphore:
             self._call_ended()
 
     def unlink(self):
-        """Remove the name now; the semaphore lives on while handles are open.
+        """Remove the name now, if it still refers to this semaphore; the
+        semaphore lives on while handles are open.
 
         After this, close() never unlinks (the name may belong to someone else).
         """
-        if self._handle is NULL:
-            raise _closed_error(self._name)
+        self._check_open()
         try:
             self._sem.unlink()
         except OSError as e:
@@ -549,12 +512,17 @@ cdef class NamedSemaphore:
             raise
 
     def close(self):
-        """Close the handle, unlinking the name when unlink_on_delete; idempotent."""
+        """Close the handle, unlinking the name when unlink_on_delete; idempotent.
+
+        The name is unlinked at once; if other threads are still blocked in
+        acquire() on this object, only the unmapping waits for them.
+        """
         if self._handle is NULL:
             return None
         self._handle = NULL
+        self._sem.unlink_if_owned()
         if self._inflight > 0 and self._inflight_pid == getpid():
-            self._close_pending = True  # the last waiter to return closes for real
+            self._close_pending = True  # the last waiter to return unmaps
             _async.closing(self)  # awaiting tasks wake and raise ValueError
             return None
         self._finish_close()
@@ -581,9 +549,13 @@ cdef class NamedSemaphore:
             raise
 
     def __repr__(self):
+        cls = type(self).__name__
         if self._handle is NULL:
-            return f"<NamedSemaphore {self._name!r} closed>"
-        return f"<NamedSemaphore {self._name!r} value={self.value}>"
+            return f"<{cls} {self._name!r} closed>"
+        return f"<{cls} {self._name!r} value={self.value}>"
 
     def __reduce__(self):
         raise TypeError("a NamedSemaphore cannot be pickled; open it by name in the other process")
+
+
+set_with_calls(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)
