@@ -46,13 +46,15 @@ def test_timeout_counts_the_wait_for_a_lease(leased, args):
     assert os.path.exists(shm_file(leased))
 
 
-def test_a_signal_ends_wait_stalled_on_a_lease(leased):
-    proc = start_cli("wait", leased)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: signal.Signals(s).name)
+@pytest.mark.parametrize("command", [("wait",), ("post",), ("create", "--exist-ok")], ids=lambda c: c[0])
+def test_a_signal_ends_a_command_stalled_on_a_lease(leased, command, sig):
+    proc = start_cli(command[0], leased, *command[1:])
     try:
         time.sleep(1.5)
         assert proc.poll() is None
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) in (128 + signal.SIGTERM, -signal.SIGTERM)  # blocked: ~45 s
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) in (128 + sig, -sig)  # it took ~45 s
     finally:
         if proc.poll() is None:
             proc.kill()

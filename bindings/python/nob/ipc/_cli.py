@@ -375,8 +375,15 @@ def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object],
     if _robust_class() is None or _valid_name(raw) is None:  # answered without a child
         return _open_robust(raw)
     timeout = _Budget.left(timeout, at_least=0.25)
-    rfd, wfd = os.pipe()
-    pid = os.fork()
+    rfd, wfd = -1, -1
+    try:
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+    except OSError as e:  # no process or descriptor left (RLIMIT_NPROC, RLIMIT_NOFILE): this row says so
+        for fd in (rfd, wfd):
+            if fd >= 0:
+                os.close(fd)
+        return {}, f"not read: no reader process ({_why(e, {})})"
     if pid == 0:  # the child: answer through the pipe, never return into nob-sem
         try:
             os.close(rfd)
@@ -609,8 +616,10 @@ def cmd_create(args: argparse.Namespace) -> int:
 
     name = _normalize(args.name)
     policy = Flags.LINK_OR_CREATE if args.exist_ok else Flags.RAISE_IF_EXISTS
+    _ready_to_open(_file_of(PLAIN_PREFIX, name), None)  # a lease: waited for where signals act
     try:
-        sem = NamedSemaphore(name, args.value, policy, unlink_on_delete=False, mode=args.mode)
+        sem = _interruptible(lambda: NamedSemaphore(name, args.value, policy, unlink_on_delete=False,
+                                                    mode=args.mode))
     except FileExistsError:
         raise Failure(f"{name}: already exists (--exist-ok accepts that)") from None
     if sem.linked_existing_semaphore:
