@@ -204,6 +204,9 @@ class named_message_queue {
   static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
+  /// Only the unlink half of close(): unlinks the name if close() would, and
+  /// makes close() not do it again; the handle stays open. Never throws.
+  void unlink_if_owned() noexcept;
   /// True until close() or a move.
   bool is_open() const noexcept { return mqd_ != closed_mqd(); }
   /// The mqd_t for your own mq_* calls (an fd on Linux; do not mq_close it,
@@ -557,10 +560,15 @@ inline bool named_message_queue::still_same_queue() const noexcept {
 #endif
 }
 
+inline void named_message_queue::unlink_if_owned() noexcept {
+  if (mqd_ == closed_mqd() || !unlink_on_destroy_ || unlinked_ || owner_pid_ != ::getpid()) return;
+  unlinked_ = true;
+  if (still_same_queue()) ::mq_unlink(name_.c_str());
+}
+
 inline void named_message_queue::close() noexcept {
   if (mqd_ == closed_mqd()) return;
-  if (unlink_on_destroy_ && !unlinked_ && owner_pid_ == ::getpid() && still_same_queue())
-    ::mq_unlink(name_.c_str());
+  unlink_if_owned();
   ::mq_close(mqd_);
   mqd_ = closed_mqd();
   max_messages_ = 0;

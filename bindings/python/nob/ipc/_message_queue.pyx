@@ -34,6 +34,7 @@ cdef extern from "<nob/message_queue.hpp>" namespace "nob" nogil:
         bint unlink_on_destroy()
         void unlink_on_destroy(bint)
         void unlink() except +translate_error
+        void unlink_if_owned()
         void close()
         @staticmethod
         bint remove(string name) except +translate_error
@@ -151,8 +152,8 @@ cdef class NamedMessageQueue:
     wait, an exception they raise (KeyboardInterrupt too) propagates, and
     otherwise the wait goes on towards the same deadline. Closing while other
     threads of this process wait in send()/receive() on this object is safe:
-    new calls raise ValueError at once, the real close waits for the last
-    waiter, and a waiter that ends without a message raises ValueError.
+    new calls raise ValueError at once, the name is unlinked at once (when
+    unlink_on_delete), the descriptor's close waits for the last waiter, and a waiter that ends without a message raises ValueError.
     """
 
     cdef named_message_queue* _mq
@@ -492,7 +493,10 @@ cdef class NamedMessageQueue:
             _notifications.pop(self._notify_id, None)
             self._notify_id = 0
         if self._inflight > 0 and self._inflight_pid == getpid():
-            self._close_pending = True  # the last waiter to return closes for real
+            # The name goes now (close() unlinks when unlink_on_delete); the
+            # descriptor stays for the waiters: the last one out closes it.
+            self._mq.unlink_if_owned()
+            self._close_pending = True
             return None
         self._finish_close()
         return None

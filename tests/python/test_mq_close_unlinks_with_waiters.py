@@ -1,0 +1,58 @@
+"""close() unlinks the name at once when unlink_on_delete, even while another
+thread of this process still waits in receive() on the same object (the
+descriptor's close is what waits for that thread, not the unlink): the
+contract's "close() unlinks when unlink_on_delete" holds, and the name is
+free for a new RAISE_IF_EXISTS right away."""
+
+import threading
+import time
+
+import pytest
+
+from nob.ipc import Flags, NamedMessageQueue
+
+pytestmark = pytest.mark.usefixtures("no_leftover_shm_mq")
+
+
+def test_close_unlinks_while_a_receiver_waits(sem_name):
+    q = NamedMessageQueue(sem_name, handle_existence=Flags.RAISE_IF_EXISTS)
+    feeder = NamedMessageQueue(sem_name)  # linked: never unlinks
+    got = []
+    t = threading.Thread(target=lambda: got.append(q.receive()))
+    t.start()
+    try:
+        time.sleep(0.3)  # the receiver is blocked in receive() by now
+        q.close()
+        assert q.closed
+        assert not NamedMessageQueue.exists(sem_name)
+        with NamedMessageQueue(sem_name, handle_existence=Flags.RAISE_IF_EXISTS):
+            pass  # the name is free again
+    finally:
+        feeder.send(b"wake")  # the waiter's descriptor still reaches the old queue
+        t.join(10)
+        feeder.close()
+        NamedMessageQueue.remove(sem_name)
+    assert not t.is_alive()
+    assert got == [(b"wake", 0)]
+
+
+def test_close_with_waiter_leaves_a_name_it_does_not_own(sem_name):
+    q = NamedMessageQueue(sem_name, handle_existence=Flags.RAISE_IF_EXISTS)
+    q.unlink_on_delete = False
+    ended = []
+
+    def waiter():
+        with pytest.raises(ValueError, match="closed while waiting"):
+            q.receive(timeout=1.0)
+        ended.append(True)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    try:
+        time.sleep(0.3)
+        q.close()
+        assert NamedMessageQueue.exists(sem_name)
+    finally:
+        t.join(10)
+        NamedMessageQueue.remove(sem_name)
+    assert not t.is_alive() and ended == [True]
