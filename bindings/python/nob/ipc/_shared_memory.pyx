@@ -10,6 +10,7 @@ from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_AsDouble
 from libc.errno cimport errno
 from libc.math cimport INFINITY
+from libc.stdint cimport SIZE_MAX
 from libcpp.string cimport string
 from posix.stat cimport fstat, struct_stat
 from posix.unistd cimport close as c_close, dup
@@ -50,7 +51,9 @@ cdef extern from "_shm_support.hpp" namespace "nob_py":
 include "_common.pxi"
 
 
-cdef unsigned long long _SIZE_MAX = 0x7FFFFFFFFFFFFFFF  # off_t's largest value
+# off_t's largest value, and no more than a size_t holds (a 32-bit build
+# would otherwise cut 2**32 + n down to n on its way to the header).
+cdef unsigned long long _SIZE_MAX = min(<unsigned long long>SIZE_MAX, 0x7FFFFFFFFFFFFFFF)
 
 
 def _open_args(name, handle_existence, unlink_on_delete, mode):
