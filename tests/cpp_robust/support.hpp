@@ -122,6 +122,15 @@ inline std::string read_line(int fd) {
   return s;
 }
 
+/// Starts the helper holding `units` of `name` (which must exist) and waits
+/// until it holds them; its stdout goes to `out`.
+inline pid_t start_holder(const std::string& name, int& out, int units = 1) {
+  const pid_t pid = spawn({helper_path(), "hold", name, std::to_string(units)}, "", &out);
+  const std::string line = read_line(out);
+  EXPECT_EQ(line.rfind("held", 0), 0u) << "the helper did not get its units: " << line;
+  return pid;
+}
+
 /// Waits up to `limit` for `pid` to stop (SIGSTOP at a crash point): true
 /// when it stopped; false when it ended or the time ran out (`status` set).
 inline bool wait_stopped(pid_t pid, int& status, std::chrono::milliseconds limit = 20000ms) {

@@ -13,8 +13,7 @@ TEST_F(HoldersValue, ListsLiveHoldersOnly) {
   EXPECT_TRUE(s.holders().empty());
   s.acquire();
   int out = -1;
-  const pid_t child = spawn({helper_path(), "hold", name, "3"}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t child = start_holder(name, out, 3);
   auto hs = s.holders();
   ASSERT_EQ(hs.size(), 2u);
   bool saw_me = false, saw_child = false;

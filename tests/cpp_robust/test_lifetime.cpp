@@ -24,8 +24,7 @@ TEST_F(Lifetime, NotTiedToTheCreator) {
   const auto name = unique_name();
   auto creator = std::make_unique<robust_semaphore>(name, existence_policy::raise_if_exists, 2);
   int out = -1;
-  const pid_t child = spawn({helper_path(), "hold", name}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t child = start_holder(name, out);
   creator.reset();
   EXPECT_TRUE(robust_semaphore::exists(name)) << "the child still has it open";
   EXPECT_TRUE(file_present(name));

@@ -35,8 +35,7 @@ TEST_F(Persistent, SurvivesItsUsersDeathAndFreesTheirUnits) {
     s.persistent(true);
   }
   int out = -1;
-  const pid_t child = spawn({helper_path(), "hold", name, "2"}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t child = start_holder(name, out, 2);
   kill_child(child);
   ::close(out);
   EXPECT_TRUE(robust_semaphore::exists(name));

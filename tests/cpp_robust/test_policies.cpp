@@ -120,8 +120,7 @@ TEST_F(Policies, LinkOrCreateNeverSplitsThePool) {
   const auto name = unique_name();
   auto a = std::make_unique<robust_semaphore>(name, existence_policy::link_or_create, 1);
   int out = -1;
-  const pid_t b = spawn({helper_path(), "hold", name}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t b = start_holder(name, out);
   a.reset();  // A closes; B still has it open
   EXPECT_TRUE(robust_semaphore::exists(name));
   robust_semaphore c(name, existence_policy::link_or_create, 1);

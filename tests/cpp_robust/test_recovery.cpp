@@ -17,8 +17,7 @@ TEST_F(Recovery, BlockedAcquirerGetsADeadHoldersUnit) {
   std::vector<double> ms;
   for (int round = 0; round < 8; ++round) {
     int out = -1;
-    const pid_t child = spawn({helper_path(), "hold", name}, "", &out);
-    ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+    const pid_t child = start_holder(name, out);
     std::atomic<long long> killed_at{0};
     std::thread killer([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(60 + 17 * round));

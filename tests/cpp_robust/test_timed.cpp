@@ -92,8 +92,7 @@ TEST_F(Timed, AnotherProcessFreesAUnitMidWait) {
   const std::string name = s_->name();
   s_->release();
   int out = -1;
-  const pid_t child = spawn({helper_path(), "hold", name}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t child = start_holder(name, out);
   std::thread killer([&] {
     std::this_thread::sleep_for(100ms);
     ::kill(child, SIGKILL);

@@ -14,9 +14,6 @@ namespace {
 
 using std::chrono::steady_clock;
 
-std::atomic<int> hits{0};
-extern "C" void on_usr1(int) { hits.fetch_add(1); }
-
 class WaitOnce : public RobustTest {};
 
 TEST_F(WaitOnce, TimedOutOnlyAtTheDeadline) {
@@ -35,24 +32,12 @@ TEST_F(WaitOnce, TimedOutOnlyAtTheDeadline) {
 TEST_F(WaitOnce, InterruptedBySignal) {
   robust_semaphore s(unique_name(), existence_policy::raise_if_exists, 1);
   s.acquire();
-  struct sigaction sa {}, old {};
-  sa.sa_handler = on_usr1;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART
-  ::sigaction(SIGUSR1, &sa, &old);
-  const pthread_t me = ::pthread_self();
-  std::atomic<bool> stop{false};
-  std::thread t([&] {
-    while (!stop.load()) {
-      std::this_thread::sleep_for(20ms);
-      ::pthread_kill(me, SIGUSR1);
-    }
-  });
   std::error_code ec;
-  const auto r = s.wait_once_until(steady_clock::now() + 10s, ec);
-  stop.store(true);
-  t.join();
-  ::sigaction(SIGUSR1, &old, nullptr);
+  nob::wait_result r;
+  {
+    nob_test::signal_storm storm;  // SIGUSR1 every 1-2 ms, no SA_RESTART
+    r = s.wait_once_until(steady_clock::now() + 10s, ec);
+  }
   EXPECT_EQ(r, nob::wait_result::interrupted);
   EXPECT_FALSE(ec);
   EXPECT_EQ(s.held(), 1u) << "an interrupted wait took nothing";
@@ -61,27 +46,17 @@ TEST_F(WaitOnce, InterruptedBySignal) {
 TEST_F(WaitOnce, ThrowingCallsRetryAfterSignals) {
   robust_semaphore s(unique_name(), existence_policy::raise_if_exists, 1);
   s.acquire();
-  struct sigaction sa {}, old {};
-  sa.sa_handler = on_usr1;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGUSR1, &sa, &old);
-  hits.store(0);
-  const pthread_t me = ::pthread_self();
-  std::atomic<bool> stop{false};
-  std::thread t([&] {
-    while (!stop.load()) {
-      std::this_thread::sleep_for(5ms);
-      ::pthread_kill(me, SIGUSR1);
-    }
-  });
+  int hits = 0;
   const auto t0 = steady_clock::now();
-  EXPECT_FALSE(s.try_acquire_for(300ms));
-  const auto took = steady_clock::now() - t0;
-  stop.store(true);
-  t.join();
-  ::sigaction(SIGUSR1, &old, nullptr);
-  EXPECT_GE(took, 300ms);
-  EXPECT_GT(hits.load(), 0);
+  bool got = true;
+  {
+    nob_test::signal_storm storm;
+    got = s.try_acquire_for(300ms);
+    hits = storm.hits();
+  }
+  EXPECT_FALSE(got);
+  EXPECT_GE(steady_clock::now() - t0, 300ms);
+  EXPECT_GT(hits, 0);
 }
 
 TEST_F(WaitOnce, WaitWordCountsWaitersAndChangesOnRelease) {
@@ -110,8 +85,7 @@ TEST_F(WaitOnce, OutsideFutexWaiterIsWoken) {
   const auto name = unique_name();
   robust_semaphore s(name, existence_policy::raise_if_exists, 1);
   int out = -1;
-  const pid_t child = spawn({helper_path(), "hold", name}, "", &out);
-  ASSERT_EQ(read_line(out).rfind("held", 0), 0u);
+  const pid_t child = start_holder(name, out);
   std::atomic<std::uint64_t>* w = s.wait_word();
   const std::uint64_t before = w->fetch_add(std::uint64_t(1) << 32) + (std::uint64_t(1) << 32);
   std::thread killer([&] {
