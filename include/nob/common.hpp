@@ -218,7 +218,7 @@ inline timespec to_timespec(std::chrono::nanoseconds since_epoch) noexcept {
   using sec_t = decltype(ts.tv_sec);
   constexpr auto hi = static_cast<long long>(std::numeric_limits<sec_t>::max());
   constexpr auto lo = static_cast<long long>(std::numeric_limits<sec_t>::min());
-  const long long sc = static_cast<long long>(s.count());
+  const long long sc = s.count();  // seconds::rep is at least 35 bits: long or long long
   if (sc > hi) {
     ts.tv_sec = std::numeric_limits<sec_t>::max();
     ts.tv_nsec = 999999999L;
@@ -227,7 +227,7 @@ inline timespec to_timespec(std::chrono::nanoseconds since_epoch) noexcept {
     ts.tv_nsec = 0;
   } else {
     ts.tv_sec = static_cast<sec_t>(sc);
-    ts.tv_nsec = static_cast<long>(ns.count());
+    ts.tv_nsec = static_cast<long>(ns.count() + 0LL);  // + 0LL: no useless cast where count() is long
   }
   return ts;
 }
