@@ -1,5 +1,6 @@
 """Type stubs for the Cython extension nob.ipc._message_queue (hand-written)."""
 
+from inspect import Signature
 from types import TracebackType
 from typing import Any, Callable, ClassVar, Optional, Tuple, Type, TypeVar, Union, overload
 
@@ -18,6 +19,7 @@ class NamedMessageQueue:
     """A POSIX named message queue (mq_open) shared between processes."""
 
     Flags: ClassVar[Type[_F]]
+    __signature__: ClassVar[Signature]
     def __init__(
         self,
         name: str,

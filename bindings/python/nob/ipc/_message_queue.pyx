@@ -18,7 +18,8 @@ from posix.unistd cimport getpid
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
 from nob.ipc._shared_memory import (
-    _check_bool, _closed_error, _open_args, _refuse_pickle, _remove_name)
+    _REQUIRED, _ClassSignature, _check_bool, _closed_error, _open_args, _refuse_pickle,
+    _remove_name)
 
 
 cdef extern from "_errors.hpp" namespace "nob_py":
@@ -173,6 +174,11 @@ cdef class NamedMessageQueue:
     cdef object __weakref__
 
     Flags = Flags
+    __signature__ = _ClassSignature(
+        ("name", _REQUIRED, False), ("max_messages", None, False),
+        ("max_message_size", None, False), ("read", True, False), ("write", True, False),
+        ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
+        ("unlink_on_delete", None, False), ("mode", 0o600, True))
 
     def __cinit__(self):
         self._mq = NULL

@@ -1,6 +1,7 @@
 """Type stubs for the Cython extension nob.ipc._shared_memory (hand-written)."""
 
 import mmap
+from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, NoReturn, Optional, Tuple, Type, TypeVar
 
@@ -26,6 +27,7 @@ class NamedSharedMemory:
     """A POSIX named shared memory object (shm_open) shared between processes."""
 
     Flags: ClassVar[Type[_F]]
+    __signature__: ClassVar[Signature]
     def __init__(
         self,
         name: str,

@@ -100,6 +100,32 @@ def _remove_name(remove, name):
         raise
 
 
+_REQUIRED = object()
+
+
+class _ClassSignature:
+    """cls.__signature__ for a C type (its __init__ has no signature of its
+    own, so inspect.signature(cls) would fail where 1.6.3's pure-Python class
+    works): `params` are (name, default or _REQUIRED, keyword-only) triples.
+    A subclass with its own __init__ gets None, so inspect looks there."""
+
+    def __init__(self, *params):
+        self._params = params
+
+    def __get__(self, obj, objtype=None):
+        if obj is not None or objtype is None:
+            return None
+        owner = next(k for k in objtype.__mro__ if k.__dict__.get("__signature__") is self)
+        if objtype.__init__ is not owner.__init__:
+            return None
+        import inspect
+        P = inspect.Parameter
+        return inspect.Signature([
+            P(name, P.KEYWORD_ONLY if kw_only else P.POSITIONAL_OR_KEYWORD,
+              default=P.empty if default is _REQUIRED else default)
+            for name, default, kw_only in self._params])
+
+
 def _shm_remove(bytes cname):
     return named_shared_memory.remove(cname)
 
@@ -129,6 +155,10 @@ cdef class NamedSharedMemory:
     cdef object __weakref__
 
     Flags = Flags
+    __signature__ = _ClassSignature(
+        ("name", _REQUIRED, False), ("size", 0, False), ("read_only", False, False),
+        ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
+        ("unlink_on_delete", None, False), ("mode", 0o600, True))
 
     def __cinit__(self):
         self._shm = NULL
