@@ -644,12 +644,13 @@ def cmd_post(args: argparse.Namespace) -> int:
     return 0
 
 
-# Catchable signals whose default action ends a process and that come from outside
-# (kill, a timer, a limit, a terminal); the fault signals (SIGSEGV, ...) are the
-# process's own and stay as they are.
+# Catchable signals whose default action ends a process. The fault signals (SIGSEGV,
+# SIGBUS, ...) count too: sent by another process (kill -ABRT, systemd's watchdog) they
+# are forwarded like the others, while a real fault of nob-sem itself is delivered by
+# the kernel even when blocked, and kills it as before.
 _TERMINATING = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
                 "SIGSTKFLT", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPOLL", "SIGPWR",
-                "SIGLOST", "SIGEMT")
+                "SIGLOST", "SIGEMT", "SIGABRT", "SIGTRAP", "SIGSYS", "SIGBUS", "SIGSEGV", "SIGFPE", "SIGILL")
 
 
 def _handled_signals() -> Set[int]:
