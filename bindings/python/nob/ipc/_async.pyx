@@ -287,12 +287,18 @@ cdef void _notify(list ready):
             continue  # removed meanwhile
         e.armed = False
         e.next_tick = _monotonic_ns() + _RECLAIM_NS
-        by_loop.setdefault(e.channel.loop, []).append(e.channel)
-    for loop, channels in by_loop.items():
+        by_loop.setdefault(e.channel.loop, []).append(e)
+    for loop, entries in by_loop.items():
         try:
-            loop.call_soon_threadsafe(_deliver, channels)
+            loop.call_soon_threadsafe(_deliver, [e.channel for e in entries])
         except RuntimeError:
-            pass  # that loop is closed: its tasks will never run again
+            # That loop is closed: its tasks will never run again. We may
+            # hold a post's only wake: hand it on, and stop counting as a
+            # waiter, so that other processes' waiters are never starved.
+            for e in entries:
+                if e.counted:
+                    _uncount(e)
+                    async_wake(e.addr, 1, False)
 
 
 def _deliver(channels):
