@@ -4,34 +4,14 @@ default): `wait` and `run` count that wait in --timeout, and signals end it."""
 
 import os
 import signal
-import subprocess
 import time
 
 import pytest
-from test_cli_support import cli, shm_file, start_cli
-
-from conftest import start_child, wait_for_line
-
-LEASER = """
-    import fcntl, os, signal, sys
-    from nob.ipc import Flags, NamedSemaphore
-    signal.signal(signal.SIGIO, signal.SIG_IGN)  # deaf to the lease break
-    NamedSemaphore(sys.argv[1], 1, Flags.RAISE_IF_EXISTS, unlink_on_delete=False).close()
-    fd = os.open("/dev/shm/sem." + sys.argv[1], os.O_RDONLY)
-    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-    print("leased", flush=True)
-    sys.stdin.readline()
-"""
-
+from test_cli_support import cli, leased_semaphore, shm_file, start_cli, stop_cli
 
 @pytest.fixture
 def leased(sem_name):
-    child = start_child(LEASER, sem_name, stdin=subprocess.PIPE)
-    wait_for_line(child, "leased")
-    yield sem_name
-    child.stdin.close()
-    child.wait(timeout=30)
-    cli("unlink", sem_name)
+    yield from leased_semaphore("plain", sem_name)
 
 
 @pytest.mark.parametrize("args", [("wait", "--timeout", "1"), ("run", "--plain", "--timeout", "1")],
@@ -56,8 +36,4 @@ def test_a_signal_ends_a_command_stalled_on_a_lease(leased, command, sig):
         proc.send_signal(sig)
         assert proc.wait(timeout=10) in (128 + sig, -sig)  # it took ~45 s
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        stop_cli(proc)

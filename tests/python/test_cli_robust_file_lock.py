@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from test_cli_support import SHM, cli, start_cli
+from test_cli_support import SHM, cli, start_cli, stop_cli
 
 import nob.ipc
 
@@ -127,11 +127,7 @@ def test_a_signal_ends_run_waiting_for_the_file_lock(locked, sig):
         assert proc.wait(timeout=10) in (128 + sig, -sig)  # it hung, with the signal blocked
         assert "ran" not in proc.stdout.read()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        stop_cli(proc)
 
 
 def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_path):
@@ -152,11 +148,7 @@ def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_
         go.touch()
         assert proc.wait(timeout=15) == 4  # closing would have waited for the lock forever
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        stop_cli(proc)
         if fd >= 0:
             os.close(fd)
         if proc.returncode != 4:

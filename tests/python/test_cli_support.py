@@ -54,6 +54,49 @@ def start_cli(*args, **kwargs):
                             text=True, preexec_fn=_default_signals, **kwargs)
 
 
+def stop_cli(proc):
+    """Kills nob-sem if it still runs, reaps it and closes its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+# Creates a semaphore (argv[1]: "plain" or "robust", argv[2]: NAME) and holds a read lease
+# on its file, deaf to the lease break, until stdin closes.
+_LEASER = """
+import fcntl, os, signal, sys
+from nob.ipc import Flags, NamedSemaphore
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+kind, name = sys.argv[1:3]
+if kind == "plain":
+    NamedSemaphore(name, 1, Flags.RAISE_IF_EXISTS, unlink_on_delete=False).close()
+else:
+    from nob.ipc import RobustSemaphore
+    RobustSemaphore(name, 2, Flags.RAISE_IF_EXISTS, persistent=True).close()
+fd = os.open(os.path.join("/dev/shm", ("sem." if kind == "plain" else "nob.") + name), os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+print("leased", flush=True)
+sys.stdin.readline()
+"""
+
+
+def leased_semaphore(kind, name):
+    """For a fixture (`yield from`): a process creates NAME of `kind` and holds a lease on
+    its file while the test runs; then it ends and the name is unlinked."""
+    child = subprocess.Popen([sys.executable, "-c", _LEASER, kind, name], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "leased"
+        yield name
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+        child.stdout.close()
+        cli("unlink", name)
+
+
 def start_run(name, tmp_path, script):
     """Starts `nob-sem run --plain NAME -- sh -c script` and waits until the command runs;
     returns (the nob-sem Popen, the command's pid)."""
