@@ -465,7 +465,8 @@ inline bool any_live_user(const file& f, std::uint32_t skip, bool sweep = false)
 /// What a look at every entry found: for entry i, the generation seen and
 /// whether its owner lived. A slot token of entry i is dead when its
 /// generation is older than the one seen, or equal and the owner was dead;
-/// a newer one was taken after the look and counts as alive.
+/// a newer one is asked about on its own (alive only if the entry is at
+/// that generation now and its owner lives).
 struct census {
   std::vector<std::uint64_t> gen;
   std::vector<signed char> live;  ///< -1: not looked at yet
@@ -481,9 +482,14 @@ struct census {
       gen[i] = f.users[i].gen.load(std::memory_order_acquire);
       live[i] = ((gen[i] & 1) != 0 && alive(f, i, gen[i])) ? 1 : 0;
     }
-    if (g > gen[i]) return true;
     if (g < gen[i]) return false;
-    return live[i] == 1;
+    if (g == gen[i]) return live[i] == 1;
+    // Newer than the look: registered since, or never issued. The slot was
+    // read (acquire) after its owner published g, so the entry is at g or
+    // past it now; behind g means no process ever had the token (a corrupt
+    // or forged slot, which would otherwise count as held forever).
+    const std::uint64_t now = f.users[i].gen.load(std::memory_order_acquire);
+    return now == g && alive(f, i, g);
   }
 };
 
@@ -1000,9 +1006,11 @@ enum class state { absent, stale, live, other };
 
 /// Looks at the file behind `path` (with the table mutex held); removes it
 /// when it is stale and `clean` is set.
+/// (O_NONBLOCK: a FIFO at the name, which a read-only open would wait on for
+/// a writer forever, or a lease, is answered at once.)
 inline state probe(const std::string& path, bool clean) noexcept {
-  file_result r = open_existing_file(path, O_RDWR);
-  if (r.err == EACCES) r = open_existing_file(path, O_RDONLY);
+  file_result r = open_existing_file(path, O_RDWR | O_NONBLOCK);
+  if (r.err == EACCES) r = open_existing_file(path, O_RDONLY | O_NONBLOCK);
   if (r.err == ENOENT) return state::absent;
   if (r.err != 0) return state::other;
   file f;
