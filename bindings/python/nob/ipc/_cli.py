@@ -29,7 +29,7 @@ ROBUST_MAGIC = 0x6D6573722D626F6E  # the first 8 bytes of a robust file (robust_
 ROBUST_HEADER_BYTES = 64  # ... and its header's size (detail::robust::header_bytes)
 NOT_ROBUST = "not a robust semaphore: truncated, foreign or corrupt file"
 VALUE_OPTIONS = ("--slots", "--timeout", "--mode")  # `run` options that take the next word
-F_OFD_GETLK = 36  # Linux: which lock another open file description holds on a range
+F_OFD_GETLK = 36  # Linux (fcntl.F_OFD_GETLK from Python 3.9): which lock another open file description holds
 ROBUST_READ_BUDGET = 10.0  # seconds `list`/`info` spend on robust files in all (stalls: see _Budget)
 
 
@@ -225,7 +225,7 @@ def _file_lock_taken(fd: int) -> bool:
         return False
     request = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0).ljust(64, b"\0")
     try:
-        answer = fcntl.fcntl(fd, F_OFD_GETLK, request)
+        answer = fcntl.fcntl(fd, getattr(fcntl, "F_OFD_GETLK", F_OFD_GETLK), request)
     except OSError:
         return False
     return int(struct.unpack_from("h", answer)[0]) != fcntl.F_UNLCK
