@@ -307,7 +307,7 @@ cdef class NamedSharedMemory:
         kind = type(self).__name__
         if self._shm is NULL:
             return f"<{kind} {self._name!r} closed>"
-        return f"<{kind} {self._name!r} size={self._shm.size()}>"
+        return f"<{kind} {self._name!r} size={self.size}>"
 
     def __reduce__(self):
         _refuse_pickle(self)
