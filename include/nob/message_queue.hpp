@@ -25,8 +25,10 @@
 //    there (for this IPC namespace), else with a fresh mq_open of the name;
 //  * mq_timedsend and mq_timedreceive only know CLOCK_REALTIME: a deadline
 //    on the steady clock is waited in slices of at most
-//    NOB_TIMEDWAIT_SLICE_MS, re-checking the steady clock after each, so a
-//    wall-clock jump costs at most one slice and never ends a wait early;
+//    NOB_TIMEDWAIT_SLICE_MS, re-checking the steady clock after each: a
+//    forward wall-clock jump only ends a slice early, never the wait; a
+//    backward jump lengthens the slice under way by the jump (the kernel's
+//    timer is on the wall clock), so the call can end late, never early;
 //  * a message longer than max_message_size() is refused with
 //    std::invalid_argument before any system call: nothing is sent.
 //
