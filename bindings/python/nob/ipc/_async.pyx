@@ -33,6 +33,7 @@ How a task waits, in short (docs/python.md, "asyncio", has the long version):
 from libc.stdint cimport uint32_t, uintptr_t
 from libc.errno cimport ENOSYS
 
+import atexit
 import collections
 import os
 from time import monotonic as _monotonic, monotonic_ns as _monotonic_ns
@@ -72,6 +73,23 @@ def _reset_after_fork():
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _at_exit():
+    """Interpreter exit: tasks still waiting now (on a loop that was stopped
+    or closed, or in a daemon thread) never run again. Stop counting as a
+    waiter (a count left in the semaphore would make every post, forever,
+    a futex call) and hand on a wake our helper may have taken for them."""
+    cdef _Helper h
+    cdef _Entry e
+    for h in _helpers:
+        for e in h.entries:
+            if e.counted:
+                _uncount(e)
+                async_wake(e.addr, 1, False)
+
+
+atexit.register(_at_exit)
 
 
 cdef bint _poll_forced():
