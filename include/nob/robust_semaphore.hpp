@@ -700,17 +700,6 @@ inline void reset_waiters(const file& f) noexcept {
   }
 }
 
-/// Between two wait slices: when another entry counts waiters, drop those of
-/// ended processes, if the file-wide lock is free at once (never waits).
-inline void drop_dead_waiters_if_free(const file& f) noexcept {
-  bool others = false;
-  for (std::uint32_t i = 0; i < f.nusers && !others; ++i)
-    others = i != f.index && f.users[i].waiters.load(std::memory_order_relaxed) != 0;
-  if (!others || ofd_lock(f.fd, 0, F_WRLCK, false) != 0) return;
-  drop_dead_waiters(f);
-  unlock_file(f.fd);
-}
-
 ///
 // Files: validating, mapping, creating, the process table.
 ///
@@ -782,6 +771,23 @@ inline table& the_table() {
     return made;
   }();
   return *t;
+}
+
+/// Between two wait slices: when another entry counts waiters, drop those of
+/// ended processes, if the file-wide lock is free at once (never waits).
+/// The table mutex is tried first: every other holder of the file-wide lock
+/// in this process holds it, and an OFD lock does not keep out another
+/// thread using the same descriptor (two waiting threads would both "hold"
+/// it, and the first unlock would drop it under the second).
+inline void drop_dead_waiters_if_free(const file& f) noexcept {
+  bool others = false;
+  for (std::uint32_t i = 0; i < f.nusers && !others; ++i)
+    others = i != f.index && f.users[i].waiters.load(std::memory_order_relaxed) != 0;
+  if (!others) return;
+  std::unique_lock<std::mutex> own(the_table().mu, std::try_to_lock);
+  if (!own.owns_lock() || ofd_lock(f.fd, 0, F_WRLCK, false) != 0) return;
+  drop_dead_waiters(f);
+  unlock_file(f.fd);
 }
 
 /// A new open file description of the file behind `f` (through
