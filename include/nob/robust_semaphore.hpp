@@ -1011,10 +1011,12 @@ inline outcome attach_existing(file*& out, const std::string& path, int& err,
 enum class state { absent, stale, live, other };
 
 /// Looks at the file behind `path` (with the table mutex held); removes it
-/// when it is stale and `clean` is set.
+/// when it is stale and `clean` is set. To remove it, the file-wide lock is
+/// tried, or waited for with `wait` (a creator that must get past the stale
+/// file sleeps instead of spinning while another process holds the lock).
 /// (O_NONBLOCK: a FIFO at the name, which a read-only open would wait on for
 /// a writer forever, or a lease, is answered at once.)
-inline state probe(const std::string& path, bool clean) noexcept {
+inline state probe(const std::string& path, bool clean, bool wait = false) noexcept {
   file_result r = open_existing_file(path, O_RDWR | O_NONBLOCK);
   if (r.err == EACCES) r = open_existing_file(path, O_RDONLY | O_NONBLOCK);
   if (r.err == ENOENT) return state::absent;
@@ -1028,7 +1030,7 @@ inline state probe(const std::string& path, bool clean) noexcept {
   state s = state::live;
   if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
     s = state::stale;
-    if (clean && ofd_lock(f.fd, 0, F_WRLCK, false) == 0) {
+    if (clean && ofd_lock(f.fd, 0, F_WRLCK, wait) == 0) {
       if (!any_live_user(f, UINT32_MAX, true) && (f.head->flags.load() & flag_persistent) == 0)
         unlink_if_same(path, f.dev, f.ino);
       unlock_file(f.fd);
@@ -1106,7 +1108,7 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
       }
       delete f;
       if (err != EEXIST || !remove_stale) return r::outcome::failed;
-      const r::state s = r::probe(path, true);
+      const r::state s = r::probe(path, true, true);
       if (s != r::state::stale && s != r::state::absent) return r::outcome::failed;
     }
   };
