@@ -295,12 +295,18 @@ run_suite() {  # run_suite <target> <test>
       case "$tglob" in ''|'#'*) continue ;; esac
       # shellcheck disable=SC2254
       case "$t" in $tglob) ;; *) continue ;; esac
-      local hit=0
+      local hits=()
       for m in $listed; do
         # shellcheck disable=SC2254
-        case "$m" in $pat) hit=1; k=$((k + 1)); echo "    skip $m -- $reason (tests/platforms/skips.txt)" ;; esac
+        case "$m" in $pat) hits+=("$m") ;; esac
       done
-      [ "$hit" = 1 ] && neg+=":$pat"
+      [ ${#hits[@]} -eq 0 ] && continue
+      neg+=":$pat"; k=$((k + ${#hits[@]}))
+      if [ ${#hits[@]} -eq 1 ]; then
+        echo "    skip ${hits[0]} -- $reason (tests/platforms/skips.txt)"
+      else
+        echo "    skip ${#hits[@]} tests $pat -- $reason (tests/platforms/skips.txt)"
+      fi
     done <"$here/skips.txt"
     local filter=()
     [ -n "$neg" ] && filter=("--gtest_filter=-${neg#:}")
