@@ -270,6 +270,8 @@ class named_semaphore {
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   bool still_same_semaphore() const noexcept;
+  template <class Step>
+  bool wait_with(Step&& step);
   bool wait_until(clockid_t clock, std::chrono::nanoseconds deadline);
   bool wait_until_steady(std::chrono::nanoseconds deadline);
 
@@ -848,12 +850,13 @@ inline bool named_semaphore::try_acquire(std::error_code& ec) noexcept {
   return r > 0;
 }
 
-inline bool named_semaphore::wait_until(clockid_t clock, std::chrono::nanoseconds deadline) {
-  // The caller has tried once already: wait for `deadline` on `clock`
-  // (forever for nanoseconds::max()), retrying EINTR against the same deadline.
+template <class Step>
+bool named_semaphore::wait_with(Step&& step) {
+  // The caller has tried once already: wait with `step` (one wait_step*
+  // towards a fixed deadline), retrying EINTR against that same deadline.
   for (;;) {
     int err = 0;
-    switch (detail::wait_step(sem_, clock, deadline, err)) {
+    switch (step(err)) {
       case wait_result::acquired:
         return true;
       case wait_result::interrupted:
@@ -865,20 +868,12 @@ inline bool named_semaphore::wait_until(clockid_t clock, std::chrono::nanosecond
   }
 }
 
+inline bool named_semaphore::wait_until(clockid_t clock, std::chrono::nanoseconds deadline) {
+  return wait_with([&](int& err) { return detail::wait_step(sem_, clock, deadline, err); });
+}
+
 inline bool named_semaphore::wait_until_steady(std::chrono::nanoseconds deadline) {
-  // As wait_until(), for a deadline in ns since steady_clock's epoch.
-  for (;;) {
-    int err = 0;
-    switch (detail::wait_step_steady(sem_, deadline, err)) {
-      case wait_result::acquired:
-        return true;
-      case wait_result::interrupted:
-        continue;
-      case wait_result::timed_out:
-        if (err != 0) throw_errno(err, "sem_clockwait");
-        return false;
-    }
-  }
+  return wait_with([&](int& err) { return detail::wait_step_steady(sem_, deadline, err); });
 }
 
 template <class Rep, class Period>
