@@ -66,8 +66,17 @@ cdef object _waitv = None    # None: not probed yet; then True/False
 
 
 def _reset_after_fork():
-    """In a forked child: no helper thread exists; start afresh on first use."""
+    """In a forked child: no helper thread exists; start afresh on first use.
+
+    Tasks inherited from the parent keep their entries, but the waiter
+    counts those entries added to semaphores are the parent's: the child
+    must never take them away (the parent's helper would miss posts)."""
     global _helpers, _channels
+    cdef _Helper h
+    cdef _Entry e
+    for h in _helpers:
+        for e in h.entries:
+            e.counted = False
     _helpers = []
     _channels = {}
 
