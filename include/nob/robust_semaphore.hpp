@@ -837,6 +837,7 @@ inline void before_fork() noexcept {
     }
     f->child_fd = fd;
   }
+  NOB_ROBUST_STEP("fork.prepared");
 }
 
 /// fork(), in the parent, after (also when fork failed): the parent's copy
@@ -886,6 +887,7 @@ inline void after_fork_in_child() noexcept {
     f->broken = 0;
   }
   t.mu.unlock();
+  NOB_ROBUST_STEP("fork.child");
 }
 
 /// "/dev/shm/nob.NAME" for a normalised "/NAME".

@@ -16,9 +16,11 @@
 //       release1 open, acquire one unit, release it (the one-CAS path)
 //       close    link_or_create, acquire one unit, close
 //       reclaim  open, try_acquire (a dead process holds a unit)
+//       fork     open, acquire one unit, fork, print "child <pid>", sleep
 //   exit status 0 when the scenario ran to its end (the step was not reached)
 #include <nob/robust_semaphore.hpp>
 
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -56,6 +58,14 @@ int crash(const std::string& scenario, const std::string& name, unsigned cap) {
     robust_semaphore s(name, existence_policy::link_or_create, cap);
     s.acquire();
     s.close();
+  } else if (scenario == "fork") {  // hold one unit, fork, report the child, wait for it
+    robust_semaphore s(name);
+    s.acquire();
+    const pid_t child = ::fork();
+    if (child == 0) sleep_forever();
+    std::printf("child %d\n", static_cast<int>(child));
+    std::fflush(stdout);
+    sleep_forever();
   } else if (scenario == "reclaim") {
     robust_semaphore s(name);
     s.try_acquire();
