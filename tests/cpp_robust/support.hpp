@@ -144,6 +144,31 @@ inline bool wait_stopped(pid_t pid, int& status, std::chrono::milliseconds limit
   return false;
 }
 
+/// A child's "I am ready" to its parent: the child calls signal(), the
+/// parent wait() (true once a child signalled; false if all writers ended).
+struct ready_pipe {
+  int fd[2] = {-1, -1};
+  ready_pipe() { EXPECT_EQ(::pipe2(fd, O_CLOEXEC), 0); }
+  ~ready_pipe() {
+    for (int f : fd)
+      if (f >= 0) ::close(f);
+  }
+  ready_pipe(const ready_pipe&) = delete;
+  ready_pipe& operator=(const ready_pipe&) = delete;
+  /// In the child: tells the parent.
+  bool signal() const {
+    const char c = 'r';
+    return ::write(fd[1], &c, 1) == 1;
+  }
+  /// In the parent: closes its write end and waits for a child's signal.
+  bool wait() {
+    ::close(fd[1]);
+    fd[1] = -1;
+    char c = 0;
+    return ::read(fd[0], &c, 1) == 1;
+  }
+};
+
 /// Units held by live processes, from holders().
 inline unsigned int units_of_holders(const robust_semaphore& s) {
   unsigned int n = 0;

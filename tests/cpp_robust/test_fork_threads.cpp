@@ -53,24 +53,18 @@ TEST_F(ForkThreads, ForkWhileOtherThreadsAcquireAndRelease) {
 TEST_F(ForkThreads, GrandchildKeepsItsUnitAfterChildAndParentHandlesDie) {
   const auto name = unique_name();
   robust_semaphore s(name, existence_policy::raise_if_exists, 2);
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ready_pipe ready;
   const pid_t child = start_child([&] {
     const pid_t g = ::fork();
     if (g == 0) {
-      if (!s.try_acquire()) ::_exit(1);
-      char c = 'g';
-      if (::write(p[1], &c, 1) != 1) ::_exit(2);
+      if (!s.try_acquire() || !ready.signal()) ::_exit(1);
       ::pause();
       ::_exit(0);
     }
     ::pause();
     return 0;
   });
-  ::close(p[1]);
-  char c = 0;
-  ASSERT_EQ(::read(p[0], &c, 1), 1);
-  ::close(p[0]);
+  ASSERT_TRUE(ready.wait());
   kill_child(child);
   // the grandchild lives on and holds its unit
   std::this_thread::sleep_for(100ms);

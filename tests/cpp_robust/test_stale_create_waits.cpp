@@ -21,19 +21,14 @@ double process_cpu_seconds() {
 
 TEST_F(StaleCreateWaits, SleepsWhileTheLockIsHeldThenCreates) {
   const auto name = unique_name();
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ready_pipe ready;
   const pid_t user = start_child([&] {
     robust_semaphore s(name, existence_policy::raise_if_exists, 1);
-    char c = 'u';
-    if (::write(p[1], &c, 1) != 1) return 1;
+    if (!ready.signal()) return 1;
     ::pause();
     return 0;
   });
-  ::close(p[1]);
-  char c = 0;
-  ASSERT_EQ(::read(p[0], &c, 1), 1);
-  ::close(p[0]);
+  ASSERT_TRUE(ready.wait());
   kill_child(user);  // the file is stale now
   ASSERT_TRUE(file_present(name));
 
