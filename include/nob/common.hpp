@@ -343,14 +343,21 @@ inline bool fill_stat(file_result& r) noexcept {
 /// Opens an existing regular file without following a symlink. `oflags` is
 /// O_RDONLY or O_RDWR (plus O_NONBLOCK where a reader must not stall on a
 /// lease); anything that is not a regular file is refused with EINVAL.
-inline file_result open_existing_file(const std::string& path, int oflags) noexcept {
+/// The path may be in a caller's buffer (no allocation: the shm open path of
+/// short-lived handles).
+inline file_result open_existing_file(const char* path, int oflags) noexcept {
   file_result r;
-  r.fd = ::open(path.c_str(), oflags | O_NOFOLLOW | O_CLOEXEC);
+  r.fd = ::open(path, oflags | O_NOFOLLOW | O_CLOEXEC);
   if (r.fd < 0) return file_error(r, errno, "open");
   if (!fill_stat(r)) return file_error(r, errno, "fstat");
   if (!S_ISREG(r.mode)) return file_error(r, EINVAL, "open (not a regular file)");
   r.mode &= 07777;
   return r;
+}
+
+/// As open_existing_file(const char*, int).
+inline file_result open_existing_file(const std::string& path, int oflags) noexcept {
+  return open_existing_file(path.c_str(), oflags);
 }
 
 /// Creates `path` exclusively, holding exactly `len` bytes of `init` (or
@@ -446,18 +453,6 @@ inline int unlink_if_same(const std::string& path, dev_t dev, ino_t ino) noexcep
   if (::lstat(path.c_str(), &st) != 0) return errno;
   if (st.st_dev != dev || st.st_ino != ino) return ESTALE;
   return ::unlink(path.c_str()) == 0 ? 0 : errno;
-}
-
-/// As open_existing_file(const std::string&, int), for a path held in a
-/// caller's buffer (no allocation: the shm open path of short-lived handles).
-inline file_result open_existing_file(const char* path, int oflags) noexcept {
-  file_result r;
-  r.fd = ::open(path, oflags | O_NOFOLLOW | O_CLOEXEC);
-  if (r.fd < 0) return file_error(r, errno, "open");
-  if (!fill_stat(r)) return file_error(r, errno, "fstat");
-  if (!S_ISREG(r.mode)) return file_error(r, EINVAL, "open (not a regular file)");
-  r.mode &= 07777;
-  return r;
 }
 
 }  // namespace detail
