@@ -59,6 +59,7 @@ cdef long long _POLL_MIN_NS = 1000000   # polling backoff: 1 ms ...
 cdef long long _POLL_MAX_NS = 20000000  # ... doubling up to 20 ms
 cdef long long _RECLAIM_NS = 100000000  # robust semaphores: a retry every 100 ms
 cdef long long _IDLE_NS = 3600 * 1000000000  # an idle helper still wakes hourly
+cdef long long _HAND_ON_NS = 50000000  # a loop that has not taken its wake-up by then: hand it on
 
 cdef list _helpers = []      # this process's helper threads (_Helper)
 cdef dict _channels = {}     # (id(loop), id(sem)) -> _Channel
@@ -132,6 +133,8 @@ cdef class _Entry:
     cdef bint in_wait        # in the set of the helper's current futex_waitv
     cdef bint reclaim        # robust: retry every _RECLAIM_NS
     cdef long long next_tick
+    cdef bint delivering     # told its loop; the loop has not run on_ready yet
+    cdef long long hand_on_at
     cdef _Channel channel
     cdef _Helper helper
 
@@ -176,6 +179,16 @@ cdef class _Helper:
             ready = []
             now = _monotonic_ns()
             for e in list(self.entries):
+                if e.delivering and not e.removed:
+                    if now >= e.hand_on_at:
+                        # Its loop is busy or stopped: the wake we took may be a
+                        # post's only one. Hand it on (once), so that waiters
+                        # of other processes do not wait for that loop.
+                        e.delivering = False
+                        if e.counted:
+                            async_wake(e.addr, 1, False)
+                    elif timeout < 0 or e.hand_on_at - now < timeout:
+                        timeout = e.hand_on_at - now
                 if not e.armed or e.removed:
                     continue
                 if e.reclaim:
@@ -199,6 +212,8 @@ cdef class _Helper:
             if ready:
                 _notify(ready)
                 self.poll_ns = _POLL_MIN_NS
+                if timeout < 0 or _HAND_ON_NS < timeout:
+                    timeout = _HAND_ON_NS  # see `delivering` above
             if polled:
                 if timeout < 0 or self.poll_ns < timeout:
                     timeout = self.poll_ns
@@ -316,6 +331,9 @@ cdef void _notify(list ready):
         e.next_tick = _monotonic_ns() + _RECLAIM_NS
         by_loop.setdefault(e.channel.loop, []).append(e)
     for loop, entries in by_loop.items():
+        for e in entries:
+            e.delivering = True
+            e.hand_on_at = _monotonic_ns() + _HAND_ON_NS
         try:
             loop.call_soon_threadsafe(_deliver, [e.channel for e in entries])
         except RuntimeError:
@@ -323,6 +341,7 @@ cdef void _notify(list ready):
             # hold a post's only wake: hand it on, and stop counting as a
             # waiter, so that other processes' waiters are never starved.
             for e in entries:
+                e.delivering = False
                 if e.counted:
                     _uncount(e)
                     async_wake(e.addr, 1, False)
@@ -385,6 +404,7 @@ cdef class _Channel:
         if self.entry is None:
             return  # every task has left
         self.entry.armed = False
+        self.entry.delivering = False
         units = self.available()
         want = units - self.woken
         if want <= 0 and tick and self.reclaim and self.woken == 0:
