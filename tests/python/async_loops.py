@@ -4,6 +4,7 @@ on command from another process."""
 
 import asyncio
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -43,6 +44,12 @@ def wait_method(request, monkeypatch):
         monkeypatch.delenv("NOB_ASYNC_WAIT", raising=False)
     assert _async._wait_method() == request.param
     return request.param
+
+
+def waiters_registered(name):
+    """The waiter count of glibc's 64-bit sem_t (the high half of its first word)."""
+    with open("/dev/shm/sem." + name.lstrip("/"), "rb") as f:
+        return struct.unpack("<II", f.read(8))[1]
 
 
 def thread_count():

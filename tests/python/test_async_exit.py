@@ -5,7 +5,6 @@ a plain acquire sleeps through the unit) and leaves no waiter registered in
 the semaphore (else every post, forever, makes a futex system call)."""
 
 import asyncio
-import struct
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from nob.ipc import Flags, NamedSemaphore
 
 from conftest import start_child, wait_for_line
 from test_async_wake import BLOCKED
+from async_loops import waiters_registered
 
 LEFT_WAITING = {
     "a stopped loop": """
@@ -48,11 +48,6 @@ print("waiting", flush=True)
 sys.stdin.readline()  # the test posts meanwhile
 """
 
-
-def waiters_registered(name):
-    """The waiter count of glibc's 64-bit sem_t (the high half of its first word)."""
-    with open("/dev/shm/sem." + name.lstrip("/"), "rb") as f:
-        return struct.unpack("<II", f.read(8))[1]
 
 
 @pytest.mark.parametrize("where", sorted(LEFT_WAITING))

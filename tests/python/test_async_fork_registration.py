@@ -10,19 +10,14 @@ they share, an asyncio hazard of its own.)"""
 
 import asyncio
 import os
-import struct
 import time
 
 import pytest
 
 from nob.ipc import Flags, NamedSemaphore
 
-from async_loops import poster, wait_method  # noqa: F401 (fixtures)
+from async_loops import poster, waiters_registered  # noqa: F401 (fixtures)
 
-
-def waiters_registered(name):
-    with open("/dev/shm/sem." + name.lstrip("/"), "rb") as f:
-        return struct.unpack("<II", f.read(8))[1]
 
 
 def test_a_child_that_cancels_inherited_tasks_leaves_the_parent_registered(sem_name, poster):
