@@ -5,6 +5,7 @@ a plain acquire sleeps through the unit) and leaves no waiter registered in
 the semaphore (else every post, forever, makes a futex system call)."""
 
 import asyncio
+import signal
 import subprocess
 import sys
 import textwrap
@@ -69,6 +70,31 @@ def test_exiting_with_tasks_waiting_hands_on_the_wake_and_unregisters(sem_name, 
         ok, waited = out.split()
         print(f"\n{where}: the blocked process got the unit after {float(waited) * 1e3:.1f} ms")
         assert ok == "True", "the exiting process kept the only wake: " + err
+        assert waiters_registered(sem.name) == 0
+        assert sem.value == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sem.close()
+
+
+def test_ctrl_c_while_a_task_waits_exits_and_unregisters(sem_name):
+    sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
+    script = HEAD + textwrap.dedent("""
+        async def main():
+            print("waiting", flush=True)
+            await sem.acquire_async()
+        asyncio.run(main())
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script, sem.name],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        assert waiters_registered(sem.name) == 1
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert "KeyboardInterrupt" in err
         assert waiters_registered(sem.name) == 0
         assert sem.value == 0
     finally:
