@@ -28,6 +28,11 @@ How a task waits, in short (docs/python.md, "asyncio", has the long version):
   awaited semaphores with a backoff from 1 ms to 20 ms.
 * Robust semaphores also wake one task every 100 ms so that it retries:
   try_acquire reclaims the units of dead holders.
+* A wake the helper took must never be kept from other processes by a loop
+  that does not run: it is handed on (FUTEX_WAKE) when the loop is closed,
+  when the loop has not run on_ready within 50 ms, and at interpreter exit
+  (which also takes back this process's waiter counts). A forked child
+  never touches the parent's waiter counts.
 """
 
 from libc.stdint cimport uint32_t, uintptr_t
