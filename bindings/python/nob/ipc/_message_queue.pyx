@@ -172,6 +172,9 @@ cdef class NamedMessageQueue:
     cdef pid_t _inflight_pid
     cdef long long _notify_id
     cdef object __weakref__
+    # No instance __dict__: tells type checkers this class is a disjoint base
+    # (PEP 800) without @disjoint_base in the stub, which older mypy lacks.
+    __slots__ = ("__weakref__",)
 
     Flags = Flags
     __signature__ = _ClassSignature(

@@ -5,8 +5,6 @@ from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, NoReturn, Optional, Tuple, Type, TypeVar
 
-from typing_extensions import disjoint_base
-
 from nob.ipc._semaphore import Flags
 
 _F = Flags
@@ -22,9 +20,12 @@ def _remove_name(remove: Any, name: str) -> bool: ...
 def _shm_remove(cname: bytes) -> bool: ...
 def _shm_exists(cname: bytes) -> bool: ...
 
-@disjoint_base
 class NamedSharedMemory:
     """A POSIX named shared memory object (shm_open) shared between processes."""
+
+    # A C type with no instance __dict__: __slots__ (as at runtime) tells
+    # stubtest it is a disjoint base (no @disjoint_base, which mypy < 1.18 lacks).
+    __slots__ = ("__weakref__",)
 
     Flags: ClassVar[Type[_F]]
     __signature__: ClassVar[Signature]

@@ -153,6 +153,9 @@ cdef class NamedSharedMemory:
     cdef bint _unlink_on_delete
     cdef bint _read_only
     cdef object __weakref__
+    # No instance __dict__: tells type checkers this class is a disjoint base
+    # (PEP 800) without @disjoint_base in the stub, which older mypy lacks.
+    __slots__ = ("__weakref__",)
 
     Flags = Flags
     __signature__ = _ClassSignature(
