@@ -321,6 +321,14 @@ inline timespec relative_timespec(long long ns) noexcept {
   return ts;
 }
 
+/// The end of a wait whose deadline has passed: one sem_trywait, so a unit
+/// that is there is taken, as sem_clockwait does with a past deadline.
+inline wait_result last_try(sem_t* sem, int& err) noexcept {
+  err = 0;
+  const int r = trywait(sem, err);
+  return r > 0 ? wait_result::acquired : wait_result::timed_out;
+}
+
 /// One blocking step until `deadline` on `clock` (CLOCK_MONOTONIC or
 /// CLOCK_REALTIME; nanoseconds::max() = forever). Returns on EINTR. Never
 /// reports timed_out before `clock` has reached `deadline`. Not noexcept:
@@ -352,7 +360,7 @@ inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanosecon
   // slice and never ends the wait early.
   for (;;) {
     const std::chrono::nanoseconds now = now_on(clock);
-    if (now >= deadline) return wait_result::timed_out;
+    if (now >= deadline) return last_try(sem, err);
     std::chrono::nanoseconds left = deadline - now;
     if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
       left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
@@ -399,10 +407,7 @@ inline wait_result wait_step_steady(sem_t* sem, std::chrono::nanoseconds deadlin
   if (is_forever(deadline)) return wait_step(sem, CLOCK_MONOTONIC, deadline, err);
   for (;;) {
     const std::chrono::nanoseconds left = steady_left(deadline);
-    if (left <= std::chrono::nanoseconds(0)) {
-      err = 0;
-      return wait_result::timed_out;
-    }
+    if (left <= std::chrono::nanoseconds(0)) return last_try(sem, err);
     const wait_result r =
         wait_step(sem, CLOCK_MONOTONIC, saturating_add(now_on(CLOCK_MONOTONIC), left), err);
     if (r != wait_result::timed_out || err != 0) return r;
