@@ -59,6 +59,11 @@ TEST(CloseMove, ChurningHandlesInSomeThreadsDoesNotDisturbOthers) {
     });
   }
   for (auto& th : pool) th.join();
+  // The pool may finish before a churner ever ran (a loaded machine): let
+  // the churners open something before they are stopped.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (opened.load() < churners && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   stop = true;
   for (auto& th : churn) th.join();
   EXPECT_GT(opened.load(), 0);
