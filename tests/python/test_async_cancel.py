@@ -76,8 +76,10 @@ def test_a_task_woken_then_cancelled_hands_its_wake_to_the_next_task(run, sem_na
             t.cancel()
         return await asyncio.gather(first, second, return_exceptions=True)
 
-    first, second = run(main())
-    assert isinstance(first, asyncio.CancelledError)
-    assert second is True
-    assert sem.value == 0
-    sem.close()
+    try:
+        first, second = run(main())
+        assert isinstance(first, asyncio.CancelledError)
+        assert second is True
+        assert sem.value == 0
+    finally:
+        sem.close()  # a failure leaves no name behind
