@@ -3,8 +3,6 @@
 from types import TracebackType
 from typing import Any, ClassVar, Coroutine, List, NamedTuple, Optional, Type, TypeVar
 
-from typing_extensions import disjoint_base
-
 from nob.ipc._semaphore import Flags as _Flags
 
 _R = TypeVar("_R", bound="RobustSemaphore")
@@ -15,10 +13,12 @@ class Holder(NamedTuple):
     pid: int
     units: int
 
-@disjoint_base
 class RobustSemaphore:
     """A named semaphore whose units belong to the process that took them."""
 
+    # A C type with no instance __dict__: __slots__ (as at runtime) tells
+    # stubtest it is a disjoint base (no @disjoint_base, which mypy < 1.18 lacks).
+    __slots__ = ("__weakref__",)
     Flags: ClassVar[Type[_Flags]]
     def __init__(
         self,

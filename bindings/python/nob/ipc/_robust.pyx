@@ -159,6 +159,9 @@ cdef class RobustSemaphore:
     cdef object __weakref__
 
     Flags = Flags
+    # No instance __dict__: tells type checkers this is a disjoint base (PEP 800)
+    # without @disjoint_base in the stub, which older mypy releases lack.
+    __slots__ = ("__weakref__",)
 
     def __cinit__(self):
         self._sem = NULL
