@@ -67,12 +67,13 @@ def make_name(sem_prefix):
 
 @pytest.fixture(autouse=True)
 def no_leftover_semaphores(request):
-    """Fails a test that leaves any semaphore with its prefix in /dev/shm (and removes them)."""
-    prefix = "sem." + _prefix_for(request)
+    """Fails a test that leaves any semaphore, plain (sem.) or robust (nob.), with its
+    prefix in /dev/shm (and removes them)."""
+    prefixes = ("sem." + _prefix_for(request), "nob." + _prefix_for(request))
     yield
     left = []
     for _ in range(50):  # children may still be exiting
-        left = [f for f in os.listdir(SHM) if f.startswith(prefix)]
+        left = [f for f in os.listdir(SHM) if f.startswith(prefixes)]
         if not left:
             break
         time.sleep(0.02)
