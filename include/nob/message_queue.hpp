@@ -30,7 +30,12 @@
 //    backward jump lengthens the slice under way by the jump (the kernel's
 //    timer is on the wall clock), so the call can end late, never early;
 //  * a message longer than max_message_size() is refused with
-//    std::invalid_argument before any system call: nothing is sent.
+//    std::invalid_argument before any system call: nothing is sent;
+//  * owner_check::same_uid refuses (permission_denied, "owned by another
+//    user") to open an existing queue whose owner is not geteuid(): checked
+//    with fstat on the open descriptor, so it cannot be raced; a refused open
+//    closes the queue and unlinks nothing (Linux only: elsewhere an mqd_t is
+//    no descriptor, and joining with the check is refused as not_supported).
 //
 // Queues are the kernel's (mq_open), so C programs, posix_ipc and every other
 // mq_open user see the same queues. Linux: link with nothing extra on glibc
@@ -91,10 +96,13 @@ class named_message_queue {
   /// Opens or creates `name` under `policy`. `max_messages` and
   /// `max_message_size` (0: the system's default) and `mode` only matter when
   /// this call creates; `read` / `write` choose the access of this handle.
+  /// owner_check::same_uid refuses (permission_denied) to open an existing
+  /// queue another user owns; creating is not affected.
   explicit named_message_queue(std::string_view name,
                                existence_policy policy = existence_policy::raise_if_not_exists,
                                std::size_t max_messages = 0, std::size_t max_message_size = 0,
-                               bool read = true, bool write = true, mode_t mode = 0600);
+                               bool read = true, bool write = true, mode_t mode = 0600,
+                               owner_check check = owner_check::any_owner);
   /// Takes over `other`; the moved-from handle owns nothing.
   named_message_queue(named_message_queue&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -345,6 +353,29 @@ struct mq_send_op {
   std::size_t size;
   unsigned int priority;
   int operator()(const timespec* abs) const noexcept {
+/// 0 when an opened queue may be joined under `check` (its owner from fstat
+/// of the descriptor, so it cannot be raced); else the errno, `step` set:
+/// EACCES for a queue another uid owns, ENOTSUP where an mqd_t is no
+/// descriptor to ask.
+inline int mq_owner_refusal(mqd_t mqd, owner_check check, const char*& step) noexcept {
+  if (check != owner_check::same_uid) return 0;
+#if defined(__linux__)
+  file_result f;
+  f.fd = static_cast<int>(mqd);
+  if (!fill_stat(f)) {
+    step = "fstat";
+    return errno;
+  }
+  if (owner_allowed(f, check)) return 0;
+  step = "mq_open (owned by another user)";
+  return EACCES;
+#else
+  (void)mqd;
+  step = "mq_open (owner_check::same_uid needs Linux)";
+  return ENOTSUP;
+#endif
+}
+
     const char* p = data != nullptr ? data : "";  // (nullptr, 0): an empty message
     return abs != nullptr ? ::mq_timedsend(mqd, p, size, priority, abs)
                           : ::mq_send(mqd, p, size, priority);
@@ -371,7 +402,7 @@ struct mq_receive_op {
 inline named_message_queue::named_message_queue(std::string_view name, existence_policy policy,
                                                 std::size_t max_messages,
                                                 std::size_t max_message_size, bool read,
-                                                bool write, mode_t mode)
+                                                bool write, mode_t mode, owner_check check)
     : name_(normalize_name(name)) {
   if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
     throw std::invalid_argument("nob: unknown existence_policy for " + name_);
@@ -382,6 +413,8 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
                                 name_);
   constexpr auto long_max = static_cast<std::size_t>(LONG_MAX);
   if (max_messages > long_max || max_message_size > long_max)
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    throw std::invalid_argument("nob: unknown owner_check for " + name_);
     throw std::invalid_argument("nob: max_messages and max_message_size must fit a long for " +
                                 name_);
 
@@ -400,7 +433,16 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
   auto create = [&] {
     return ::mq_open(name_.c_str(), access | O_CREAT | O_EXCL, mode, create_attr);
   };
-  auto open = [&] { return ::mq_open(name_.c_str(), access); };
+  const char* open_step = "mq_open";
+  auto open = [&] {  // an existing queue, refused (closed, errno set) when `check` says so
+    const mqd_t q = ::mq_open(name_.c_str(), access);
+    if (q == closed_mqd()) return q;
+    const int refused = detail::mq_owner_refusal(q, check, open_step);
+    if (refused == 0) return q;
+    ::mq_close(q);
+    errno = refused;
+    return closed_mqd();
+  };
 
   mqd_t q = closed_mqd();
   switch (policy) {
@@ -427,7 +469,7 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
       }
       break;
   }
-  if (q == closed_mqd()) throw_errno(errno, "mq_open");
+  if (q == closed_mqd()) throw_errno(errno, open_step);
   mqd_ = q;
   if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
   readable_ = read;

@@ -23,7 +23,11 @@
 //    the very object it opened (device and inode are compared on Linux);
 //  * `size` matters only when the call creates: linking maps the object as
 //    it is (size() tells how big);
-//  * read_only: opened O_RDONLY and mapped PROT_READ.
+//  * read_only: opened O_RDONLY and mapped PROT_READ;
+//  * owner_check::same_uid refuses (permission_denied, "owned by another
+//    user") to open an existing object whose owner is not geteuid(): checked
+//    with fstat on the open descriptor, before mapping, so it cannot be
+//    raced; a refused open closes what it opened and unlinks nothing.
 //
 // On Linux the object is /dev/shm/NAME, exactly what glibc's shm_open uses,
 // so C programs, posix_ipc and every other shm_open user see the same
@@ -82,9 +86,12 @@ class named_shared_memory {
   /// Opens or creates `name` under `policy` and maps it whole. `size` (bytes)
   /// and `mode` only matter when this call creates (mode is applied exactly,
   /// whatever the umask); `read_only` opens O_RDONLY and maps PROT_READ.
+  /// owner_check::same_uid refuses (permission_denied) to open an existing
+  /// object another user owns; creating is not affected.
   explicit named_shared_memory(std::string_view name,
                                existence_policy policy = existence_policy::raise_if_not_exists,
-                               std::size_t size = 0, bool read_only = false, mode_t mode = 0600);
+                               std::size_t size = 0, bool read_only = false, mode_t mode = 0600,
+                               owner_check check = owner_check::any_owner);
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -169,9 +176,13 @@ inline int map_shm(int fd, std::size_t size, bool read_only, void*& data) noexce
   return 0;
 }
 
-/// Maps the whole of an opened object (its size from f.size).
-inline shm_opened map_whole(file_result f, bool read_only) noexcept {
+/// Maps the whole of an opened object (its size from f.size); under
+/// owner_check::same_uid an object owned by another uid (f.uid, from fstat
+/// of the descriptor) is refused with EACCES before anything is mapped.
+inline shm_opened map_whole(file_result f, bool read_only, owner_check check) noexcept {
   shm_opened o;
+  if (f.err == 0 && !owner_allowed(f, check))
+    f = file_error(f, EACCES, "open (owned by another user)");
   if (f.err == 0 && static_cast<std::uintmax_t>(f.size) > std::numeric_limits<std::size_t>::max())
     f = file_error(f, EFBIG, "mmap (object larger than the address space)");
   if (f.err == 0) {
@@ -212,9 +223,10 @@ class shm_path_buffer {
 /// Read-only opens add O_NONBLOCK: a FIFO put in place of the name would
 /// otherwise block the open until a writer came (it is then refused as not
 /// a regular file, as anything else is).
-inline shm_opened open_existing_shm(const char* path, bool read_only) noexcept {
+inline shm_opened open_existing_shm(const char* path, bool read_only,
+                                    owner_check check) noexcept {
   return map_whole(open_existing_file(path, read_only ? O_RDONLY | O_NONBLOCK : O_RDWR),
-                   read_only);
+                   read_only, check);
 }
 
 /// Creates the object exclusively (detail::create_exclusive_file): sized,
@@ -246,9 +258,10 @@ inline shm_opened create_exclusive_shm(const std::string& path, std::size_t size
 }
 #else
 /// shm_open, then the whole object mapped; `oflag` holds the access and
-/// O_CREAT | O_EXCL when creating (then sized, and its mode made exact).
+/// O_CREAT | O_EXCL when creating (then sized, and its mode made exact);
+/// `check` applies to an object that existed (map_whole).
 inline shm_opened shm_open_and_map(const std::string& name, int oflag, std::size_t size,
-                                   bool read_only, mode_t mode) noexcept {
+                                   bool read_only, mode_t mode, owner_check check) noexcept {
   file_result f;
   f.fd = ::shm_open(name.c_str(), oflag, mode);
   if (f.fd < 0) return shm_opened{file_error(f, errno, "shm_open")};
@@ -264,7 +277,7 @@ inline shm_opened shm_open_and_map(const std::string& name, int oflag, std::size
     if (creating) ::shm_unlink(name.c_str());
     return shm_opened{f};
   }
-  shm_opened o = map_whole(f, read_only);
+  shm_opened o = map_whole(f, read_only, creating ? owner_check::any_owner : check);
   if (o.file.err != 0 && creating) ::shm_unlink(name.c_str());
   return o;
 }
@@ -273,10 +286,13 @@ inline shm_opened shm_open_and_map(const std::string& name, int oflag, std::size
 }  // namespace detail
 
 inline named_shared_memory::named_shared_memory(std::string_view name, existence_policy policy,
-                                                std::size_t size, bool read_only, mode_t mode)
+                                                std::size_t size, bool read_only, mode_t mode,
+                                                owner_check check)
     : name_(normalize_name(name)), read_only_(read_only) {
   if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
     throw std::invalid_argument("nob: unknown existence_policy for " + name_);
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    throw std::invalid_argument("nob: unknown owner_check for " + name_);
   if ((mode & ~static_cast<mode_t>(0777)) != 0)
     throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
   if (static_cast<std::uintmax_t>(size) >
@@ -288,16 +304,17 @@ inline named_shared_memory::named_shared_memory(std::string_view name, existence
   auto create = [&] {
     return detail::create_exclusive_shm(path.c_str(), size, read_only, mode);
   };
-  auto open = [&] { return detail::open_existing_shm(path.c_str(), read_only); };
+  auto open = [&] { return detail::open_existing_shm(path.c_str(), read_only, check); };
   auto remove_name = [&] { return ::unlink(path.c_str()); };
 #else
   const int access = read_only ? O_RDONLY : O_RDWR;
   // Creating needs a writable descriptor to size the object; a read-only
   // handle then keeps it (there is no /proc to reopen through portably).
   auto create = [&] {
-    return detail::shm_open_and_map(name_, O_RDWR | O_CREAT | O_EXCL, size, read_only, mode);
+    return detail::shm_open_and_map(name_, O_RDWR | O_CREAT | O_EXCL, size, read_only, mode,
+                                    owner_check::any_owner);
   };
-  auto open = [&] { return detail::shm_open_and_map(name_, access, 0, read_only, 0); };
+  auto open = [&] { return detail::shm_open_and_map(name_, access, 0, read_only, 0, check); };
   auto remove_name = [&] { return ::shm_unlink(name_.c_str()); };
 #endif
   detail::shm_opened o;

@@ -34,6 +34,7 @@ class NamedMessageQueue:
         unlink_on_delete: Optional[bool] = None,
         *,
         mode: int = 0o600,
+        same_uid_only: bool = False,
     ) -> None: ...
     @property
     def name(self) -> str: ...

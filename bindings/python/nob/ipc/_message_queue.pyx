@@ -48,7 +48,7 @@ ctypedef void (*notify_fn)(long long) noexcept
 cdef extern from "_mq_support.hpp" namespace "nob_py":
     named_message_queue* open_message_queue(
         string name, int policy, long long max_messages, long long max_message_size,
-        bint read, bint write, unsigned int mode) except +translate_error
+        bint read, bint write, unsigned int mode, bint same_uid) except +translate_error
     long long mq_deadline_after(double seconds) nogil
     int send_step(named_message_queue& q, const char* data, size_t length, unsigned int priority,
                   long long deadline_ns, int* err) nogil
@@ -142,12 +142,13 @@ cdef class NamedMessageQueue:
 
     NamedMessageQueue(name, max_messages=None, max_message_size=None, read=True,
                       write=True, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                      unlink_on_delete=None, *, mode=0o600)
+                      unlink_on_delete=None, *, mode=0o600, same_uid_only=False)
 
     `max_messages`, `max_message_size` (None: the system's defaults) and
     `mode` only matter when this call creates the queue; linking takes it as
     it is. `unlink_on_delete=None` means "unlink the name on close() if this
-    handle created it".
+    handle created it". `same_uid_only=True` refuses (PermissionError) to open
+    an existing queue that another user owns.
 
     send() and receive() wait without the GIL; signal handlers run during the
     wait, an exception they raise (KeyboardInterrupt too) propagates, and
@@ -181,7 +182,7 @@ cdef class NamedMessageQueue:
         ("name", _REQUIRED, False), ("max_messages", None, False),
         ("max_message_size", None, False), ("read", True, False), ("write", True, False),
         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
-        ("unlink_on_delete", None, False), ("mode", 0o600, True))
+        ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True))
 
     def __cinit__(self):
         self._mq = NULL
@@ -191,13 +192,13 @@ cdef class NamedMessageQueue:
 
     def __init__(self, name, max_messages=None, max_message_size=None, read=True, write=True,
                  handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
-                 mode=0o600):
+                 mode=0o600, same_uid_only=False):
         cdef named_message_queue* mq
         cdef string cname
         cdef int policy
         cdef unsigned int cmode
         cdef long long cmax, csize
-        cdef bint r, w
+        cdef bint r, w, same_uid
         if self._mq is not NULL or self._name is not None:
             raise RuntimeError("NamedMessageQueue.__init__ may run only once")
         cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
@@ -207,9 +208,10 @@ cdef class NamedMessageQueue:
         w = _check_bool("write", write)
         if not (r or w):
             raise ValueError("read and write cannot both be False")
+        same_uid = _check_bool("same_uid_only", same_uid_only)
         py_name = cname.decode("ascii")
         try:
-            mq = open_message_queue(cname, policy, cmax, csize, r, w, cmode)
+            mq = open_message_queue(cname, policy, cmax, csize, r, w, cmode, same_uid)
         except OSError as e:
             e.filename = py_name
             raise

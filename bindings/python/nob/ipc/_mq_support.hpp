@@ -29,11 +29,11 @@ namespace nob_py {
 inline nob::named_message_queue* open_message_queue(const std::string& name, int policy,
                                                     long long max_messages,
                                                     long long max_message_size, bool read,
-                                                    bool write, unsigned int mode) {
-  return new nob::named_message_queue(name, static_cast<nob::existence_policy>(policy),
-                                      static_cast<std::size_t>(max_messages),
-                                      static_cast<std::size_t>(max_message_size), read, write,
-                                      static_cast<mode_t>(mode));
+                                                    bool write, unsigned int mode, bool same_uid) {
+  return new nob::named_message_queue(
+      name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(max_messages),
+      static_cast<std::size_t>(max_message_size), read, write, static_cast<mode_t>(mode),
+      same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
 }
 
 /// The steady-clock deadline `seconds` from now, in ns since the clock's

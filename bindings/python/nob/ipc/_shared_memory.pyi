@@ -38,6 +38,7 @@ class NamedSharedMemory:
         unlink_on_delete: Optional[bool] = None,
         *,
         mode: int = 0o600,
+        same_uid_only: bool = False,
     ) -> None: ...
     @property
     def name(self) -> str: ...

@@ -45,7 +45,8 @@ cdef extern from "<nob/common.hpp>":
 
 cdef extern from "_shm_support.hpp" namespace "nob_py":
     named_shared_memory* open_shared_memory(string name, int policy, unsigned long long size,
-                                            bint read_only, unsigned int mode) except +translate_error
+                                            bint read_only, unsigned int mode,
+                                            bint same_uid) except +translate_error
 
 
 include "_common.pxi"
@@ -139,12 +140,14 @@ cdef class NamedSharedMemory:
 
     NamedSharedMemory(name, size=0, read_only=False,
                       handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                      unlink_on_delete=None, *, mode=0o600)
+                      unlink_on_delete=None, *, mode=0o600, same_uid_only=False)
 
     `size` (bytes) and `mode` only matter when this call creates the object;
     linking takes it as it is. `unlink_on_delete=None` means "unlink the name
-    on close() if this handle created it". `mmap()` maps it; a mapping stays
-    valid after close(), as mmap.mmap's always do.
+    on close() if this handle created it". `same_uid_only=True` refuses
+    (PermissionError) to open an existing object that another user owns.
+    `mmap()` maps it; a mapping stays valid after close(), as mmap.mmap's
+    always do.
     """
 
     cdef named_shared_memory* _shm
@@ -161,7 +164,7 @@ cdef class NamedSharedMemory:
     __signature__ = _ClassSignature(
         ("name", _REQUIRED, False), ("size", 0, False), ("read_only", False, False),
         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
-        ("unlink_on_delete", None, False), ("mode", 0o600, True))
+        ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True))
 
     def __cinit__(self):
         self._shm = NULL
@@ -169,13 +172,13 @@ cdef class NamedSharedMemory:
 
     def __init__(self, name, size=0, read_only=False,
                  handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
-                 mode=0o600):
+                 mode=0o600, same_uid_only=False):
         cdef named_shared_memory* shm
         cdef string cname
         cdef int policy
         cdef unsigned long long csize
         cdef unsigned int cmode
-        cdef bint ro
+        cdef bint ro, same_uid
         if self._shm is not NULL or self._name is not None:
             raise RuntimeError("NamedSharedMemory.__init__ may run only once")
         cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
@@ -185,9 +188,10 @@ cdef class NamedSharedMemory:
             raise ValueError(f"size must be in 0..{_SIZE_MAX}, got {size!r}")
         csize = size
         ro = _check_bool("read_only", read_only)
+        same_uid = _check_bool("same_uid_only", same_uid_only)
         py_name = cname.decode("ascii")
         try:
-            shm = open_shared_memory(cname, policy, csize, ro, cmode)
+            shm = open_shared_memory(cname, policy, csize, ro, cmode, same_uid)
         except OSError as e:
             e.filename = py_name
             raise

@@ -18,10 +18,11 @@ namespace nob_py {
 /// Opens or creates a shared memory object (see nob::named_shared_memory's constructor).
 inline nob::named_shared_memory* open_shared_memory(const std::string& name, int policy,
                                                     unsigned long long size, bool read_only,
-                                                    unsigned int mode) {
-  return new nob::named_shared_memory(name, static_cast<nob::existence_policy>(policy),
-                                      static_cast<std::size_t>(size), read_only,
-                                      static_cast<mode_t>(mode));
+                                                    unsigned int mode, bool same_uid) {
+  return new nob::named_shared_memory(
+      name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size), read_only,
+      static_cast<mode_t>(mode),
+      same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
 }
 
 }  // namespace nob_py
