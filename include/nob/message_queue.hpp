@@ -346,13 +346,6 @@ inline bool mq_identity(mqd_t mqd, dev_t& dev, ino_t& ino) noexcept {
 #endif
 }
 
-/// The message-moving calls as `op`s for mq_step.
-struct mq_send_op {
-  mqd_t mqd;
-  const char* data;
-  std::size_t size;
-  unsigned int priority;
-  int operator()(const timespec* abs) const noexcept {
 /// 0 when an opened queue may be joined under `check` (its owner from fstat
 /// of the descriptor, so it cannot be raced); else the errno, `step` set:
 /// EACCES for a queue another uid owns, ENOTSUP where an mqd_t is no
@@ -376,6 +369,13 @@ inline int mq_owner_refusal(mqd_t mqd, owner_check check, const char*& step) noe
 #endif
 }
 
+/// The message-moving calls as `op`s for mq_step.
+struct mq_send_op {
+  mqd_t mqd;
+  const char* data;
+  std::size_t size;
+  unsigned int priority;
+  int operator()(const timespec* abs) const noexcept {
     const char* p = data != nullptr ? data : "";  // (nullptr, 0): an empty message
     return abs != nullptr ? ::mq_timedsend(mqd, p, size, priority, abs)
                           : ::mq_send(mqd, p, size, priority);
@@ -406,6 +406,8 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
     : name_(normalize_name(name)) {
   if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
     throw std::invalid_argument("nob: unknown existence_policy for " + name_);
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    throw std::invalid_argument("nob: unknown owner_check for " + name_);
   if ((mode & ~static_cast<mode_t>(0777)) != 0)
     throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
   if (!read && !write)
@@ -413,8 +415,6 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
                                 name_);
   constexpr auto long_max = static_cast<std::size_t>(LONG_MAX);
   if (max_messages > long_max || max_message_size > long_max)
-  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
-    throw std::invalid_argument("nob: unknown owner_check for " + name_);
     throw std::invalid_argument("nob: max_messages and max_message_size must fit a long for " +
                                 name_);
 
