@@ -247,7 +247,8 @@ class named_semaphore {
 
   /// Low-level: one blocking wait that returns wait_result::interrupted on
   /// EINTR instead of retrying (for bindings that run signal handlers in
-  /// between). Errors go to `ec`; throws nothing itself, but is not
+  /// between), and also after each slice of a sliced wait (a spurious
+  /// `interrupted`: check signals, then call again with the same deadline). Errors go to `ec`; throws nothing itself, but is not
   /// noexcept: sem_wait is a cancellation point (pthread_cancel unwinds).
   wait_result wait_once(std::error_code& ec);
   /// Low-level: as wait_once(), but gives up at `deadline` (steady clock).
@@ -330,7 +331,8 @@ inline wait_result last_try(sem_t* sem, int& err) noexcept {
 }
 
 /// One blocking step until `deadline` on `clock` (CLOCK_MONOTONIC or
-/// CLOCK_REALTIME; nanoseconds::max() = forever). Returns on EINTR. Never
+/// CLOCK_REALTIME; nanoseconds::max() = forever). Returns on EINTR, and
+/// where it waits in slices also after each slice, as `interrupted`. Never
 /// reports timed_out before `clock` has reached `deadline`. Not noexcept:
 /// sem_wait and friends are cancellation points.
 inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanoseconds deadline,
@@ -355,24 +357,27 @@ inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanosecon
   err = errno;
   return wait_result::timed_out;
 #else
-  // sem_timedwait only knows CLOCK_REALTIME: wait in slices and re-check the
-  // deadline's own clock after each, so a wall-clock jump costs at most one
-  // slice and never ends the wait early.
-  for (;;) {
-    const std::chrono::nanoseconds now = now_on(clock);
-    if (now >= deadline) return last_try(sem, err);
-    std::chrono::nanoseconds left = deadline - now;
-    if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
-      left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
-    const timespec abs = to_timespec(clock == CLOCK_REALTIME ? deadline
-                                                             : now_on(CLOCK_REALTIME) + left);
-    if (::sem_timedwait(sem, &abs) == 0) return wait_result::acquired;
-    if (errno == EINTR) return wait_result::interrupted;
-    if (errno != ETIMEDOUT) {
-      err = errno;
-      return wait_result::timed_out;
-    }
+  // sem_timedwait only knows CLOCK_REALTIME: wait one slice and re-check the
+  // deadline's own clock after it, so a wall-clock jump never ends the wait
+  // early (a backward jump lengthens the slice under way by the jump). A
+  // slice that ends before the deadline ends the step as `interrupted`: a
+  // signal that came just as the slice timed out (ETIMEDOUT, not EINTR) then
+  // still reaches a caller that runs signal handlers between steps.
+  const std::chrono::nanoseconds now = now_on(clock);
+  if (now >= deadline) return last_try(sem, err);
+  std::chrono::nanoseconds left = deadline - now;
+  if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
+    left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
+  const timespec abs = to_timespec(clock == CLOCK_REALTIME ? deadline
+                                                           : now_on(CLOCK_REALTIME) + left);
+  if (::sem_timedwait(sem, &abs) == 0) return wait_result::acquired;
+  if (errno == EINTR) return wait_result::interrupted;
+  if (errno != ETIMEDOUT) {
+    err = errno;
+    return wait_result::timed_out;
   }
+  if (now_on(clock) >= deadline) return last_try(sem, err);
+  return wait_result::interrupted;
 #endif
 #else
   // No timed wait at all: poll with a backoff from 1 us to NOB_POLL_MAX_SLEEP_US.
