@@ -81,6 +81,14 @@
 #define NOB_ROBUST_SLICE_MS 50
 #endif
 
+/// Longest wait for the file-wide lock (held briefly by every open and
+/// close), in ms. Anyone who may write the file can hold that lock forever;
+/// past this bound an open fails (device_or_resource_busy) and a close leaves
+/// the name to the next opener, which removes it once no live user remains.
+#ifndef NOB_ROBUST_LOCK_TIMEOUT_MS
+#define NOB_ROBUST_LOCK_TIMEOUT_MS 5000
+#endif
+
 /// Entries of the user table of a file this process creates: how many
 /// processes may have one robust semaphore open at once (at most 65535).
 #ifndef NOB_ROBUST_MAX_USERS
@@ -94,6 +102,10 @@
 #define NOB_ROBUST_STEP(step) ::nob::detail::robust::test_step(step)
 #else
 #define NOB_ROBUST_STEP(step) ((void)0)
+#endif
+
+#if NOB_ROBUST_LOCK_TIMEOUT_MS < 0
+#error "NOB_ROBUST_LOCK_TIMEOUT_MS must be 0 or more"
 #endif
 
 #if NOB_ROBUST_MAX_USERS < 1 || NOB_ROBUST_MAX_USERS > 65535
@@ -353,8 +365,34 @@ inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   }
 }
 
+/// Per thread: when true, a signal handler that runs while this thread waits
+/// for the file-wide lock ends the wait with EINTR (the Python binding sets
+/// it around an open, so that Ctrl+C is seen); when false, it waits on.
+inline thread_local bool lock_wait_interruptible = false;
+
 /// The file-wide lock (byte 0): held around register, unregister and unlink.
-inline int lock_file(int fd) noexcept { return ofd_lock(fd, 0, F_WRLCK, true); }
+/// Tried at once, then again after pauses that grow from 0.1 to 10 ms, for
+/// at most NOB_ROBUST_LOCK_TIMEOUT_MS: 0, EBUSY when that ran out, EINTR
+/// (only with lock_wait_interruptible), or another errno of fcntl.
+inline int lock_file(int fd) noexcept {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+  long pause_ns = 100000;
+  for (;;) {
+    const int err = ofd_lock(fd, 0, F_WRLCK, false);
+    if (err != EAGAIN && err != EACCES) return err;  // 0, or a real error
+    if (steady_clock::now() >= deadline) return EBUSY;
+    timespec ts{0, pause_ns};
+    if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR && lock_wait_interruptible) return EINTR;
+    pause_ns = pause_ns * 2 > 10000000 ? 10000000 : pause_ns * 2;
+  }
+}
+
+/// The step named in the error of an open whose lock_file() returned `err`.
+inline const char* lock_step(int err) noexcept {
+  return err == EBUSY ? "lock (another process held the file-wide lock too long)"
+                      : "fcntl (F_OFD_SETLK)";
+}
 /// Lets go of the file-wide lock.
 inline void unlock_file(int fd) noexcept { ofd_lock(fd, 0, F_UNLCK, false); }
 
@@ -974,7 +1012,7 @@ inline outcome attach_existing(file*& out, const std::string& path, int& err,
     return outcome::failed;
   }
   if ((err = lock_file(f->fd)) != 0) {
-    step = "fcntl (F_OFD_SETLKW)";
+    step = lock_step(err);
     dispose(f);
     return outcome::failed;
   }
@@ -1018,7 +1056,9 @@ enum class state { absent, stale, live, other };
 /// file sleeps instead of spinning while another process holds the lock).
 /// (O_NONBLOCK: a FIFO at the name, which a read-only open would wait on for
 /// a writer forever, or a lease, is answered at once.)
-inline state probe(const std::string& path, bool clean, bool wait = false) noexcept {
+/// With `wait`, `*lock_err` gets what lock_file() returned (0 when not tried).
+inline state probe(const std::string& path, bool clean, bool wait = false,
+                   int* lock_err = nullptr) noexcept {
   file_result r = open_existing_file(path, O_RDWR | O_NONBLOCK);
   if (r.err == EACCES) r = open_existing_file(path, O_RDONLY | O_NONBLOCK);
   if (r.err == ENOENT) return state::absent;
@@ -1032,7 +1072,9 @@ inline state probe(const std::string& path, bool clean, bool wait = false) noexc
   state s = state::live;
   if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
     s = state::stale;
-    if (clean && ofd_lock(f.fd, 0, F_WRLCK, wait) == 0) {
+    const int err = !clean ? -1 : wait ? lock_file(f.fd) : ofd_lock(f.fd, 0, F_WRLCK, false);
+    if (wait && lock_err != nullptr && err > 0) *lock_err = err;
+    if (err == 0) {
       if (!any_live_user(f, UINT32_MAX, true) && (f.head->flags.load() & flag_persistent) == 0)
         unlink_if_same(path, f.dev, f.ino);
       unlock_file(f.fd);
@@ -1110,7 +1152,13 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
       }
       delete f;
       if (err != EEXIST || !remove_stale) return r::outcome::failed;
-      const r::state s = r::probe(path, true, true);
+      int lock_err = 0;
+      const r::state s = r::probe(path, true, true, &lock_err);
+      if (lock_err != 0) {  // a stale file whose file-wide lock somebody keeps
+        err = lock_err;
+        step = r::lock_step(lock_err);
+        return r::outcome::failed;
+      }
       if (s != r::state::stale && s != r::state::absent) return r::outcome::failed;
     }
   };

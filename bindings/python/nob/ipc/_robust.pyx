@@ -62,7 +62,7 @@ cdef extern from "<nob/common.hpp>":
 
 cdef extern from "_robust_support.hpp" namespace "nob_py":
     robust_semaphore* open_robust(string name, int policy, unsigned int capacity,
-                                  unsigned int mode) except +translate_error
+                                  unsigned int mode) nogil except +translate_error
     long long robust_deadline_after(double seconds) nogil
     int robust_try(robust_semaphore& sem, int* err) nogil
     int robust_wait_step(robust_semaphore& sem, long long deadline_ns, int* err) nogil
@@ -192,7 +192,12 @@ cdef class RobustSemaphore:
         cmode = <unsigned int>_c_int(mode, "mode", 0, 0o777)
         py_name = cname.decode("ascii")
         try:
-            sem = open_robust(cname, policy, capacity, cmode)
+            while True:  # the GIL is free while it waits; Ctrl+C raises between tries
+                with nogil:
+                    sem = open_robust(cname, policy, capacity, cmode)
+                if sem is not NULL:
+                    break
+                PyErr_CheckSignals()
             if want_persistent:
                 try:
                     sem.persistent(True)

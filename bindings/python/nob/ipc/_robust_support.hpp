@@ -17,11 +17,23 @@
 
 namespace nob_py {
 
-/// Opens or creates a robust semaphore (see nob::robust_semaphore's constructor).
+/// Opens or creates a robust semaphore (see nob::robust_semaphore's
+/// constructor), without the GIL. nullptr when a signal handler became due
+/// while it waited for the file-wide lock: the caller runs the handlers
+/// (Ctrl+C raises there) and calls again.
 inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
                                           unsigned int capacity, unsigned int mode) {
-  return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
-                                   static_cast<mode_t>(mode));
+  struct interruptible {
+    interruptible() noexcept { nob::detail::robust::lock_wait_interruptible = true; }
+    ~interruptible() { nob::detail::robust::lock_wait_interruptible = false; }
+  } during_open;
+  try {
+    return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
+                                     static_cast<mode_t>(mode));
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::interrupted) return nullptr;
+    throw;
+  }
 }
 
 /// The steady-clock deadline `seconds` from now, in ns since the clock's

@@ -1,0 +1,98 @@
+"""A process that holds a robust semaphore's file-wide lock (byte 0) forever
+cannot freeze an opener: the constructor fails with EBUSY after
+NOB_ROBUST_LOCK_TIMEOUT_MS (5 s by default), and Ctrl+C ends it at once."""
+
+import errno
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+from nob.ipc import Flags, RobustSemaphore
+
+OPENER = """
+import sys, time
+from nob.ipc import RobustSemaphore
+sys.stdin.readline()
+t0 = time.monotonic()
+try:
+    RobustSemaphore(sys.argv[1])
+except OSError as e:
+    print(e.errno, round(time.monotonic() - t0, 2), str(e), flush=True)
+    raise SystemExit(0)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", round(time.monotonic() - t0, 2), flush=True)
+    raise SystemExit(3)
+print("opened", flush=True)
+"""
+
+
+def hold_file_lock(name):
+    """An OFD write lock on byte 0 of the file, on a descriptor of its own."""
+    fd = os.open("/dev/shm/nob." + name.lstrip("/"), os.O_RDWR)
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0))
+    return fd
+
+
+def start_opener(name):
+    return subprocess.Popen([sys.executable, "-c", OPENER, name], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_open_fails_busy_instead_of_waiting_forever(sem_name):
+    sem = RobustSemaphore(sem_name, 2, Flags.LINK_OR_CREATE, mode=0o666)
+    proc = start_opener(sem_name)  # before the lock: a fork would wait for it too
+    fd = hold_file_lock(sem_name)
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(fd)
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
+    code, took, message = out.split(" ", 2)
+    assert int(code) == errno.EBUSY
+    assert "file-wide lock" in message
+    assert 4.0 <= float(took) < 60
+    assert sem.value == 2 and RobustSemaphore.exists(sem_name)
+    sem.close()
+
+
+def test_ctrl_c_ends_the_wait(sem_name):
+    sem = RobustSemaphore(sem_name, 1, Flags.LINK_OR_CREATE, mode=0o666)
+    proc = start_opener(sem_name)
+    fd = hold_file_lock(sem_name)
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(fd)
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 3, (out, err)
+    word, took = out.split()
+    assert word == "KeyboardInterrupt"
+    assert float(took) < 4.0  # well before the 5 s bound
+    sem.close()
+
+
+def test_close_with_the_lock_held_returns_and_leaves_a_stale_name(sem_name):
+    sem = RobustSemaphore(sem_name, 1, Flags.LINK_OR_CREATE)
+    sem.acquire()
+    fd = hold_file_lock(sem_name)
+    try:
+        sem.close()  # cannot take the lock: leaves the name, raises nothing
+    finally:
+        os.close(fd)
+    assert sem.closed
+    assert os.path.exists("/dev/shm/nob." + sem_name.lstrip("/"))
+    assert not RobustSemaphore.exists(sem_name)  # stale, and removed by the look
+    assert not os.path.exists("/dev/shm/nob." + sem_name.lstrip("/"))
