@@ -225,8 +225,10 @@ class named_message_queue {
 
   /// Low-level: one send step that returns wait_result::interrupted on
   /// EINTR instead of retrying (for bindings that run signal handlers in
-  /// between). Waits for room until `deadline` on the steady clock
-  /// (time_point::max(): forever; a past deadline: one try). `acquired`: the
+  /// between), and also after each slice of a sliced wait (a spurious
+  /// `interrupted`: check signals, call again with the same deadline).
+  /// Waits for room until `deadline` on the steady clock (time_point::max():
+  /// forever; a past deadline: one try). `acquired`: the
   /// message was sent. Errors go to `ec` (with `timed_out`): EMSGSIZE for a
   /// message longer than max_message_size(), EBADF when closed. Ignores
   /// blocking(). Never throws.
@@ -287,8 +289,9 @@ namespace detail {
 /// is mq_timedsend / mq_timedreceive (abs null: mq_send / mq_receive) and
 /// returns 0 or -1 with errno. A first try that never blocks comes before
 /// any clock is read (most calls end there; a past deadline gets just that
-/// try). Returns on EINTR; never reports timed_out before `clock` has
-/// reached `deadline`.
+/// try). Returns on EINTR, and after each slice of a sliced wait, as
+/// `interrupted` (the next step tries first again); never reports
+/// timed_out before `clock` has reached `deadline`.
 template <class Op>
 wait_result mq_step(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
                     int& err) noexcept {
@@ -310,6 +313,10 @@ wait_result mq_step(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
     }
     const std::chrono::nanoseconds now = now_on(clock);
     if (now >= deadline) return wait_result::timed_out;
+    // A slice ended before the deadline: end the step as `interrupted`, so a
+    // signal that came just as the slice timed out (ETIMEDOUT, not EINTR)
+    // still reaches a caller that runs signal handlers between steps.
+    if (abs == &slice_end) return wait_result::interrupted;
     // Only CLOCK_REALTIME is known to the kernel here: wait in slices and
     // re-check the deadline's own clock after each.
     std::chrono::nanoseconds left = deadline - now;
