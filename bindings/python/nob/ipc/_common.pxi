@@ -48,6 +48,10 @@ cdef double _check_timeout(object timeout) except -2.0:
             t = float(timeout)
         except OverflowError:  # an int too large for a float: forever
             t = INFINITY if timeout > 0 else -INFINITY
+        except (TypeError, ValueError) as e:  # a numbers.Real that float() refuses
+            raise ArgumentTypeError(
+                f"timeout must be None or a real number that float() converts; "
+                f"float() refused the {type(timeout).__name__}: {e}") from e
     if t != t:
         raise ValueError("timeout must not be NaN")
     if t < 0:
