@@ -133,9 +133,12 @@ class robust_semaphore {
   /// Opens or creates `name` under `policy`; `capacity` (1..max_capacity(),
   /// the number of units, all free at creation) and `mode` (applied exactly,
   /// whatever the umask) only matter when this call creates.
+  /// owner_check::same_uid refuses (permission_denied) to open an existing
+  /// semaphore whose file another user owns.
   explicit robust_semaphore(std::string_view name,
                             existence_policy policy = existence_policy::raise_if_not_exists,
-                            unsigned int capacity = 1, mode_t mode = 0600);
+                            unsigned int capacity = 1, mode_t mode = 0600,
+                            owner_check check = owner_check::any_owner);
   /// Takes over `other`; the moved-from handle owns nothing.
   robust_semaphore(robust_semaphore&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -979,14 +982,22 @@ inline int create_new(file& f, unsigned int capacity, mode_t mode, const char*& 
 
 /// Opens the existing file and registers this process in it, under the
 /// file-wide lock, after checking that the name still names it. A file
-/// whose users all ended (and not persistent) is removed: `absent`.
-inline outcome attach_existing(file*& out, const std::string& path, int& err,
+/// whose users all ended (and not persistent) is removed: `absent`. With
+/// owner_check::same_uid, a file another user owns is refused (EACCES,
+/// checked on the open descriptor) before anything is registered or removed.
+inline outcome attach_existing(file*& out, const std::string& path, owner_check check, int& err,
                                const char*& step) noexcept {
   file_result r = open_existing_file(path, O_RDWR);
   if (r.err != 0) {
     err = r.err;
     step = r.step;
     return err == ENOENT ? outcome::absent : outcome::failed;
+  }
+  if (!owner_allowed(r, check)) {
+    ::close(r.fd);
+    err = EACCES;
+    step = "open (owned by another user)";
+    return outcome::failed;
   }
   NOB_ROBUST_STEP("open.opened");
   table& t = the_table();
@@ -1117,11 +1128,13 @@ inline void release_file(file* f) noexcept {
 }  // namespace detail
 
 inline robust_semaphore::robust_semaphore(std::string_view name, existence_policy policy,
-                                          unsigned int capacity, mode_t mode)
+                                          unsigned int capacity, mode_t mode, owner_check check)
     : name_(normalize_name(name)) {
   namespace r = detail::robust;
   if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
     throw std::invalid_argument("nob: unknown existence_policy for " + name_);
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    throw std::invalid_argument("nob: unknown owner_check for " + name_);
   if (capacity == 0 || capacity > max_capacity())
     throw std::invalid_argument("nob: capacity " + std::to_string(capacity) +
                                 " is outside 1.." + std::to_string(max_capacity()) + " for " +
@@ -1163,7 +1176,7 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
     }
   };
   auto attach = [&]() -> r::outcome {
-    const r::outcome o = r::attach_existing(opened, path, err, step);
+    const r::outcome o = r::attach_existing(opened, path, check, err, step);
     if (o == r::outcome::ok && opened->refs == 1) t.files.push_back(opened);  // a new record
     return o;
   };

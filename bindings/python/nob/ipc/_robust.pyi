@@ -1,5 +1,6 @@
 """Type stubs for the Cython extension nob.ipc._robust (hand-written)."""
 
+from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, Coroutine, List, NamedTuple, Optional, Type, TypeVar
 
@@ -20,6 +21,7 @@ class RobustSemaphore:
     # stubtest it is a disjoint base (no @disjoint_base, which mypy < 1.18 lacks).
     __slots__ = ("__weakref__",)
     Flags: ClassVar[Type[_Flags]]
+    __signature__: ClassVar[Signature]
     def __init__(
         self,
         name: str,
@@ -28,6 +30,7 @@ class RobustSemaphore:
         *,
         persistent: bool = False,
         mode: int = 0o600,
+        same_uid_only: bool = False,
     ) -> None: ...
     def _wait_word_address(self) -> int: ...
     @property

@@ -27,6 +27,7 @@ from posix.types cimport pid_t
 from posix.unistd cimport getpid
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
+from nob.ipc._shared_memory import _REQUIRED, _ClassSignature  # the generic class signature
 from nob.ipc import _async  # acquire_async / async with
 
 
@@ -62,7 +63,7 @@ cdef extern from "<nob/common.hpp>":
 
 cdef extern from "_robust_support.hpp" namespace "nob_py":
     robust_semaphore* open_robust(string name, int policy, unsigned int capacity,
-                                  unsigned int mode) nogil except +translate_error
+                                  unsigned int mode, bint same_uid) nogil except +translate_error
     long long robust_deadline_after(double seconds) nogil
     int robust_try(robust_semaphore& sem, int* err) nogil
     int robust_wait_step(robust_semaphore& sem, long long deadline_ns, int* err) nogil
@@ -131,7 +132,7 @@ cdef class RobustSemaphore:
     """A named semaphore whose units belong to the process that took them.
 
     RobustSemaphore(name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                    *, persistent=False, mode=0o600)
+                    *, persistent=False, mode=0o600, same_uid_only=False)
 
     `initial_value` is the capacity: the units a creating call starts with,
     and the most that can ever exist (1..65536). When a process ends in any
@@ -139,6 +140,8 @@ cdef class RobustSemaphore:
     lives as long as some live process has it open. `initial_value`, `mode`
     and `persistent=False` only matter when this call creates the semaphore;
     `persistent=True` makes an existing one persistent too.
+    `same_uid_only=True` refuses (PermissionError) to open an existing
+    semaphore that another user owns.
 
     Closing while other threads of this process are blocked in acquire() on
     this same object is safe: new calls raise ValueError at once, while the
@@ -162,6 +165,10 @@ cdef class RobustSemaphore:
     # No instance __dict__: tells type checkers this is a disjoint base (PEP 800)
     # without @disjoint_base in the stub, which older mypy releases lack.
     __slots__ = ("__weakref__",)
+    __signature__ = _ClassSignature(
+        ("name", _REQUIRED, False), ("initial_value", 1, False),
+        ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False), ("persistent", False, True),
+        ("mode", 0o600, True), ("same_uid_only", False, True))
 
     def __cinit__(self):
         self._sem = NULL
@@ -172,12 +179,13 @@ cdef class RobustSemaphore:
         self._init_started = False
 
     def __init__(self, name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                 *, persistent=False, mode=0o600):
+                 *, persistent=False, mode=0o600, same_uid_only=False):
         cdef string cname
         cdef robust_semaphore* sem
         cdef unsigned int capacity
         cdef unsigned int cmode
         cdef bint want_persistent
+        cdef bint same_uid
         cdef int policy
         if self._init_started:
             raise RuntimeError(f"{type(self).__name__}.__init__ may run only once")
@@ -190,11 +198,15 @@ cdef class RobustSemaphore:
         policy = (<object>handle_existence)._value_
         want_persistent = _c_bool(persistent, "persistent")
         cmode = <unsigned int>_c_int(mode, "mode", 0, 0o777)
+        if not isinstance(same_uid_only, bool):
+            raise ArgumentTypeError(
+                f"same_uid_only must be a bool, not {type(same_uid_only).__name__}")
+        same_uid = same_uid_only is True
         py_name = cname.decode("ascii")
         try:
             while True:  # the GIL is free while it waits; Ctrl+C raises between tries
                 with nogil:
-                    sem = open_robust(cname, policy, capacity, cmode)
+                    sem = open_robust(cname, policy, capacity, cmode, same_uid)
                 if sem is not NULL:
                     break
                 PyErr_CheckSignals()

@@ -22,14 +22,17 @@ namespace nob_py {
 /// while it waited for the file-wide lock: the caller runs the handlers
 /// (Ctrl+C raises there) and calls again.
 inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
-                                          unsigned int capacity, unsigned int mode) {
+                                          unsigned int capacity, unsigned int mode,
+                                          bool same_uid) {
   struct interruptible {
     interruptible() noexcept { nob::detail::robust::lock_wait_interruptible = true; }
     ~interruptible() { nob::detail::robust::lock_wait_interruptible = false; }
   } during_open;
   try {
     return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
-                                     static_cast<mode_t>(mode));
+                                     static_cast<mode_t>(mode),
+                                     same_uid ? nob::owner_check::same_uid
+                                              : nob::owner_check::any_owner);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::interrupted) return nullptr;
     throw;
