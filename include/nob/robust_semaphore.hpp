@@ -372,6 +372,10 @@ inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
 /// for the file-wide lock ends the wait with EINTR (the Python binding sets
 /// it around an open, so that Ctrl+C is seen); when false, it waits on.
 inline thread_local bool lock_wait_interruptible = false;
+/// Per thread: when not the epoch, the end of every wait for the file-wide
+/// lock instead of NOB_ROBUST_LOCK_TIMEOUT_MS from its start (so an open
+/// retried after EINTR keeps one bound in all).
+inline thread_local std::chrono::steady_clock::time_point lock_wait_deadline{};
 
 /// The file-wide lock (byte 0): held around register, unregister and unlink.
 /// Tried at once, then again after pauses that grow from 0.1 to 10 ms, for
@@ -379,7 +383,9 @@ inline thread_local bool lock_wait_interruptible = false;
 /// (only with lock_wait_interruptible), or another errno of fcntl.
 inline int lock_file(int fd) noexcept {
   using namespace std::chrono;
-  const auto deadline = steady_clock::now() + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+  const auto deadline = lock_wait_deadline != steady_clock::time_point{}
+                            ? lock_wait_deadline
+                            : steady_clock::now() + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
   long pause_ns = 100000;
   for (;;) {
     const int err = ofd_lock(fd, 0, F_WRLCK, false);

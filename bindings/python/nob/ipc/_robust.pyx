@@ -63,7 +63,9 @@ cdef extern from "<nob/common.hpp>":
 
 cdef extern from "_robust_support.hpp" namespace "nob_py":
     robust_semaphore* open_robust(string name, int policy, unsigned int capacity,
-                                  unsigned int mode, bint same_uid) nogil except +translate_error
+                                  unsigned int mode, bint same_uid,
+                                  long long deadline_ns) nogil except +translate_error
+    long long robust_lock_deadline() nogil
     long long robust_deadline_after(double seconds) nogil
     int robust_try(robust_semaphore& sem, int* err) nogil
     int robust_wait_step(robust_semaphore& sem, long long deadline_ns, int* err) nogil
@@ -186,6 +188,7 @@ cdef class RobustSemaphore:
         cdef unsigned int cmode
         cdef bint want_persistent
         cdef bint same_uid
+        cdef long long lock_deadline
         cdef int policy
         if self._init_started:
             raise RuntimeError(f"{type(self).__name__}.__init__ may run only once")
@@ -204,9 +207,10 @@ cdef class RobustSemaphore:
         same_uid = same_uid_only is True
         py_name = cname.decode("ascii")
         try:
+            lock_deadline = robust_lock_deadline()  # one bound over every try
             while True:  # the GIL is free while it waits; Ctrl+C raises between tries
                 with nogil:
-                    sem = open_robust(cname, policy, capacity, cmode, same_uid)
+                    sem = open_robust(cname, policy, capacity, cmode, same_uid, lock_deadline)
                 if sem is not NULL:
                     break
                 PyErr_CheckSignals()

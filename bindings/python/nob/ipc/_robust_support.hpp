@@ -17,17 +17,35 @@
 
 namespace nob_py {
 
+/// The end of the waits for the file-wide lock of an open that starts now
+/// (NOB_ROBUST_LOCK_TIMEOUT_MS ahead), in ns of the steady clock.
+inline long long robust_lock_deadline() noexcept {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>((steady_clock::now() +
+                                     milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS)).time_since_epoch())
+      .count();
+}
+
 /// Opens or creates a robust semaphore (see nob::robust_semaphore's
-/// constructor), without the GIL. nullptr when a signal handler became due
-/// while it waited for the file-wide lock: the caller runs the handlers
-/// (Ctrl+C raises there) and calls again.
+/// constructor), without the GIL, waiting for the file-wide lock until
+/// `deadline_ns` at most. nullptr when a signal handler became due while it
+/// waited: the caller runs the handlers (Ctrl+C raises there) and calls
+/// again with the same deadline.
 inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
                                           unsigned int capacity, unsigned int mode,
-                                          bool same_uid) {
+                                          bool same_uid, long long deadline_ns) {
+  namespace r = nob::detail::robust;
   struct interruptible {
-    interruptible() noexcept { nob::detail::robust::lock_wait_interruptible = true; }
-    ~interruptible() { nob::detail::robust::lock_wait_interruptible = false; }
-  } during_open;
+    explicit interruptible(long long ns) noexcept {
+      r::lock_wait_interruptible = true;
+      r::lock_wait_deadline =
+          std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+    }
+    ~interruptible() {
+      r::lock_wait_interruptible = false;
+      r::lock_wait_deadline = std::chrono::steady_clock::time_point{};
+    }
+  } during_open(deadline_ns);
   try {
     return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
                                      static_cast<mode_t>(mode),
