@@ -10,7 +10,17 @@ namespace {
 using nob::existence_policy;
 using nob::named_semaphore;
 
-class Cancel : public nob_test::SemTest {};
+class Cancel : public nob_test::SemTest {
+ protected:
+  void SetUp() override {
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan does not unpoison the stack frames that a cancellation's forced
+    // unwind skips, and then reports its own sigaltstack call at thread exit
+    // as stack-use-after-scope (a runtime limit, seen in the timedwait build).
+    GTEST_SKIP() << "pthread_cancel under AddressSanitizer: false stack-use-after-scope at thread exit";
+#endif
+  }
+};
 
 struct waiter_args {
   named_semaphore* sem;
