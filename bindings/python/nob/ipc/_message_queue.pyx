@@ -13,8 +13,6 @@ from libc.errno cimport EBADF, EBUSY
 from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
 from libcpp.string cimport string
-from posix.types cimport pid_t
-from posix.unistd cimport getpid
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
 from nob.ipc._shared_memory import (
@@ -170,8 +168,8 @@ cdef class NamedMessageQueue:
     cdef long long _max_message_size
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
-    cdef pid_t _inflight_pid
     cdef long long _notify_id
+    cdef bint _init_started  # set before argument conversion can run Python
     cdef object __weakref__
     # No instance __dict__: tells type checkers this class is a disjoint base
     # (PEP 800) without @disjoint_base in the stub, which older mypy lacks.
@@ -199,8 +197,9 @@ cdef class NamedMessageQueue:
         cdef unsigned int cmode
         cdef long long cmax, csize
         cdef bint r, w, same_uid
-        if self._mq is not NULL or self._name is not None:
+        if self._init_started:  # also when re-entered from the conversions below
             raise RuntimeError("NamedMessageQueue.__init__ may run only once")
+        self._init_started = True
         cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
         cmax = _check_limit("max_messages", max_messages)
         csize = _check_limit("max_message_size", max_message_size)
@@ -245,15 +244,15 @@ cdef class NamedMessageQueue:
         return 0
 
     cdef inline void _call_started(self):
-        """Before a region without the GIL: close() must not free the queue under it."""
-        cdef pid_t pid = getpid()
-        if self._inflight_pid != pid:  # counts inherited through fork() mean nothing here
-            self._inflight_pid = pid
-            self._inflight = 0
+        """Before a region without the GIL: close() must not free the queue under it.
+        Counts inherited through fork() are kept: the thread that forked goes
+        on in the child, maybe inside such a region (a signal handler)."""
         self._inflight += 1
 
     cdef int _call_ended(self) except -1:
         """After that region: the last one out finishes a close() that came meanwhile."""
+        if self._inflight <= 0:  # never below 0
+            return 0
         self._inflight -= 1
         if self._inflight == 0 and self._close_pending:
             self._finish_close()
@@ -470,7 +469,11 @@ cdef class NamedMessageQueue:
                 return False
             raise _oserror(err, self._name)
         if self._notify_id != 0:
+            # Dropping the old callback may run a __del__ that closes us.
             _notifications.pop(self._notify_id, None)
+            if self._mqd < 0:
+                _notifications.pop(nid, None)  # a closed queue notifies no one
+                self._check_open()
         self._notify_id = nid
         return True
 
@@ -495,7 +498,10 @@ cdef class NamedMessageQueue:
     def close(self):
         """Close the handle, unlinking the name when unlink_on_delete; idempotent.
 
-        A registered notification is cancelled.
+        A registered notification is cancelled.  If receive()/send() calls
+        are still in flight on this object (also ones inherited through
+        fork(), which in a child may never end), only closing the descriptor
+        waits for them: the name goes at once and the object is closed.
         """
         if self._mqd < 0:
             return None
@@ -503,7 +509,7 @@ cdef class NamedMessageQueue:
         if self._notify_id != 0:
             _notifications.pop(self._notify_id, None)
             self._notify_id = 0
-        if self._inflight > 0 and self._inflight_pid == getpid():
+        if self._inflight > 0:
             # The name goes now (close() unlinks when unlink_on_delete); the
             # descriptor stays for the waiters: the last one out closes it.
             self._mq.unlink_if_owned()

@@ -24,7 +24,6 @@ from libc.stdint cimport uint64_t, uintptr_t
 from libcpp.string cimport string
 from libcpp.vector cimport vector
 from posix.types cimport pid_t
-from posix.unistd cimport getpid
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
 from nob.ipc._shared_memory import _REQUIRED, _ClassSignature  # the generic class signature
@@ -160,7 +159,6 @@ cdef class RobustSemaphore:
     cdef bint _init_started
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
-    cdef pid_t _inflight_pid
     cdef object __weakref__
 
     Flags = Flags
@@ -246,15 +244,15 @@ cdef class RobustSemaphore:
         return 0
 
     cdef inline void _call_started(self):
-        """Before a region without the GIL: close() must not free the handle under it."""
-        cdef pid_t pid = getpid()
-        if self._inflight_pid != pid:  # counts inherited through fork() mean nothing here
-            self._inflight_pid = pid
-            self._inflight = 0
+        """Before a region without the GIL: close() must not free the handle under it.
+        Counts inherited through fork() are kept: the thread that forked goes
+        on in the child, maybe inside such a region (a signal handler)."""
         self._inflight += 1
 
     cdef int _call_ended(self) except -1:
         """After that region: the last one out finishes a close() that came meanwhile."""
+        if self._inflight <= 0:  # never below 0
+            return 0
         self._inflight -= 1
         if self._inflight == 0 and self._close_pending:
             self._finish_close()
@@ -453,7 +451,7 @@ cdef class RobustSemaphore:
         """For nob.ipc._async: True keeps the handle alive across an await (close() defers), False ends that."""
         if on:
             self._call_started()
-        else:
+        elif self._inflight > 0:  # a False without its True does nothing
             self._call_ended()
 
     def unlink(self):
@@ -468,11 +466,17 @@ cdef class RobustSemaphore:
             raise
 
     def close(self):
-        """Close the handle (idempotent); the last handle of a non-persistent semaphore removes the name."""
+        """Close the handle (idempotent); the last handle of a non-persistent semaphore removes the name.
+
+        While acquire() calls are in flight on this object (also ones
+        inherited through fork(), which in a child may never end), the object
+        is closed at once and only freeing the handle waits for them; a child
+        that exits first counts as a dead process, as after a crash.
+        """
         if self._sem is NULL:
             return None
         self._sem = NULL
-        if self._inflight > 0 and self._inflight_pid == getpid():
+        if self._inflight > 0:
             self._close_pending = True  # the last waiter to return closes for real
             _async.closing(self)  # awaiting tasks wake and raise ValueError
             return None

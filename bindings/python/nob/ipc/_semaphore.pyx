@@ -17,8 +17,6 @@ from cpython.ref cimport PyObject
 from cpython.long cimport PyLong_AsDouble, PyLong_AsLongLongAndOverflow
 from libc.errno cimport errno, EOVERFLOW
 from libcpp.string cimport string
-from posix.types cimport pid_t
-from posix.unistd cimport getpid
 
 
 cdef extern from "<semaphore.h>" nogil:
@@ -200,7 +198,7 @@ cdef class NamedSemaphore:
     cdef bint _unlink_on_delete
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
-    cdef pid_t _inflight_pid
+    cdef bint _init_started  # set before argument conversion can run Python
     cdef object __weakref__
 
     Flags = Flags
@@ -221,8 +219,9 @@ cdef class NamedSemaphore:
                  unlink_on_delete=None, *, mode=0o600, same_uid_only=False):
         cdef string cname
         cdef named_semaphore* sem
-        if self._sem is not NULL or self._name is not None:
+        if self._init_started:  # also when re-entered from the conversions below
             raise RuntimeError("NamedSemaphore.__init__ may run only once")
+        self._init_started = True
         cname = normalize_name_cpp(_encode_name(name))
         cdef unsigned int c_initial = _check_uint(initial_value, "initial_value", SEM_VALUE_MAX)
         if not isinstance(handle_existence, Flags):
@@ -242,9 +241,6 @@ cdef class NamedSemaphore:
         except OSError as e:
             e.filename = py_name
             raise
-        if self._sem is not NULL:  # __init__ re-entered from the conversions above
-            del sem
-            raise RuntimeError("NamedSemaphore.__init__ may run only once")
         self._sem = sem
         self._handle = sem.native_handle()
         self._name = py_name
@@ -271,15 +267,15 @@ cdef class NamedSemaphore:
 
     cdef inline void _call_started(self):
         """Before a region that may run Python or drop the GIL: close() must
-        not free the sem_t under it (it defers the unmap to _call_ended)."""
-        cdef pid_t pid = getpid()
-        if self._inflight_pid != pid:  # counts inherited through fork() mean nothing here
-            self._inflight_pid = pid
-            self._inflight = 0
+        not free the sem_t under it (it defers the unmap to _call_ended).
+        Counts inherited through fork() are kept: the thread that forked goes
+        on in the child, maybe inside such a region (a signal handler)."""
         self._inflight += 1
 
     cdef int _call_ended(self) except -1:
         """After that region: the last one out finishes a close() that came meanwhile."""
+        if self._inflight <= 0:  # never below 0
+            return 0
         self._inflight -= 1
         if self._inflight == 0 and self._close_pending:
             self._finish_close()
@@ -495,7 +491,7 @@ cdef class NamedSemaphore:
         """For nob.ipc._async: True keeps the mapping alive across an await (close() defers the unmap), False ends that."""
         if on:
             self._call_started()
-        else:
+        elif self._inflight > 0:  # a False without its True does nothing
             self._call_ended()
 
     def unlink(self):
@@ -515,13 +511,16 @@ cdef class NamedSemaphore:
         """Close the handle, unlinking the name when unlink_on_delete; idempotent.
 
         The name is unlinked at once; if other threads are still blocked in
-        acquire() on this object, only the unmapping waits for them.
+        acquire() on this object, only the unmapping waits for them.  Waits
+        inherited through fork() count too: a child that closes while its
+        inherited waits never end keeps the mapping until exit (safe: the
+        name is already unlinked and the object is closed).
         """
         if self._handle is NULL:
             return None
         self._handle = NULL
         self._sem.unlink_if_owned()
-        if self._inflight > 0 and self._inflight_pid == getpid():
+        if self._inflight > 0:
             self._close_pending = True  # the last waiter to return unmaps
             _async.closing(self)  # awaiting tasks wake and raise ValueError
             return None

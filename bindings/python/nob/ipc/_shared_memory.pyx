@@ -155,6 +155,7 @@ cdef class NamedSharedMemory:
     cdef bint _linked_existing
     cdef bint _unlink_on_delete
     cdef bint _read_only
+    cdef bint _init_started  # set before argument conversion can run Python
     cdef object __weakref__
     # No instance __dict__: tells type checkers this class is a disjoint base
     # (PEP 800) without @disjoint_base in the stub, which older mypy lacks.
@@ -179,8 +180,9 @@ cdef class NamedSharedMemory:
         cdef unsigned long long csize
         cdef unsigned int cmode
         cdef bint ro, same_uid
-        if self._shm is not NULL or self._name is not None:
+        if self._init_started:  # also when re-entered from the conversions below
             raise RuntimeError("NamedSharedMemory.__init__ may run only once")
+        self._init_started = True
         cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
         if not _is_int(size):
             raise ArgumentTypeError(f"size must be an int, not {type(size).__name__}")
