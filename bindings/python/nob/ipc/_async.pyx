@@ -557,6 +557,11 @@ async def acquire(sem, double timeout, bint reclaim=False):
     sem._async_hold(True)  # the mapping stays while the helper may read it
     try:
         ch = _join(loop, sem, reclaim)
+        if sem.closed:
+            # close() came while we joined (Thread.start releases the GIL, an
+            # allocation may run a __del__) and found no channel to wake:
+            # fail now, as the tasks it wakes do.
+            sem.acquire(False)  # ValueError: operation on a closed ...
         while True:
             fut = loop.create_future()
             ch.enqueue(fut, first)
