@@ -501,7 +501,7 @@ cdef class NamedMessageQueue:
         A registered notification is cancelled.  If receive()/send() calls
         are still in flight on this object (also ones inherited through
         fork(), which in a child may never end), only closing the descriptor
-        waits for them: the name goes at once and the object is closed.
+        waits for them: the object is closed and any unlink it owes is done at once.
         """
         if self._mqd < 0:
             return None

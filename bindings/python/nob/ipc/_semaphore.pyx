@@ -514,7 +514,7 @@ cdef class NamedSemaphore:
         acquire() on this object, only the unmapping waits for them.  Waits
         inherited through fork() count too: a child that closes while its
         inherited waits never end keeps the mapping until exit (safe: the
-        name is already unlinked and the object is closed).
+        object is closed and any unlink it owes is already done).
         """
         if self._handle is NULL:
             return None
