@@ -75,6 +75,7 @@ kind, name = sys.argv[1], sys.argv[2]
 cls = NamedSemaphore if kind == "NamedSemaphore" else RobustSemaphore
 obj = cls(name, 1, handle_existence=Flags.RAISE_IF_EXISTS)
 assert obj.acquire()  # now empty
+assert obj.acquire(timeout=0.05) is False  # one wait in and out: the count is 0
 obj._async_hold(False)  # no matching True: must do nothing
 obj._async_hold(False)
 signal.signal(signal.SIGALRM, lambda *a: obj.close())
