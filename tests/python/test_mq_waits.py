@@ -166,9 +166,13 @@ def test_close_from_another_thread_while_waiting(mq, sem_name):
 
 
 def test_a_message_received_after_close_is_still_returned(mq, sem_name):
+    # An untimed receive is one unsliced wait: close() cannot end it, so the
+    # message sent after close() is what it returns. (A timed receive sees a
+    # close() at its next slice end and raises ValueError instead: see
+    # test_mq_close_unlinks_with_waiters.py.)
     got = []
     with NamedMessageQueue(sem_name) as sender:  # opened before the name goes
-        t = threading.Thread(target=lambda: got.append(mq.receive(timeout=30)))
+        t = threading.Thread(target=lambda: got.append(mq.receive()), daemon=True)
         t.start()
         time.sleep(0.1)
         mq.close()
