@@ -1,10 +1,12 @@
-// The C++-exception-to-Python translator shared by every nob.ipc extension
+// The C++-exception-to-Python translator and the wait-step code shared by every nob.ipc extension
 // module (Cython `except +translate_error`). Compiled into each extension,
 // not installed.
 #ifndef NOB_PY_ERRORS_HPP
 #define NOB_PY_ERRORS_HPP
 
 #include <Python.h>
+
+#include <nob/common.hpp>
 
 #include <new>
 #include <stdexcept>
@@ -37,6 +39,20 @@ inline void translate_error() {
   } catch (...) {
     PyErr_SetString(PyExc_RuntimeError, "nob: unknown C++ exception");
   }
+}
+
+/// A low-level wait step's outcome as the bindings' wait loops read it:
+/// 0 acquired (or a message moved), 1 timed out (or failed), 2 interrupted.
+inline int step_code(nob::wait_result r) noexcept {
+  switch (r) {
+    case nob::wait_result::acquired:
+      return 0;
+    case nob::wait_result::interrupted:
+      return 2;
+    case nob::wait_result::timed_out:
+      break;
+  }
+  return 1;
 }
 
 }  // namespace nob_py

@@ -49,18 +49,6 @@ inline std::chrono::steady_clock::time_point steady_point(long long deadline_ns)
           std::chrono::nanoseconds(deadline_ns)));
 }
 
-inline int step_code(nob::wait_result r) noexcept {
-  switch (r) {
-    case nob::wait_result::acquired:
-      return 0;
-    case nob::wait_result::interrupted:
-      return 2;
-    case nob::wait_result::timed_out:
-      break;
-  }
-  return 1;
-}
-
 /// One send step until `deadline_ns` (0: try once; LLONG_MAX: forever),
 /// callable without the GIL: 0 sent, 1 full until the deadline (or failed:
 /// *err set), 2 interrupted by a signal handler (EINTR).

@@ -88,14 +88,7 @@ inline int robust_wait_step(nob::robust_semaphore& sem, long long deadline_ns, i
   const nob::wait_result r = sem.wait_once_until(
       steady_clock::time_point(nanoseconds(last ? deadline_ns : now + slice)), ec);
   *err = ec.value();
-  switch (r) {
-    case nob::wait_result::acquired:
-      return 0;
-    case nob::wait_result::interrupted:
-      return 2;
-    case nob::wait_result::timed_out:
-      break;
-  }
+  if (r != nob::wait_result::timed_out) return step_code(r);
   return ec || last ? 1 : 2;
 }
 

@@ -67,15 +67,7 @@ inline int wait_step(nob::named_semaphore& sem, long long deadline_ns, int* err)
     r = sem.wait_once_until(steady_clock::time_point(std::chrono::nanoseconds(deadline_ns)), ec);
   }
   *err = ec.value();
-  switch (r) {
-    case nob::wait_result::acquired:
-      return 0;
-    case nob::wait_result::interrupted:
-      return 2;
-    case nob::wait_result::timed_out:
-      break;
-  }
-  return 1;
+  return step_code(r);
 }
 
 /// release(n) without exceptions: 0, or the errno (EOVERFLOW past the maximum).
