@@ -39,6 +39,7 @@ leftovers() {
 }
 
 passed=0 failed=0 failures=()
+mkdir -p build-ci-logs
 for step in tests/steps/[1-9]*.sh; do
   if [ $# -gt 0 ]; then
     keep=0
@@ -48,7 +49,8 @@ for step in tests/steps/[1-9]*.sh; do
   echo
   echo "=== $(basename "$step") ==="
   start=$SECONDS
-  if bash "$step"; then
+  # Each step's output also goes to build-ci-logs/, for the digest below.
+  if bash "$step" 2>&1 | tee "build-ci-logs/$(basename "$step" .sh).log"; then
     passed=$((passed + 1)); result=ok
   else
     failed=$((failed + 1)); result=FAILED; failures+=("$(basename "$step")")
@@ -62,6 +64,19 @@ if [ -n "$leftover" ]; then
   echo "objects the tests left behind (prefix $NOB_TEST_PREFIX):"; echo "$leftover" | sed 's/^/  /'
   failed=$((failed + 1)); failures+=("leftovers")
 fi
+# A digest of why each failed step failed, last, where a reader of only the
+# end of the output (a CI page) still sees it.
+for f in "${failures[@]}"; do
+  log=build-ci-logs/${f%.sh}.log; [ -f "$log" ] || continue
+  echo "--- why $f failed (the lines naming a failure in $log):"
+  grep -E 'FAIL|Failure|failed|[Ee]rror|Sanitizer|runtime error|Expected|Which is|Value of|TIMEOUT|Timeout|Traceback|^E  ' \
+    "$log" | grep -vE ' OK |, 0 failed|Fail: +0|^ *skip ' | cut -c1-300 >"$log.why" || true
+  if [ "$(wc -l <"$log.why")" -gt 60 ]; then
+    head -n 30 "$log.why"; echo "  [...]"; tail -n 30 "$log.why"
+  else
+    cat "$log.why"
+  fi
+done
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
 echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
