@@ -7,6 +7,7 @@ source tree's bindings/python/nob cannot shadow it (tests/steps/20-python.sh).
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,15 @@ SHM = "/dev/shm"
 # The per-run prefix: tests/run_all.sh exports NOB_TEST_PREFIX for the whole
 # run and afterwards looks for leftovers with that prefix only.
 RUN_PREFIX = os.environ.get("NOB_TEST_PREFIX") or "nobt"
+
+# A shell that starts the suite in the background (`cmd &` without job
+# control, as nohup scripts and some CI runners do) hands it SIGINT ignored;
+# Python then installs no KeyboardInterrupt handler, here or in the children
+# the tests start, and every Ctrl+C test would fail for a reason that is not
+# nob's. Put Python's own handler back: exec resets it to the default in
+# children, where Python installs it again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def shm_path(name):
