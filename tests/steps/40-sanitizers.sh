@@ -28,7 +28,9 @@ run() {  # run <dir> <sanitizer> [meson test args...]
   fi
   meson compile -C "$dir" "${jobs[@]}" >/dev/null
   echo "--- $san: meson test -C $dir"
-  meson test -C "$dir" --print-errorlogs "$@"
+  # The suites' timeouts catch hangs at native speed; sanitizers run them
+  # 2-8x slower, so give each three times as long here.
+  meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 "$@"
 }
 
 run build-ci-asan address,undefined
