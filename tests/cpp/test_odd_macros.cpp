@@ -46,7 +46,11 @@ TEST_F(OddMacros, ValueIsNotSupportedAndReleaseNDoesNotNeedIt) {
   EXPECT_FALSE(ec);
   near.release(1, ec);
   EXPECT_EQ(ec, std::errc::value_too_large);
-  EXPECT_TRUE(near.try_acquire()) << "the value is the maximum, not lost";
+  EXPECT_TRUE(near.try_acquire());
+  near.release(1, ec);  // back at the maximum, so the refused post above lost nothing
+  EXPECT_FALSE(ec);
+  near.release(2, ec);  // the n-post loop: its first post is refused
+  EXPECT_EQ(ec, std::errc::value_too_large);
 }
 
 TEST_F(OddMacros, PollingWithALargeCapSleepsInsteadOfSpinning) {
