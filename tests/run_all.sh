@@ -66,12 +66,14 @@ if [ -n "$leftover" ]; then
 fi
 # A digest of why each failed step failed, last, where a reader of only the
 # end of the output (a CI page) still sees it.
-for f in "${failures[@]}"; do
+for f in ${failures[@]+"${failures[@]}"}; do
   log=build-ci-logs/${f%.sh}.log; [ -f "$log" ] || continue
   echo "--- why $f failed (the lines naming a failure in $log):"
-  grep -E 'FAIL|Failure|failed|[Ee]rror|Sanitizer|runtime error|Expected|Which is|Value of|TIMEOUT|Timeout|Traceback|^E  ' \
+  grep -E 'FAIL|Failure|failed|[Ee]rror|ERROR|^E: |Sanitizer|runtime error|Expected|Which is|Value of|TIMEOUT|Timeout|Traceback|^E  |Killed|Aborted|Segmentation fault|unbound variable|command not found|No such file' \
     "$log" | grep -vE ' OK |, 0 failed|Fail: +0|^ *skip ' | cut -c1-300 >"$log.why" || true
-  if [ "$(wc -l <"$log.why")" -gt 60 ]; then
+  if [ ! -s "$log.why" ]; then
+    tail -n 20 "$log"  # nothing named a failure: the step's last words
+  elif [ "$(wc -l <"$log.why")" -gt 60 ]; then
     head -n 30 "$log.why"; echo "  [...]"; tail -n 30 "$log.why"
   else
     cat "$log.why"

@@ -17,16 +17,23 @@ jobs=()
 tsan_wrap=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then
   tsan_wrap=(--wrapper "setarch $(uname -m) -R")
+else
+  echo "setarch -R is refused here: TSan runs with ASLR on (it may abort on the layout)"
 fi
 
 run() {  # run <dir> <sanitizer> [meson test args...]
   local dir=$1 san=$2
   shift 2
+  # The build's output goes to a file, shown (its end) only when it fails.
+  mkdir -p build-ci-logs
+  local log=build-ci-logs/40-build-${dir#build-ci-}.log
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" --buildtype=debugoptimized -Dtests=enabled -Dexamples=disabled \
-      -Db_sanitize="$san" -Db_lundef=false >/dev/null
+      -Db_sanitize="$san" -Db_lundef=false >"$log" 2>&1 ||
+      { tail -n 40 "$log"; echo "meson setup of $dir FAILED"; return 1; }
   fi
-  meson compile -C "$dir" "${jobs[@]}" >/dev/null
+  meson compile -C "$dir" "${jobs[@]}" >>"$log" 2>&1 ||
+    { tail -n 60 "$log"; echo "meson compile of $dir FAILED"; return 1; }
   echo "--- $san: meson test -C $dir"
   # The suites' timeouts catch hangs at native speed; sanitizers run them
   # 2-8x slower, so give each three times as long here.
