@@ -468,13 +468,34 @@ struct opened {
   const char* step = "";  ///< the call that failed
 };
 
+/// i386 glibc's 32-bit sem_t ({unsigned value; int private; int pad;
+/// unsigned nwaiters}, the value shifted left by one above a waiters bit):
+/// not used by release(n), but its `private` word is checked like the
+/// 64-bit layout's before a file is mapped.
+#if !NOB_KNOWN_SEM_LAYOUT && defined(__linux__) && defined(__GLIBC__) && defined(__i386__)
+#define NOB_DETAIL_SEM_LAYOUT32 1
+static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
+#else
+#define NOB_DETAIL_SEM_LAYOUT32 0
+#endif
+
 /// True when the file behind `fd` starts with what glibc's sem_open or
 /// sem_init(pshared=1) writes: the value at most SEM_VALUE_MAX and `private`
 /// 128 (anything else makes glibc's futex calls abort). pread, not the
 /// mapping: a read through a fresh mapping costs a page fault that sem_open
 /// never pays. Where the layout is not known, it is not checked.
 inline bool looks_like_semaphore(int fd) noexcept {
-#if NOB_KNOWN_SEM_LAYOUT
+#if NOB_DETAIL_SEM_LAYOUT32
+  unsigned char head[8];
+  ssize_t n;
+  do {
+    n = ::pread(fd, head, sizeof head, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof head)) return false;
+  std::int32_t priv = 0;  // any 32-bit value word holds a value <= SEM_VALUE_MAX
+  std::memcpy(&priv, head + 4, sizeof priv);
+  return priv == 128;
+#elif NOB_KNOWN_SEM_LAYOUT
   unsigned char head[12];
   ssize_t n;
   do {
