@@ -485,28 +485,25 @@ static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
 /// mapping: a read through a fresh mapping costs a page fault that sem_open
 /// never pays. Where the layout is not known, it is not checked.
 inline bool looks_like_semaphore(int fd) noexcept {
-#if NOB_DETAIL_SEM_LAYOUT32
-  unsigned char head[8];
+#if NOB_KNOWN_SEM_LAYOUT || NOB_DETAIL_SEM_LAYOUT32
+  // The value word, then `private`: 8 + 4 bytes (64-bit layout) or 4 + 4 (i386).
+  constexpr std::size_t value_bytes = NOB_KNOWN_SEM_LAYOUT ? 8 : 4;
+  unsigned char head[value_bytes + 4];
   ssize_t n;
   do {
     n = ::pread(fd, head, sizeof head, 0);
   } while (n < 0 && errno == EINTR);
   if (n != static_cast<ssize_t>(sizeof head)) return false;
-  std::int32_t priv = 0;  // any 32-bit value word holds a value <= SEM_VALUE_MAX
-  std::memcpy(&priv, head + 4, sizeof priv);
-  return priv == 128;
-#elif NOB_KNOWN_SEM_LAYOUT
-  unsigned char head[12];
-  ssize_t n;
-  do {
-    n = ::pread(fd, head, sizeof head, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof head)) return false;
-  std::uint64_t data = 0;
   std::int32_t priv = 0;
-  std::memcpy(&data, head, sizeof data);
-  std::memcpy(&priv, head + 8, sizeof priv);
-  return priv == 128 && (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+  std::memcpy(&priv, head + value_bytes, sizeof priv);
+  if (priv != 128) return false;
+  if constexpr (value_bytes == 4) {
+    return true;  // i386: any 32-bit value word holds a value <= SEM_VALUE_MAX
+  } else {
+    std::uint64_t data = 0;
+    std::memcpy(&data, head, sizeof data);
+    return (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+  }
 #else
   (void)fd;
   return true;
