@@ -473,10 +473,7 @@ struct opened {
 /// not used by release(n), but its `private` word is checked like the
 /// 64-bit layout's before a file is mapped.
 #if !NOB_KNOWN_SEM_LAYOUT && defined(__linux__) && defined(__GLIBC__) && defined(__i386__)
-#define NOB_DETAIL_SEM_LAYOUT32 1
 static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
-#else
-#define NOB_DETAIL_SEM_LAYOUT32 0
 #endif
 
 /// True when the file behind `fd` starts with what glibc's sem_open or
@@ -485,7 +482,7 @@ static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
 /// mapping: a read through a fresh mapping costs a page fault that sem_open
 /// never pays. Where the layout is not known, it is not checked.
 inline bool looks_like_semaphore(int fd) noexcept {
-#if NOB_KNOWN_SEM_LAYOUT || NOB_DETAIL_SEM_LAYOUT32
+#if NOB_KNOWN_SEM_LAYOUT || (defined(__linux__) && defined(__GLIBC__) && defined(__i386__))
   // The value word, then `private`: 8 + 4 bytes (64-bit layout) or 4 + 4 (i386).
   constexpr std::size_t value_bytes = NOB_KNOWN_SEM_LAYOUT ? 8 : 4;
   unsigned char head[value_bytes + 4];
