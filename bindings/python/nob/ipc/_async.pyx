@@ -173,6 +173,7 @@ cdef class _Helper:
         cdef long long timeout, now
         cdef bint polled
         cdef _Entry e
+        cdef _Channel ch
         cdef uintptr_t me = <uintptr_t>&self.word
         slots = [None] * _SLOTS
         while True:
@@ -204,7 +205,8 @@ cdef class _Helper:
                         timeout = e.next_tick - now
                 if e.addr == 0:
                     polled = True
-                    if e.channel.available() > 0:
+                    ch = e.channel
+                    if ch is not None and ch.available() > 0:
                         ready.append(e)
                 elif async_load(e.addr) != e.expected:
                     ready.append(e)
@@ -326,36 +328,63 @@ cdef void _unregister(_Entry e):
 
 
 cdef void _notify(list ready):
-    """Disarms the ready entries and calls on_ready on each one's loop thread."""
+    """Disarms the ready entries and calls on_ready on each one's loop thread.
+
+    call_soon_threadsafe may release the GIL, and other loops' threads then
+    change entries (a task leaves: its entry loses its channel). So the
+    whole round is decided first, from a snapshot taken while this thread
+    holds the GIL: which loop, which channels, what to hand on. After the
+    first call nothing here reads an entry again."""
     cdef _Entry e
-    by_loop = {}
+    cdef _Channel ch
+    cdef long long hand_on_at = _monotonic_ns() + _HAND_ON_NS
+    rounds = {}  # loop -> ([channels], [entries])
     for e in ready:
-        if e.channel is None:
+        ch = e.channel
+        if ch is None:
             continue  # removed meanwhile
         e.armed = False
         e.next_tick = _monotonic_ns() + _RECLAIM_NS
-        by_loop.setdefault(e.channel.loop, []).append(e)
-    for loop, entries in by_loop.items():
-        for e in entries:
-            e.delivering = True
-            e.hand_on_at = _monotonic_ns() + _HAND_ON_NS
+        e.delivering = True
+        e.hand_on_at = hand_on_at
+        batch = rounds.get(ch.loop)
+        if batch is None:
+            batch = rounds[ch.loop] = ([], [])
+        batch[0].append(ch)
+        batch[1].append(e)
+    for loop, batch in rounds.items():
         try:
-            loop.call_soon_threadsafe(_deliver, [e.channel for e in entries])
-        except RuntimeError:
-            # That loop is closed: its tasks will never run again. We may
-            # hold a post's only wake: hand it on, and stop counting as a
-            # waiter, so that other processes' waiters are never starved.
-            for e in entries:
-                e.delivering = False
-                if e.counted:
-                    _uncount(e)
-                    async_wake(e.addr, 1, False)
+            loop.call_soon_threadsafe(_deliver, batch[0])
+        except Exception:
+            # That loop is closed (RuntimeError) or refuses: its tasks will
+            # never run again. We may hold a post's only wake: hand it on,
+            # and stop counting as a waiter, so that other processes'
+            # waiters are never starved.
+            for e in batch[1]:
+                _give_up(e)
 
 
-def _deliver(channels):
+cdef void _give_up(_Entry e):
+    """The loop of `e` cannot be told: stop counting, hand the wake on."""
+    e.delivering = False
+    if e.counted:
+        _uncount(e)
+        async_wake(e.addr, 1, False)
+
+
+def _deliver(list channels):
+    """On the loop's thread: each channel wakes its tasks. An error in one
+    (there should be none) goes to the loop's exception handler and never
+    keeps the others from their wake-up."""
     cdef _Channel ch
     for ch in channels:
-        ch.on_ready(True)
+        try:
+            ch.on_ready(True)
+        except Exception as exc:
+            ch.loop.call_exception_handler({
+                "message": "nob.ipc asyncio: waking the tasks of a semaphore failed",
+                "exception": exc,
+            })
 
 
 cdef object _WOKEN = True     # a future's result: wake up and try to take a unit
