@@ -271,17 +271,29 @@ cdef void _uncount(_Entry e):
         async_count_waiter(e.addr, -1)
 
 
-cdef _Helper _start_helper():
-    import threading
+cdef _Helper _new_helper():
+    """A helper, counted in _helpers at once; its thread is started later,
+    by _start_thread, once the entry that needed it is in place."""
     h = _Helper()
-    h.thread = threading.Thread(target=h.run, name="nob.ipc-async", daemon=True)
-    h.thread.start()
     _helpers.append(h)
     return h
 
 
+cdef void _start_thread(_Helper h) except *:
+    """Starts the helper's thread if nobody has. Thread.start() releases the
+    GIL: by then `h` is in _helpers, so other loops that register meanwhile
+    join it instead of starting helpers of their own."""
+    import threading
+    if h.thread is not None:
+        return
+    h.thread = threading.Thread(target=h.run, name="nob.ipc-async", daemon=True)
+    h.thread.start()
+
+
 cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
-    """Gives `ch` to a helper: a futex slot when one is free, else polling."""
+    """Gives `ch` to a helper: a futex slot when one is free, else polling.
+    Nothing here releases the GIL until the entry is complete (the helper
+    count stays within _MAX_HELPERS however loops interleave)."""
     cdef _Helper h = None
     cdef _Helper c
     cdef _Entry e = _Entry()
@@ -293,12 +305,12 @@ cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
                 h = c
                 break
         if h is None and len(_helpers) < _MAX_HELPERS:
-            h = _start_helper()
+            h = _new_helper()
     if h is not None:
         addr = async_dup_word(addr)  # our own mapping of the word (see run())
     if h is None or addr == 0:
         addr = 0
-        h = _helpers[0] if _helpers else _start_helper()
+        h = _helpers[0] if _helpers else _new_helper()
     else:
         h.futex_entries += 1
         e.counted = True
@@ -545,6 +557,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
         ch.entry = _register(ch, addr, reclaim)
         _channels[key] = ch
     ch.members += 1
+    _start_thread(ch.entry.helper)  # may release the GIL: all is in place
     return ch
 
 
