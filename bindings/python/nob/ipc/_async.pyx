@@ -76,13 +76,20 @@ def _reset_after_fork():
 
     Tasks inherited from the parent keep their entries, but the waiter
     counts those entries added to semaphores are the parent's: the child
-    must never take them away (the parent's helper would miss posts)."""
+    must never take them away (the parent's helper would miss posts). The
+    helper's copies of the words' pages were not inherited (MADV_DONTFORK,
+    see async_dup_word): their addresses are forgotten, never read or
+    unmapped, and the inherited channels read the semaphore's value."""
     global _helpers, _channels
     cdef _Helper h
     cdef _Entry e
+    cdef _Channel ch
     for h in _helpers:
         for e in h.entries:
             e.counted = False
+            e.addr = 0
+    for ch in _channels.values():
+        ch.addr = 0
     _helpers = []
     _channels = {}
 
