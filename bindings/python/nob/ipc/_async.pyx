@@ -63,7 +63,7 @@ cdef int _MAX_HELPERS = 4               # futex helpers; past 4 * 127 semaphores
 cdef long long _POLL_MIN_NS = 1000000   # polling backoff: 1 ms ...
 cdef long long _POLL_MAX_NS = 20000000  # ... doubling up to 20 ms
 cdef long long _RECLAIM_NS = 100000000  # robust semaphores: a retry every 100 ms
-cdef long long _IDLE_NS = 3600 * 1000000000  # an idle helper still wakes hourly
+cdef long long _IDLE_NS = 500000000  # a helper with nothing to watch for that long ends
 cdef long long _HAND_ON_NS = 50000000  # a loop that has not taken its wake-up by then: hand it on
 
 cdef list _helpers = []      # this process's helper threads (_Helper)
@@ -158,6 +158,7 @@ cdef class _Helper:
     cdef int futex_entries
     cdef bint sleeping
     cdef long long poll_ns
+    cdef long long idle_since  # 0: it has entries
     cdef object thread
 
     def __cinit__(self):
@@ -184,6 +185,21 @@ cdef class _Helper:
         cdef uintptr_t me = <uintptr_t>&self.word
         slots = [None] * _SLOTS
         while True:
+            if not self.entries:
+                # Nothing to watch (and no futex left: those were left after
+                # the last wait). Idle long enough: end, so that a process
+                # that awaits nothing has no thread of ours (a fork then
+                # copies a single-threaded process). Decided with the GIL
+                # held: a loop that registers later starts a new helper.
+                now = _monotonic_ns()
+                if self.idle_since == 0:
+                    self.idle_since = now
+                elif now - self.idle_since >= _IDLE_NS:
+                    if self in _helpers:
+                        _helpers.remove(self)
+                    return
+            else:
+                self.idle_since = 0
             vals[0] = async_load(me)
             addrs[0] = me
             n = 1
@@ -232,10 +248,12 @@ cdef class _Helper:
                 if timeout < 0 or self.poll_ns < timeout:
                     timeout = self.poll_ns
                 self.poll_ns = min(self.poll_ns * 2, _POLL_MAX_NS)
+            if timeout < 0 or timeout > _IDLE_NS:
+                # Never an endless wait: the last entry may leave while we
+                # wait (it does not wake us), and then we must notice.
+                timeout = _IDLE_NS
             self.sleeping = True
             if n == 1:
-                if timeout < 0:
-                    timeout = _IDLE_NS
                 with nogil:
                     async_wait_private(me, vals[0], timeout)
             else:
