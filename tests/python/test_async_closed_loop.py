@@ -12,7 +12,7 @@ import pytest
 from nob.ipc import Flags, NamedSemaphore
 
 from conftest import start_child, wait_for_line
-from async_loops import LOOPS, wait_method  # noqa: F401 (fixtures)
+from async_loops import LOOPS, wait_mode  # noqa: F401 (fixtures)
 from test_async_wake import BLOCKED
 
 try:
@@ -58,7 +58,7 @@ def test_a_wake_for_a_closed_loop_is_handed_on_to_a_blocked_process(sem_name, ki
 
 
 @pytest.mark.parametrize("kind", LOOPS)
-def test_the_helper_survives_a_closed_loop_and_serves_the_next_one(sem_name, kind, wait_method):
+def test_the_helper_survives_a_closed_loop_and_serves_the_next_one(sem_name, kind, wait_mode):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     task = leave_a_task_waiting(kind, sem)
     sem.release()  # its wake-up goes to a closed loop

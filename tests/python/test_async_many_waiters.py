@@ -7,12 +7,12 @@ import time
 
 from nob.ipc import Flags, NamedSemaphore
 
-from async_loops import poster, run, thread_count, wait_method  # noqa: F401 (fixtures)
+from async_loops import poster, run, thread_count, wait_mode  # noqa: F401 (fixtures)
 
 TASKS = 2000
 
 
-def test_2000_tasks_are_served_by_posts_from_another_process(run, sem_name, wait_method, poster):
+def test_2000_tasks_are_served_by_posts_from_another_process(run, sem_name, wait_mode, poster):
     """The loop stays responsive: a 1 ms ticker measures, per tick, how much
     CPU time the loop's thread spent before the tick could run (nob's work
     and asyncio's, which is what could keep the loop from its timers). That
@@ -54,13 +54,13 @@ def test_2000_tasks_are_served_by_posts_from_another_process(run, sem_name, wait
         cpu_lags.sort()
         p90 = lags[int(len(lags) * 0.9)]
         cpu_p90 = cpu_lags[int(len(cpu_lags) * 0.9)]
-        print(f"\n{wait_method}: {TASKS} tasks served in {took * 1e3:.0f} ms; threads {before} -> "
+        print(f"\n{wait_mode}: {TASKS} tasks served in {took * 1e3:.0f} ms; threads {before} -> "
               f"{waiting}; loop lag median {statistics.median(lags) * 1e3:.2f} ms, "
               f"p90 {p90 * 1e3:.2f} ms, max {lags[-1] * 1e3:.2f} ms ({len(lags)} ticks); "
               f"loop thread CPU per tick p90 {cpu_p90 * 1e3:.2f} ms, max {cpu_lags[-1] * 1e3:.2f} ms")
         assert results == [True] * TASKS
         assert sem.value == 0
-        assert waiting - before <= 3
+        assert waiting - before <= (0 if wait_mode == "uring" else 1)  # one helper at most
         assert cpu_p90 < 0.020
     finally:
         sem.close()

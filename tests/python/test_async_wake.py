@@ -11,12 +11,12 @@ import pytest
 from nob.ipc import Flags, NamedSemaphore
 
 from conftest import start_child, wait_for_line
-from async_loops import poster, run, wait_method  # noqa: F401 (fixtures)
+from async_loops import poster, run, wait_mode  # noqa: F401 (fixtures)
 
 SAMPLES = 30
 
 
-def test_a_post_from_another_process_wakes_a_task_within_50_ms(run, sem_name, wait_method, poster):
+def test_a_post_from_another_process_wakes_a_task_within_50_ms(run, sem_name, wait_mode, poster):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
 
     async def main():
@@ -31,7 +31,7 @@ def test_a_post_from_another_process_wakes_a_task_within_50_ms(run, sem_name, wa
         return lat
 
     lat = sorted(run(main()))
-    print(f"\n{wait_method}: post -> resumed task: median {statistics.median(lat) * 1e3:.3f} ms, "
+    print(f"\n{wait_mode}: post -> resumed task: median {statistics.median(lat) * 1e3:.3f} ms, "
           f"p90 {lat[int(SAMPLES * 0.9)] * 1e3:.3f} ms, max {lat[-1] * 1e3:.3f} ms")
     assert statistics.median(lat) < 0.050
     assert lat[-1] < 0.5

@@ -36,4 +36,24 @@ if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests: failure" >&2
   exit 1
 fi
+
+# asyncio in every waiting mode (docs/python.md, "Waiting modes"): the run
+# above used the best mode this kernel allows; the asyncio tests run again
+# in each other mode this kernel has (NOB_ASYNC_WAIT=uring|thread|poll).
+mode_of() { NOB_ASYNC_WAIT=$1 "$out/venv/bin/python" -c 'import nob.ipc as n; print(n.async_wait_mode())'; }
+best=$(mode_of "")
+for mode in uring thread poll; do
+  if [ "$mode" = "$best" ]; then continue; fi
+  if [ "$(mode_of "$mode")" != "$mode" ]; then
+    echo "asyncio tests, NOB_ASYNC_WAIT=$mode: this kernel has no such mode (skipped)"
+    continue
+  fi
+  set +e
+  NOB_ASYNC_WAIT=$mode "$out/venv/bin/python" -m pytest "$root"/tests/python/test_async_*.py -q \
+    -p no:cacheprovider --rootdir "$root/tests/python" -o addopts="" 2>&1 | tee "$out/pytest-$mode.log"
+  mrc=${PIPESTATUS[0]}
+  set -e
+  echo "pytest, asyncio tests, NOB_ASYNC_WAIT=$mode: $(grep -E '(passed|failed|error)' "$out/pytest-$mode.log" | tail -n 1)"
+  if [ "$mrc" -ne 0 ] && [ "$rc" -eq 0 ]; then rc=$mrc; fi
+done
 exit "$rc"
