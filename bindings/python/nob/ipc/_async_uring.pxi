@@ -109,9 +109,12 @@ cdef class _Ring:
         w.outstanding += completions
         return <uint64_t><uintptr_t><PyObject*>w
 
-    cdef void room(self, unsigned n):
+    cdef bint room(self, unsigned n):
+        """Room for `n` more SQEs (what is queued is submitted first if need
+        be); False if the kernel takes none now (out of memory, say)."""
         if not self.r.has_room(n):
             self.submit()
+        return self.r.has_room(n)
 
     cdef void submit(self):
         """Submits what is queued (a full completion queue is emptied first)."""
@@ -131,7 +134,11 @@ cdef class _Ring:
         """FUTEX_WAIT on w's word while it holds `expected` (plus the
         hand-on chain for a plain semaphore), submitted at once."""
         cdef unsigned n = 3 if w.hand_on else 1
-        self.room(n)
+        if not self.room(n):
+            # Cannot wait now: look again in a while (never a tight loop).
+            w.armed = False
+            w.channel.loop.call_later(0.01, w.channel.on_ready, False)
+            return
         self.r.queue_futex_wait(w.addr, expected, self.track(w, n),
                                 _HAND_ON_NS if w.hand_on else 0)
         if self.batching:
@@ -140,8 +147,11 @@ cdef class _Ring:
             self.submit()
 
     cdef void cancel(self, _UringWatch w, unsigned kind):
-        """ASYNC_CANCEL of w's request of that kind (queued)."""
-        self.room(1)
+        """ASYNC_CANCEL of w's request of that kind (queued). Where the
+        queue has no room even then, the request runs its course (a wait is
+        woken by the next post; finish() gives up waiting for it)."""
+        if not self.room(1):
+            return
         self.r.queue_cancel(self.track(w, 1) | kind, <uint64_t><uintptr_t><PyObject*>w)
 
     cdef list reap(self):
