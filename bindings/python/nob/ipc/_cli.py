@@ -832,6 +832,8 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
     import signal
     import subprocess
 
+    from nob.ipc._cli_native import reset_internal_signals
+
     parent = os.getpid()
     on_parent_death = _pdeathsig()
 
@@ -840,6 +842,7 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
             on_parent_death()
             if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
                 os._exit(128 + int(signal.SIGKILL))
+        reset_internal_signals()  # glibc's own 32 and 33, left ignored by a posix_spawn that started nob-sem
         if sigchld_ignored:
             signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
