@@ -354,6 +354,17 @@ inline void set_views(file& f, void* map, std::uint32_t capacity, std::uint32_t 
 // OFD locks and the futex.
 ///
 
+/// The time from `now` to `deadline` (both saturated ns since one clock's
+/// epoch), 0 when it has passed; never overflows. (The one place that
+/// subtracts two time points here: the shared deadline engine replaces it.)
+inline std::chrono::nanoseconds time_between(std::chrono::nanoseconds now,
+                                             std::chrono::nanoseconds deadline) noexcept {
+  using std::chrono::nanoseconds;
+  if (deadline <= now) return nanoseconds(0);
+  if (now < nanoseconds(0) && deadline > nanoseconds::max() + now) return nanoseconds::max();
+  return deadline - now;
+}
+
 /// One OFD lock request on byte `at` of `fd` (type F_WRLCK or F_UNLCK).
 inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   struct flock fl {};
@@ -1431,18 +1442,24 @@ bool robust_semaphore::try_acquire_until(
     const std::chrono::time_point<Clock, Duration>& abs_time) {
   using namespace std::chrono;
   check_open("acquire");
+  // Everything in saturated ns since the clock's epoch: compared or
+  // subtracted as they are, a coarse far time point (time_point<..., hours>::max())
+  // and now() would overflow (undefined behaviour) in their common type.
+  const nanoseconds deadline = detail::since_epoch_saturated(abs_time);
   if constexpr (std::is_same_v<Clock, steady_clock>) {
-    if (!(steady_clock::now() < abs_time)) return try_acquire();
-    return wait_until(detail::since_epoch_saturated(abs_time));
+    if (detail::robust::time_between(detail::since_epoch_saturated(steady_clock::now()),
+                                     deadline) == nanoseconds(0))
+      return try_acquire();
+    return wait_until(deadline);
   } else {
     // Any other clock: wait on the steady clock for what is left (at most a
     // slice, so a jump of that clock costs at most a slice), then ask the
     // deadline's own clock again; only it can say the time is up.
     for (;;) {
-      const auto now = Clock::now();
-      if (!(now < abs_time)) return try_acquire();
+      nanoseconds left =
+          detail::robust::time_between(detail::since_epoch_saturated(Clock::now()), deadline);
+      if (left == nanoseconds(0)) return try_acquire();
       const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
-      nanoseconds left = detail::saturating_add(nanoseconds(0), abs_time - now);
       if (left > slice) left = slice;
       if (wait_until(detail::steady_deadline_after(left))) return true;
     }
