@@ -408,6 +408,27 @@ inline int lock_file(int fd) noexcept {
   }
 }
 
+/// For the life of one open (a constructor): every wait for a file-wide lock
+/// in it, across its retries, ends at one deadline, NOB_ROBUST_LOCK_TIMEOUT_MS
+/// after the open began (unless the caller already set lock_wait_deadline,
+/// as the Python binding does for an open it retries after signals).
+class one_lock_deadline {
+ public:
+  one_lock_deadline() noexcept : mine_(lock_wait_deadline == std::chrono::steady_clock::time_point{}) {
+    if (mine_)
+      lock_wait_deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+  }
+  ~one_lock_deadline() {
+    if (mine_) lock_wait_deadline = std::chrono::steady_clock::time_point{};
+  }
+  one_lock_deadline(const one_lock_deadline&) = delete;
+  one_lock_deadline& operator=(const one_lock_deadline&) = delete;
+
+ private:
+  bool mine_;
+};
+
 /// The step named in the error of an open whose lock_file() returned `err`.
 inline const char* lock_step(int err) noexcept {
   return err == EBUSY ? "lock (another process held the file-wide lock too long)"
@@ -1162,6 +1183,7 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
   const std::string path = r::path_of(name_);
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
+  const r::one_lock_deadline bounded;  // every retry below shares it
   t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
   int err = 0;
   const char* step = "";
