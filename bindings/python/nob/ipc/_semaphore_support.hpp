@@ -10,6 +10,7 @@
 #include <nob/named_semaphore.hpp>
 
 #include "_errors.hpp"
+#include "_sealed.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -186,8 +187,8 @@ inline PyObject* with_slot_get(PyObject* self, PyObject* obj, PyObject* type) {
   } else {
     b = PyObject_New(with_bound, g.bound_type);  // takes a type reference (heap type)
     if (b == nullptr) return nullptr;
-    b->vectorcall = with_bound_call;
   }
+  b->vectorcall = with_bound_call;  // every field set here, whatever the object was before
   Py_INCREF(obj);
   b->sem = obj;
   b->is_exit = slot->is_exit;
@@ -230,10 +231,16 @@ inline int with_init_types() {
   static PyType_Spec slot_spec = {"nob.ipc._semaphore._WithSlot",
                                   static_cast<int>(sizeof(with_slot)), 0, Py_TPFLAGS_DEFAULT,
                                   slot_slots};
+  // Both are made only here, with every field set: Python may reach them
+  // (type(sem.__enter__), NamedSemaphore.__dict__) but never make one.
   g.bound_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&bound_spec));
-  if (g.bound_type == nullptr) return -1;
+  if (g.bound_type == nullptr || seal_type(reinterpret_cast<PyObject*>(g.bound_type)) != 0) {
+    return -1;
+  }
   g.slot_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&slot_spec));
-  if (g.slot_type == nullptr) return -1;
+  if (g.slot_type == nullptr || seal_type(reinterpret_cast<PyObject*>(g.slot_type)) != 0) {
+    return -1;
+  }
   return 0;
 }
 
