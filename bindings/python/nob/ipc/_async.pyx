@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False
+# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
@@ -55,6 +55,11 @@ cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
     void async_wait_private(uintptr_t addr, uint32_t expected, long long timeout_ns)
     uintptr_t async_dup_word(uintptr_t addr)
     void async_drop_word(uintptr_t dup)
+
+
+cdef extern from "_sealed.hpp" namespace "nob_py":
+    int seal_type(object t) except -1
+    int seal_cython_type_of(object obj) except -1
 
 
 cdef enum:
@@ -299,7 +304,7 @@ cdef void _uncount(_Entry e):
 cdef _Helper _new_helper():
     """A helper, counted in _helpers at once; its thread is started later,
     by _start_thread, once the entry that needed it is in place."""
-    h = _Helper()
+    cdef _Helper h = _Helper.__new__(_Helper)
     _helpers.append(h)
     return h
 
@@ -321,7 +326,7 @@ cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
     count stays within _MAX_HELPERS however loops interleave)."""
     cdef _Helper h = None
     cdef _Helper c
-    cdef _Entry e = _Entry()
+    cdef _Entry e = _Entry.__new__(_Entry)
     e.channel = ch
     e.reclaim = reclaim
     if addr != 0:
@@ -560,7 +565,7 @@ cdef class _Deadline:
 
 
 cdef _Deadline _deadline(_Channel ch, fut, double at):
-    cdef _Deadline d = _Deadline()
+    cdef _Deadline d = _Deadline.__new__(_Deadline)
     d.ch = ch
     d.fut = fut
     d.at = at
@@ -574,7 +579,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
     cdef uintptr_t addr
     if ch is None:
         addr = 0 if _poll_forced() or not _have_waitv() else <uintptr_t>sem._wait_word_address()
-        ch = _Channel()
+        ch = _Channel.__new__(_Channel)
         ch.loop = loop
         ch.sem = sem
         ch.waiters = collections.deque()
@@ -677,3 +682,23 @@ def closing(sem):
                 ch.loop.call_soon_threadsafe(ch.on_closed)
             except RuntimeError:
                 pass
+
+
+def _seal():
+    """Python may reach these types (threading.enumerate(), the loop's
+    handles, a coroutine's referents) but never make one: their fields are
+    set only here (`T.__new__(T)` above, and Cython for an async def's
+    closure)."""
+    import gc
+    for t in (_Entry, _Helper, _Channel, _Deadline):
+        seal_type(t)
+    for c in (acquire(None, 0.0), aenter(None), aexit(None)):  # never started
+        seal_cython_type_of(c)
+        for r in gc.get_referents(c):
+            if type(r).__module__ == __name__:  # the closure of the async def
+                seal_type(type(r))
+        c.close()
+
+
+_seal()
+del _seal
