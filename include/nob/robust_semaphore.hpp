@@ -229,6 +229,13 @@ class robust_semaphore {
   /// FUTEX_PRIVATE_FLAG) and subtracts it after. Any unit freed while the high
   /// half is non-zero bumps the low half and wakes every sleeper. nullptr when closed.
   std::atomic<std::uint64_t>* wait_word() const noexcept;
+  /// Low-level: the descriptor of this process's open file description of the
+  /// semaphore's file, whose lock keeps the process's registration (and every
+  /// unit it holds) alive; -1 when closed. A process that gets a duplicate of
+  /// it without FD_CLOEXEC (dup, then fork and exec) keeps that registration
+  /// alive for as long as it holds the duplicate, even after this process has
+  /// ended (nob-sem run lends it to its command so). Do not close or lock it.
+  int liveness_handle() const noexcept;
 
  private:
   void check_open(const char* what) const;
@@ -354,6 +361,17 @@ inline void set_views(file& f, void* map, std::uint32_t capacity, std::uint32_t 
 // OFD locks and the futex.
 ///
 
+/// The time from `now` to `deadline` (both saturated ns since one clock's
+/// epoch), 0 when it has passed; never overflows. (The one place that
+/// subtracts two time points here: the shared deadline engine replaces it.)
+inline std::chrono::nanoseconds time_between(std::chrono::nanoseconds now,
+                                             std::chrono::nanoseconds deadline) noexcept {
+  using std::chrono::nanoseconds;
+  if (deadline <= now) return nanoseconds(0);
+  if (now < nanoseconds(0) && deadline > nanoseconds::max() + now) return nanoseconds::max();
+  return deadline - now;
+}
+
 /// One OFD lock request on byte `at` of `fd` (type F_WRLCK or F_UNLCK).
 inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   struct flock fl {};
@@ -396,6 +414,27 @@ inline int lock_file(int fd) noexcept {
     pause_ns = pause_ns * 2 > 10000000 ? 10000000 : pause_ns * 2;
   }
 }
+
+/// For the life of one open (a constructor): every wait for a file-wide lock
+/// in it, across its retries, ends at one deadline, NOB_ROBUST_LOCK_TIMEOUT_MS
+/// after the open began (unless the caller already set lock_wait_deadline,
+/// as the Python binding does for an open it retries after signals).
+class one_lock_deadline {
+ public:
+  one_lock_deadline() noexcept : mine_(lock_wait_deadline == std::chrono::steady_clock::time_point{}) {
+    if (mine_)
+      lock_wait_deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+  }
+  ~one_lock_deadline() {
+    if (mine_) lock_wait_deadline = std::chrono::steady_clock::time_point{};
+  }
+  one_lock_deadline(const one_lock_deadline&) = delete;
+  one_lock_deadline& operator=(const one_lock_deadline&) = delete;
+
+ private:
+  bool mine_;
+};
 
 /// The step named in the error of an open whose lock_file() returned `err`.
 inline const char* lock_step(int err) noexcept {
@@ -1151,6 +1190,7 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
   const std::string path = r::path_of(name_);
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
+  const r::one_lock_deadline bounded;  // every retry below shares it
   t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
   int err = 0;
   const char* step = "";
@@ -1431,18 +1471,24 @@ bool robust_semaphore::try_acquire_until(
     const std::chrono::time_point<Clock, Duration>& abs_time) {
   using namespace std::chrono;
   check_open("acquire");
+  // Everything in saturated ns since the clock's epoch: compared or
+  // subtracted as they are, a coarse far time point (time_point<..., hours>::max())
+  // and now() would overflow (undefined behaviour) in their common type.
+  const nanoseconds deadline = detail::since_epoch_saturated(abs_time);
   if constexpr (std::is_same_v<Clock, steady_clock>) {
-    if (!(steady_clock::now() < abs_time)) return try_acquire();
-    return wait_until(detail::since_epoch_saturated(abs_time));
+    if (detail::robust::time_between(detail::since_epoch_saturated(steady_clock::now()),
+                                     deadline) == nanoseconds(0))
+      return try_acquire();
+    return wait_until(deadline);
   } else {
     // Any other clock: wait on the steady clock for what is left (at most a
     // slice, so a jump of that clock costs at most a slice), then ask the
     // deadline's own clock again; only it can say the time is up.
     for (;;) {
-      const auto now = Clock::now();
-      if (!(now < abs_time)) return try_acquire();
+      nanoseconds left =
+          detail::robust::time_between(detail::since_epoch_saturated(Clock::now()), deadline);
+      if (left == nanoseconds(0)) return try_acquire();
       const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
-      nanoseconds left = detail::saturating_add(nanoseconds(0), abs_time - now);
       if (left > slice) left = slice;
       if (wait_until(detail::steady_deadline_after(left))) return true;
     }
@@ -1530,6 +1576,10 @@ inline std::vector<holder> robust_semaphore::holders() const {
 
 inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept {
   return f_ == nullptr ? nullptr : &f_->head->wait_word;
+}
+
+inline int robust_semaphore::liveness_handle() const noexcept {
+  return f_ == nullptr ? -1 : f_->fd;
 }
 
 }  // namespace nob
