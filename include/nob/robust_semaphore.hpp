@@ -36,6 +36,8 @@
 #define NOB_ROBUST_SEMAPHORE_HPP
 
 #include <nob/common.hpp>
+#include <nob/detail/deadline.hpp>
+#include <nob/detail/files.hpp>
 
 #if !defined(__linux__)
 #error "nob::robust_semaphore needs Linux (futex and OFD locks)"

@@ -91,6 +91,14 @@ install_nob() {
     (cd "$prefix" && find . -type f | sort) | tee "$out/installed.txt" &&
     diff -u - "$out/installed.txt" <<'LIST'
 ./include/nob/common.hpp
+./include/nob/detail/deadline.hpp
+./include/nob/detail/errors.hpp
+./include/nob/detail/files.hpp
+./include/nob/detail/glibc_sem.hpp
+./include/nob/detail/mq.hpp
+./include/nob/detail/open_by_policy.hpp
+./include/nob/detail/sem_wait.hpp
+./include/nob/detail/shm.hpp
 ./include/nob/message_queue.hpp
 ./include/nob/named_semaphore.hpp
 ./include/nob/robust_semaphore.hpp
