@@ -231,7 +231,8 @@ cdef class RobustSemaphore:
         self._owned = NULL
         self._sem = NULL
         if sem is not NULL:
-            del sem  # closes; the last handle of a non-persistent semaphore removes the name
+            with nogil:  # closing may wait for the table mutex and the file-wide lock
+                del sem  # the last handle of a non-persistent semaphore removes the name
 
     cdef int _finish_close(self) except -1:
         cdef robust_semaphore* sem = self._owned
@@ -487,8 +488,11 @@ cdef class RobustSemaphore:
     def remove(name):
         """Remove the robust semaphore called `name`; False if there was none."""
         cdef string cname = _nob_normalize_name(_encode_name(name))
+        cdef bint removed
         try:
-            return robust_semaphore.remove(cname)
+            with nogil:  # waits for the table mutex (another thread's open may hold it)
+                removed = robust_semaphore.remove(cname)
+            return removed
         except OSError as e:
             e.filename = cname.decode("ascii")
             raise
@@ -497,8 +501,11 @@ cdef class RobustSemaphore:
     def exists(name):
         """True when a robust semaphore called `name` exists and some live process uses it (or it is persistent)."""
         cdef string cname = _nob_normalize_name(_encode_name(name))
+        cdef bint found
         try:
-            return robust_semaphore.exists(cname)
+            with nogil:  # waits for the table mutex (another thread's open may hold it)
+                found = robust_semaphore.exists(cname)
+            return found
         except OSError as e:
             e.filename = cname.decode("ascii")
             raise
