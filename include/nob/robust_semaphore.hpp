@@ -383,9 +383,12 @@ inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   }
 }
 
-/// Per thread: when true, a signal handler that runs while this thread waits
-/// for the file-wide lock ends the wait with EINTR (the Python binding sets
-/// it around an open, so that Ctrl+C is seen); when false, it waits on.
+/// Per thread: when true, a wait for the file-wide lock ends with EINTR when
+/// a signal handler ran in this thread, and in any case once a slice
+/// (NOB_ROBUST_SLICE_MS) has passed, so that the caller can run handlers of
+/// signals that no sleep of this thread saw (handled on another thread, or
+/// between two tries) and try again (the Python binding sets it around an
+/// open, so that Ctrl+C is always seen); when false, it waits on.
 inline thread_local bool lock_wait_interruptible = false;
 /// Per thread: when not the epoch, the end of every wait for the file-wide
 /// lock instead of NOB_ROBUST_LOCK_TIMEOUT_MS from its start (so an open
@@ -395,17 +398,21 @@ inline thread_local std::chrono::steady_clock::time_point lock_wait_deadline{};
 /// The file-wide lock (byte 0): held around register, unregister and unlink.
 /// Tried at once, then again after pauses that grow from 0.1 to 10 ms, for
 /// at most NOB_ROBUST_LOCK_TIMEOUT_MS: 0, EBUSY when that ran out, EINTR
-/// (only with lock_wait_interruptible), or another errno of fcntl.
+/// (only with lock_wait_interruptible: a handler ran, or a slice passed), or
+/// another errno of fcntl.
 inline int lock_file(int fd) noexcept {
   using namespace std::chrono;
+  const auto start = steady_clock::now();
   const auto deadline = lock_wait_deadline != steady_clock::time_point{}
                             ? lock_wait_deadline
-                            : steady_clock::now() + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+                            : start + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
   long pause_ns = 100000;
   for (;;) {
     const int err = ofd_lock(fd, 0, F_WRLCK, false);
     if (err != EAGAIN && err != EACCES) return err;  // 0, or a real error
-    if (steady_clock::now() >= deadline) return EBUSY;
+    const auto now = steady_clock::now();
+    if (now >= deadline) return EBUSY;
+    if (lock_wait_interruptible && now - start >= milliseconds(NOB_ROBUST_SLICE_MS)) return EINTR;
     timespec ts{0, pause_ns};
     if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR && lock_wait_interruptible) return EINTR;
     pause_ns = pause_ns * 2 > 10000000 ? 10000000 : pause_ns * 2;
