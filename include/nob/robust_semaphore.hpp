@@ -229,6 +229,13 @@ class robust_semaphore {
   /// FUTEX_PRIVATE_FLAG) and subtracts it after. Any unit freed while the high
   /// half is non-zero bumps the low half and wakes every sleeper. nullptr when closed.
   std::atomic<std::uint64_t>* wait_word() const noexcept;
+  /// Low-level: the descriptor of this process's open file description of the
+  /// semaphore's file, whose lock keeps the process's registration (and every
+  /// unit it holds) alive; -1 when closed. A process that gets a duplicate of
+  /// it without FD_CLOEXEC (dup, then fork and exec) keeps that registration
+  /// alive for as long as it holds the duplicate, even after this process has
+  /// ended (nob-sem run lends it to its command so). Do not close or lock it.
+  int liveness_handle() const noexcept;
 
  private:
   void check_open(const char* what) const;
@@ -1594,6 +1601,10 @@ inline std::vector<holder> robust_semaphore::holders() const {
 
 inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept {
   return f_ == nullptr ? nullptr : &f_->head->wait_word;
+}
+
+inline int robust_semaphore::liveness_handle() const noexcept {
+  return f_ == nullptr ? -1 : f_->fd;
 }
 
 }  // namespace nob

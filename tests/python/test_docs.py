@@ -162,7 +162,7 @@ def test_install_page_shows_what_the_consumer_tests_build():
     assert wrap == (consumers / "meson_subproject" / "subprojects" / "nob.wrap").read_text()
     cmake_doc = re.search(r"```cmake\n(.*?)```", text, re.S).group(1)
     cmake_test = (consumers / "cmake" / "CMakeLists.txt").read_text()
-    for line in ("find_package(nob 0.1 REQUIRED)", "target_link_libraries(app PRIVATE nob::nob)"):
+    for line in ("find_package(nob 2.0 REQUIRED)", "target_link_libraries(app PRIVATE nob::nob)"):
         assert line in cmake_doc and line in cmake_test, line
     meson_test = (consumers / "meson_subproject" / "meson.build").read_text()
-    assert "dependency('nob', version: '>=0.1')" in text and "dependency('nob', version: '>=0.1')" in meson_test
+    assert "dependency('nob', version: '>=2.0')" in text and "dependency('nob', version: '>=2.0')" in meson_test

@@ -832,6 +832,8 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
     import signal
     import subprocess
 
+    from nob.ipc._cli_native import reset_internal_signals
+
     parent = os.getpid()
     on_parent_death = _pdeathsig()
 
@@ -840,6 +842,7 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
             on_parent_death()
             if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
                 os._exit(128 + int(signal.SIGKILL))
+        reset_internal_signals()  # glibc's own 32 and 33, left ignored by a posix_spawn that started nob-sem
         if sigchld_ignored:
             signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
@@ -975,23 +978,86 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
     return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode))
 
 
+class _LentSlot:
+    """A robust slot lent to the whole job: CMD inherits a duplicate of the descriptor whose
+    open file description keeps nob-sem's units alive (RobustSemaphore._liveness_fd), and
+    the write end of a pipe. Every process of the job (CMD, its children, a daemon it
+    starts) inherits both, so the slot stays held while any of them lives, even after
+    nob-sem is SIGKILLed; when CMD ends, EOF on the pipe says whether any is left."""
+
+    def __init__(self, sem: Any) -> None:
+        self.lent: List[int] = []
+        self.watch = -1
+        try:
+            self.lent.append(os.dup(sem._liveness_fd()))
+            self.watch, writer = os.pipe()
+            self.lent.append(writer)
+            for fd in self.lent:
+                os.set_inheritable(fd, True)
+            os.set_blocking(self.watch, False)
+        except BaseException:
+            self.close()
+            raise
+
+    def started(self) -> None:
+        """CMD has its copies (or failed to start): nob-sem drops its own."""
+        for fd in self.lent:
+            os.close(fd)
+        self.lent = []
+
+    def job_lives(self) -> bool:
+        """True while some process of the job still holds the pipe's write end."""
+        while True:
+            try:
+                if not os.read(self.watch, 4096):
+                    return False  # EOF: every copy is closed
+            except BlockingIOError:
+                return True
+
+    def close(self) -> None:
+        self.started()
+        if self.watch >= 0:
+            os.close(self.watch)
+            self.watch = -1
+
+
 def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float], signals: Set[int],
                   old_mask: Set[int], sigchld_ignored: bool) -> int:
-    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`."""
+    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`. A robust slot
+    that some process of the job still holds when CMD ends stays theirs: nob-sem then
+    exits with CMD's status at once, without giving it back or closing (_exit_keeping_slot)."""
     got = _acquire_or_signal(sem, _seconds_left(deadline), signals)
     if got is False:
         return _no_slot(sem.name, args)
     if got is not True:
         return 128 + int(got)
+    lent = _LentSlot(sem) if hasattr(sem, "_liveness_fd") else None
     try:
         try:
             proc = _spawn(args.cmd, old_mask, sigchld_ignored)
         except OSError as e:
             print(f"{PROG}: {_safe_text(args.cmd[0])}: {e.strerror or e}", file=sys.stderr)
             return 127 if isinstance(e, FileNotFoundError) else 126
-        return _wait_forwarding(proc, signals)
+        finally:
+            if lent is not None:
+                lent.started()
+        status = _wait_forwarding(proc, signals)
+        if lent is not None and lent.job_lives():
+            _exit_keeping_slot(status)
+        return status
     finally:
+        if lent is not None:
+            lent.close()
         sem.release()
+
+
+def _exit_keeping_slot(status: int) -> NoReturn:
+    """Exits with `status` at once, without closing the robust semaphore: nob-sem's end drops
+    its own hold on its entry as a SIGKILL would, and the entry (with its slot) lives on in
+    whoever else holds its open file description."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _no_slot(name: str, args: argparse.Namespace) -> int:
@@ -1014,9 +1080,7 @@ def _close_run_semaphore(sem: Any, status: int, old_mask: Set[int]) -> None:
         return
     signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     if not _ready_to_open(_file_of(ROBUST_PREFIX, sem.name), 2.0, lock=True):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+        _exit_keeping_slot(status)
     _interruptible(sem.close)
 
 

@@ -45,6 +45,7 @@ cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
         unsigned int held() except +translate_error
         vector[holder] holders() except +translate_error
         bint linked_existing()
+        int liveness_handle()
         bint persistent() except +translate_error
         void persistent(bint) except +translate_error
         void unlink() except +translate_error
@@ -296,6 +297,15 @@ cdef class RobustSemaphore:
         if sem is NULL:
             raise _closed_error(self)
         return sem.capacity()
+
+    def _liveness_fd(self):
+        """The descriptor whose open file description keeps this process's units alive
+        (robust_semaphore::liveness_handle): a process that inherits a duplicate of it
+        keeps them alive while it holds it. For nob-sem run; do not close it."""
+        cdef robust_semaphore* sem = self._sem
+        if sem is NULL:
+            raise _closed_error(self)
+        return sem.liveness_handle()
 
     @property
     def held(self):

@@ -113,6 +113,10 @@ cdef object _closed_error(object name):
 cdef class NamedSemaphore
 
 
+cdef extern from "_sealed.hpp" namespace "nob_py":
+    int seal_cython_type_of(object obj) except -1
+
+
 cdef extern from "_semaphore_support.hpp" namespace "nob_py":
     ctypedef PyObject* (*with_fn)(PyObject* sem)
     object make_with_slot(int is_exit, object unbound)
@@ -558,3 +562,6 @@ cdef class NamedSemaphore:
 
 
 set_with_calls(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)
+# The methods of the Python classes here (and in _shared_memory) are of
+# Cython's shared cython_function_or_method type: no instance from Python.
+seal_cython_type_of(_ClassSignature.__get__)

@@ -116,7 +116,11 @@ class _ClassSignature:
     def __get__(self, obj, objtype=None):
         if obj is not None or objtype is None:
             return None
-        owner = next(k for k in objtype.__mro__ if k.__dict__.get("__signature__") is self)
+        for owner in objtype.__mro__:  # a loop, not a generator: no closure type
+            if owner.__dict__.get("__signature__") is self:
+                break
+        else:
+            return None
         if objtype.__init__ is not owner.__init__:
             return None
         import inspect
