@@ -1,6 +1,6 @@
 """RobustSemaphore never waits with the GIL held: deleting the last handle (which takes the
 file-wide lock, byte 0) and exists()/remove() (which take the process's table mutex, held by
-another thread's open while it waits for a file-wide lock) let the other Python threads run
+another thread's close while it waits for a file-wide lock) let the other Python threads run
 while another process holds byte 0. They used to freeze the whole interpreter for as long."""
 
 import threading
@@ -78,12 +78,13 @@ def test_deleting_the_last_handle_waits_for_the_lock_without_the_gil(sem_name):
                          ids=["exists", "remove"])
 def test_exists_and_remove_wait_for_the_table_without_the_gil(make_name, call):
     busy, other = make_name("busy"), make_name("other")
-    RobustSemaphore(busy, 1, Flags.RAISE_IF_EXISTS, persistent=True).close()  # not open here
+    first = RobustSemaphore(busy, 1, Flags.RAISE_IF_EXISTS)
     locker = hold_byte0(busy)
-    opened = []
-    opener = threading.Thread(target=lambda: opened.append(RobustSemaphore(busy)))
+    # closes the process's last handle: waits (without the GIL) for byte 0, holding the
+    # process's table mutex
+    closer = threading.Thread(target=first.close)
     try:
-        opener.start()  # waits (without the GIL) for byte 0, holding the table mutex
+        closer.start()
         time.sleep(0.3)
         with Ticker() as ticker:
             start = time.monotonic()
@@ -92,9 +93,7 @@ def test_exists_and_remove_wait_for_the_table_without_the_gil(make_name, call):
     finally:
         locker.kill()
         locker.wait()
-        opener.join()
-        for s in opened:
-            s.close()
-        RobustSemaphore.remove(busy)
-    assert end - start >= 0.5  # it did wait behind the opener
+        closer.join()
+    assert end - start >= 0.5  # it did wait behind the closer
     assert ticker.longest_gap(start, end) < (end - start) / 2, (end - start)
+    assert not RobustSemaphore.exists(busy)
