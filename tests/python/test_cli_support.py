@@ -188,9 +188,11 @@ def other_user(name):
 # The start of a child that acts as another user: what it needs is imported first (this
 # interpreter may live where that user cannot read, e.g. under /root), then it drops root.
 _AS_USER = """
-import errno, fcntl, json, os, signal, struct, sys, time
+import argparse, ctypes, errno, fcntl, gettext, json, locale, math, os, pwd, re, select, shutil, signal, stat
+import struct, subprocess, sys, textwrap, threading, time, traceback
 import nob.ipc
 import nob.ipc._cli
+import nob.ipc._cli_native
 uid, gid = int(sys.argv.pop(1)), int(sys.argv.pop(1))
 os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)
 """

@@ -928,14 +928,28 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
         raise Failure("this build of nob has no robust semaphores; use --plain")
     use_plain = args.plain or robust is None or (
         not args.robust and NamedSemaphore.exists(name) and not robust.exists(name))
-    if use_plain:
-        if not _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):
+    mine_only = not args.any_owner
+    try:
+        if use_plain:
+            if not _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):
+                return None
+            return _interruptible(lambda: NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE,
+                                                         unlink_on_delete=False, mode=args.mode,
+                                                         same_uid_only=mine_only))
+        if not _ready_to_open(_file_of(ROBUST_PREFIX, name), _seconds_left(deadline), lock=True):
             return None
-        return _interruptible(lambda: NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE,
-                                                     unlink_on_delete=False, mode=args.mode))
-    if not _ready_to_open(_file_of(ROBUST_PREFIX, name), _seconds_left(deadline), lock=True):
-        return None
-    return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode))
+        return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode,
+                                             same_uid_only=mine_only))
+    except PermissionError as e:
+        file = _file_of(PLAIN_PREFIX if use_plain else ROBUST_PREFIX, name)
+        try:
+            uid: object = os.stat(os.path.join(os.fsencode(SHM_DIR), file)).st_uid
+        except OSError:
+            uid = "?"
+        if mine_only and uid not in ("?", os.geteuid()):
+            raise Failure(f"{name}: the {'plain' if use_plain else 'robust'} semaphore of that name belongs "
+                          f"to uid {uid}, another user; --any-owner shares its slots") from None
+        raise e
 
 
 class _LentSlot:
@@ -1155,7 +1169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("run", cmd_run, "Run CMD while holding one of K slots of NAME (like GNU parallel's sem); "
                                 "exit with CMD's status, 128+N if it died of signal N.")
-    c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] "
+    c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] [--any-owner] "
                "NAME -- CMD [ARG...]\n       nob-sem run NAME CMD [ARG...]")
     c.epilog = ("NAME must not start with '-' (write /-x). A robust NAME is created with K slots if it does not "
                 "exist and goes away after the last run; its slot comes back even if nob-sem is SIGKILLed. "
@@ -1173,6 +1187,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use a plain POSIX semaphore (shared with sem_open users; a SIGKILL of nob-sem loses "
                         "its slot); default: robust, unless only a plain NAME exists")
     g.add_argument("--robust", action="store_true", help="use the robust semaphore even if a plain NAME exists")
+    c.add_argument("--any-owner", action="store_true",
+                   help="use NAME even when another user owns it (default: refuse, nothing runs)")
 
     c = command("demo", cmd_demo, "Show several processes sharing one named semaphore as a pool of slots.")
     c.add_argument("--workers", type=_count(1), default=5, metavar="N", help="worker processes (default 5)")
