@@ -604,6 +604,32 @@ inline bool look_due(const file& f) noexcept {
   return steady_now_ns() - f.last_look.load(std::memory_order_relaxed) >= slice_ns;
 }
 
+/// Free units now: value(). Units of ended processes count as free. (`f` may
+/// also be a copy of a file read with pread, f.token 0: nob-sem's inspection.)
+inline int free_units(const file& f) {
+  census c(f);
+  int n = 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    if (t == 0 || ((t & ~claim_bit) != f.token && !c.owner_alive(f, t))) ++n;
+  }
+  return n;
+}
+
+/// Live processes that hold units, with how many: holders().
+inline std::vector<holder> live_holders(const file& f) {
+  census c(f);
+  std::vector<unsigned int> units(f.nusers, 0);
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire) & ~claim_bit;
+    if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
+  }
+  std::vector<holder> out;
+  for (std::uint32_t i = 0; i < f.nusers; ++i)
+    if (units[i] != 0) out.push_back(holder{static_cast<pid_t>(f.users[i].pid.load()), units[i]});
+  return out;
+}
+
 /// Frees the slots of dead owners; returns how many (waking waiters if any).
 inline std::uint32_t reclaim(const file& f) {
   f.last_look.store(steady_now_ns(), std::memory_order_relaxed);
@@ -1566,15 +1592,7 @@ inline void robust_semaphore::unlock() noexcept {
 
 inline int robust_semaphore::value() const {
   check_open("value");
-  const detail::robust::file& f = *f_;
-  detail::robust::census c(f);
-  int free_units = 0;
-  for (std::uint32_t j = 0; j < f.capacity; ++j) {
-    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
-    if (t == 0 || ((t & ~detail::robust::claim_bit) != f.token && !c.owner_alive(f, t)))
-      ++free_units;
-  }
-  return free_units;
+  return detail::robust::free_units(*f_);
 }
 
 inline unsigned int robust_semaphore::held() const {
@@ -1584,19 +1602,7 @@ inline unsigned int robust_semaphore::held() const {
 
 inline std::vector<holder> robust_semaphore::holders() const {
   check_open("holders");
-  const detail::robust::file& f = *f_;
-  detail::robust::census c(f);
-  std::vector<unsigned int> units(f.nusers, 0);
-  for (std::uint32_t j = 0; j < f.capacity; ++j) {
-    const std::uint64_t t =
-        f.slots[j].load(std::memory_order_acquire) & ~detail::robust::claim_bit;
-    if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
-  }
-  std::vector<holder> out;
-  for (std::uint32_t i = 0; i < f.nusers; ++i)
-    if (units[i] != 0)
-      out.push_back(holder{static_cast<pid_t>(f.users[i].pid.load()), units[i]});
-  return out;
+  return detail::robust::live_holders(*f_);
 }
 
 inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept {
