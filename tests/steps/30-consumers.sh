@@ -171,16 +171,19 @@ relocated_cmake_consumer() {  # the CMake package is relocatable
   rm -rf "$out/moved" && cp -r "$prefix" "$out/moved" && cmake_consumer "$out/moved"
 }
 
-# A venv with the installed wheel: step 20's when it is there and current, else our own.
+# A venv with the installed wheel: one of step 20's (one per Python) when it
+# is there and current, else our own.
 python_with_nob() {
-  local py=$root/build-ci-py/venv/bin/python
-  local inc
-  # reuse step 20's venv only when its wheel was built from this very tree
-  if [ -x "$py" ] && inc=$(cd / && "$py" -c 'import nob.ipc, nob; print(nob.get_include())' 2>/dev/null) &&
-    cmp -s "$inc/nob/named_semaphore.hpp" "$root/include/nob/named_semaphore.hpp"; then
-    echo "$py"
-    return
-  fi
+  local py inc
+  # reuse a venv of step 20 only when its wheel was built from this very tree
+  for py in "$root"/build-ci-py/*/venv/bin/python; do
+    if [ -x "$py" ] && inc=$(cd / && "$py" -c 'import nob.ipc, nob; print(nob.get_include())' 2>/dev/null) &&
+      cmp -s "$inc/nob/named_semaphore.hpp" "$root/include/nob/named_semaphore.hpp" &&
+      cmp -s "$inc/nob/common.hpp" "$root/include/nob/common.hpp"; then
+      echo "$py"
+      return
+    fi
+  done
   if [ -x "$out/venv/bin/python" ]; then  # built earlier in this run
     echo "$out/venv/bin/python"
     return
@@ -208,7 +211,7 @@ wheel_metadata() {  # what PyPI users see: the distribution nob.py and its extra
   (cd / && NOB_VERSION=$version "$py" - <<'PY')
 import os
 from importlib.metadata import metadata
-m = metadata("nob.py")
+m = metadata("nob-py")  # the spelling Python 3.9 finds too
 print(m)
 assert m["Name"] == "nob.py" and m["Summary"], "name and description"
 assert m["License-Expression"] == "MIT" or "MIT" in (m["License"] or ""), "license"
