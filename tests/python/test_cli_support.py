@@ -160,3 +160,59 @@ def sleeping_in_wait(pid, name):
             return f.read().rsplit(")", 1)[1].split()[0] == "S"
     except FileNotFoundError:
         return False
+
+
+def other_user(name):
+    """(uid, gid) of the real user `name` (e.g. "nob-cli-other"), made with useradd the first
+    time; skips the test unless it runs as root."""
+    import pwd
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as other users")
+    for _ in range(20):
+        try:
+            pw = pwd.getpwnam(name)
+            return pw.pw_uid, pw.pw_gid
+        except KeyError:
+            pass
+        r = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                           capture_output=True, text=True)
+        if r.returncode not in (0, 9, 10):  # 9: made meanwhile, 10: /etc/passwd busy (another run)
+            pytest.skip(f"useradd {name} failed: {r.stderr.strip()}")
+        time.sleep(0.1)
+    pytest.skip(f"no user {name}")
+
+
+# The start of a child that acts as another user: what it needs is imported first (this
+# interpreter may live where that user cannot read, e.g. under /root), then it drops root.
+_AS_USER = """
+import argparse, ctypes, errno, fcntl, gettext, json, locale, math, os, pwd, re, select, shutil, signal, stat
+import struct, subprocess, sys, textwrap, threading, time, traceback
+import nob.ipc
+import nob.ipc._cli
+import nob.ipc._cli_native
+uid, gid = int(sys.argv.pop(1)), int(sys.argv.pop(1))
+os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)
+"""
+
+
+def start_as(user, code, *args, **kwargs):
+    """Starts `python -c code args...` as `user` (uid, gid), with pipes; the caller waits."""
+    import textwrap
+
+    return subprocess.Popen([sys.executable, "-c", _AS_USER + textwrap.dedent(code), *map(str, user), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def run_as(user, code, *args, timeout=60):
+    """Runs `python -c code args...` as `user` to completion; returns CompletedProcess."""
+    proc = start_as(user, code, *args)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

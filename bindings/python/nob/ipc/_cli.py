@@ -25,12 +25,7 @@ SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. Ctrl+C at a termin
 SEM_T_SIZE = 32  # glibc's sem_t on 64-bit platforms
 SEM_PRIVATE_SHARED = 128  # glibc's `private` field of a process-shared sem_t
 SEM_VALUE_MAX = 0x7FFFFFFF
-ROBUST_MAGIC = 0x6D6573722D626F6E  # the first 8 bytes of a robust file (robust_semaphore.hpp detail::robust::magic)
-ROBUST_HEADER_BYTES = 64  # ... and its header's size (detail::robust::header_bytes)
-NOT_ROBUST = "not a robust semaphore: truncated, foreign or corrupt file"
 VALUE_OPTIONS = ("--slots", "--timeout", "--mode")  # `run` options that take the next word
-F_OFD_GETLK = 36  # Linux (fcntl.F_OFD_GETLK from Python 3.9): which lock another open file description holds
-ROBUST_READ_BUDGET = 10.0  # seconds `list`/`info` spend on robust files in all (stalls: see _Budget)
 
 
 class UsageError(Exception):
@@ -216,19 +211,11 @@ def _why(e: OSError, meanings: Dict[int, str]) -> str:
 
 def _file_lock_taken(fd: int) -> bool:
     """True when another open file description holds byte 0 of a robust semaphore's file:
-    its file-wide lock (docs/robust.md), which RobustSemaphore's open and close wait for
-    without end. Any user who can open the file for writing can keep it."""
-    import fcntl
-    import struct
+    its file-wide lock (docs/robust.md), which RobustSemaphore's open and close wait for.
+    Any user who can open the file for writing can keep it."""
+    from nob.ipc._cli_native import file_lock_taken
 
-    if not sys.platform.startswith("linux"):
-        return False
-    request = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0).ljust(64, b"\0")
-    try:
-        answer = fcntl.fcntl(fd, getattr(fcntl, "F_OFD_GETLK", F_OFD_GETLK), request)
-    except OSError:
-        return False
-    return int(struct.unpack_from("h", answer)[0]) != fcntl.F_UNLCK
+    return bool(file_lock_taken(fd))
 
 
 def _file_lock_free(fd: int, seconds: Optional[float]) -> bool:
@@ -244,38 +231,41 @@ def _file_lock_free(fd: int, seconds: Optional[float]) -> bool:
     return True
 
 
-class _Budget:
-    """Time `list`/`info` may still spend waiting on robust files: a user holding the lock
-    of many files would otherwise cost 0.5 s (lock held throughout) or 5 s (lock taken
-    just after the check) a file. Once it is spent, a file whose lock is taken is busy at
-    once, and a reader child gets 0.25 s (never waiting at all is not possible: owners
-    take the lock for microseconds)."""
+def _leased_files() -> Set[Tuple[int, int]]:
+    """(device, inode) of every file under a lease (F_SETLEASE), read or write, from
+    /proc/locks: opening such a file for writing (sem_open, RobustSemaphore) waits for the
+    lease holder up to the kernel's lease-break-time (45 s by default). Asking so starts no
+    lease break, as an open would."""
+    found: Set[Tuple[int, int]] = set()
+    try:
+        with open("/proc/locks") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        words = line.split()
+        if "->" in words[:2]:  # a request waiting for a lock, not a lock
+            continue
+        if len(words) < 6 or words[1] not in ("LEASE", "DELEG"):
+            continue
+        where = words[5].split(":")
+        if len(where) == 3:
+            try:
+                found.add((os.makedev(int(where[0], 16), int(where[1], 16)), int(where[2])))
+            except ValueError:
+                pass
+    return found
 
-    deadline: Optional[float] = None  # None: no budget started (a single read)
 
-    @classmethod
-    def start(cls) -> None:
-        import time
-
-        cls.deadline = time.monotonic() + ROBUST_READ_BUDGET
-
-    @classmethod
-    def left(cls, at_most: float, at_least: float = 0.0) -> float:
-        import time
-
-        if cls.deadline is None:
-            return at_most
-        return max(at_least, min(at_most, cls.deadline - time.monotonic()))
+LOCK_SECOND_LOOK = 0.05  # seconds between two looks at a robust file's lock (a user holds it for microseconds)
 
 
-def _read_head(dir_fd: int, file: bytes, st: os.stat_result,
-               robust: bool = False) -> Tuple[Optional[bytes], Optional[str]]:
-    """(the first bytes of the file, None) or (None, why it cannot be read).
+def _open_to_read(dir_fd: int, file: bytes, st: os.stat_result) -> Tuple[Optional[int], Optional[str]]:
+    """(a descriptor of /dev/shm/FILE, None) or (None, why it cannot be read).
 
-    Never maps (a file that shrinks meanwhile gives a short read, not SIGBUS),
-    never follows a symlink, never waits: O_NONBLOCK makes an open that would
-    break another process's lease (F_SETLEASE) fail at once with EWOULDBLOCK.
-    For a robust file, the file lock must come free within 0.5 s (of the budget).
+    Never follows a symlink, never waits: O_NONBLOCK makes an open that would break
+    another process's write lease fail at once (EWOULDBLOCK), and O_RDONLY breaks no
+    read lease. The descriptor is checked to be the regular file `st` describes.
     FileNotFoundError when the file went away.
     """
     import errno
@@ -289,19 +279,18 @@ def _read_head(dir_fd: int, file: bytes, st: os.stat_result,
     except FileNotFoundError:
         raise
     except BlockingIOError:
-        return None, "busy: another process holds a lease on the file"
+        return None, LEASED
     except OSError as e:
         return None, _why(e, {errno.ELOOP: "not a regular file"})
-    try:
-        now = os.fstat(fd)
-        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-            return None, "replaced while being read"
-        head = os.pread(fd, SEM_T_SIZE, 0)
-        if robust and _may_be_robust(head, now) and not _file_lock_free(fd, _Budget.left(0.5)):
-            return None, "busy: another process keeps the file locked"
-        return head, None
-    finally:
+    now = os.fstat(fd)
+    if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
         os.close(fd)
+        return None, "replaced while being read"
+    return fd, None
+
+
+LEASED = "busy: another process holds a lease on the file"
+LOCKED = "busy: another process keeps the file locked"
 
 
 def _plain_value(head: bytes) -> Tuple[Optional[int], Optional[str]]:
@@ -339,133 +328,101 @@ def _plain_value_by_opening(raw: bytes) -> Tuple[Optional[int], Optional[str]]:
         sem.close()
 
 
-def _open_robust(raw: bytes) -> Tuple[Dict[str, object], Optional[str]]:
-    """value, capacity and holders of a robust semaphore, read through RobustSemaphore
-    (which checks the file's magic number and version), or why they cannot be read.
-    FileNotFoundError when it is gone, or stale (every user has ended)."""
+def _stale_text(uid: int) -> str:
+    """The error of a robust file whose every user has ended: it counts as absent."""
+    mine = os.geteuid() in (0, uid)
+    return (f"stale: every user has ended, owner uid {uid}; "
+            + ("the next open removes it" if mine else "only that user (or root) can remove it"))
+
+
+def _robust_fields(fd: int, st: os.stat_result) -> Tuple[Dict[str, object], Optional[str]]:
+    """value, capacity and holders of a robust semaphore, or why they are not shown, read
+    through the library's own code without mapping, locking or waiting (_cli_native)."""
     import errno
 
-    cls = _robust_class()
-    if cls is None:
-        return {}, "robust semaphore: this build of nob cannot read it"
-    name = _valid_name(raw)
-    if name is None:
-        return {}, "name not usable by nob"
-    from nob.ipc import Flags
+    from nob.ipc._cli_native import inspect_robust
 
-    try:
-        sem = cls(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        return {}, _why(e, {errno.EINVAL: NOT_ROBUST})
-    try:
-        holders = [{"pid": int(h.pid), "units": int(h.units)} for h in sem.holders()]
-        return {"value": int(sem.value), "capacity": int(sem.capacity), "holders": holders}, None
-    finally:
-        sem.close()
-
-
-def _robust_fields(raw: bytes, timeout: float = 5.0) -> Tuple[Dict[str, object], Optional[str]]:
-    """_open_robust() in a forked child. RobustSemaphore maps the file and opens it
-    blocking: a file truncated meanwhile (SIGBUS), or a lease or the file lock taken
-    after our check, can only kill or stall that child (5 s at most, and the _Budget),
-    which is then reported, never nob-sem itself."""
-    import json
-    import select
-    import signal
-    import time
-
-    if _robust_class() is None or _valid_name(raw) is None:  # answered without a child
-        return _open_robust(raw)
-    timeout = _Budget.left(timeout, at_least=0.25)
-    rfd, wfd = -1, -1
-    try:
-        rfd, wfd = os.pipe()
-        pid = os.fork()
-    except OSError as e:  # no process or descriptor left (RLIMIT_NPROC, RLIMIT_NOFILE): this row says so
-        for fd in (rfd, wfd):
-            if fd >= 0:
-                os.close(fd)
-        return {}, f"not read: no reader process ({_why(e, {})})"
-    if pid == 0:  # the child: answer through the pipe, never return into nob-sem
-        try:
-            os.close(rfd)
-            try:
-                fields, error = _open_robust(raw)
-                answer = json.dumps(["ok", fields, error])
-            except FileNotFoundError:
-                answer = json.dumps(["gone"])
-            except BaseException as e:  # noqa: BLE001 - reported by the parent
-                answer = json.dumps(["ok", {}, f"{type(e).__name__}: {e}"])
-            data = answer.encode()
-            while data:
-                data = data[os.write(wfd, data):]
-        finally:
-            os._exit(0)
-    os.close(wfd)
-    chunks, deadline = [], time.monotonic() + timeout
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([rfd], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return {}, f"busy: not open within {timeout:g} s (a lease or a lock on the file)"
-            chunk = os.read(rfd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(rfd)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        return {}, f"changed while being read (reader died of signal {os.WTERMSIG(status)})"
-    answer = json.loads(b"".join(chunks) or b'["ok", {}, "reader gave no answer"]')
-    if answer[0] == "gone":
-        raise FileNotFoundError(raw)
-    return answer[1], answer[2]
+    view = inspect_robust(fd)
+    if view["errno"] == errno.EINVAL:
+        reason = str(view["error"] or "").replace("open (", "").rstrip(")")
+        return {}, f"not a robust semaphore: {reason}"
+    if view["errno"] == errno.EAGAIN:
+        return {}, "changed while being read"
+    if view["errno"]:
+        return {}, os.strerror(view["errno"])
+    if view["stale"]:
+        return {"capacity": view["capacity"]}, _stale_text(st.st_uid)
+    holders = [{"pid": pid, "units": units} for pid, units in view["holders"]]
+    fields: Dict[str, object] = {"value": view["value"], "capacity": view["capacity"], "holders": holders}
+    if view["locked"]:
+        fields["locked"] = True  # looked at again after LOCK_SECOND_LOOK (_Reading.finish)
+    return fields, None
 
 
 KINDS = {"plain": PLAIN_PREFIX, "robust": ROBUST_PREFIX}
 
 
-def _may_be_robust(head: bytes, st: os.stat_result) -> bool:
-    """False for a file that RobustSemaphore is sure to refuse: shorter than the header or
-    with another magic number (empty files cost nothing to make; forking a reader for
-    each cost 1.4 ms). RobustSemaphore checks the rest."""
-    import struct
+class _Reading:
+    """One `list` or `info`: reads files by name inside /dev/shm, asks /proc/locks once for
+    leases, and looks a second time, once for all, at robust files whose lock was taken:
+    held at both looks, LOCK_SECOND_LOOK apart, is busy (owners hold it for microseconds).
+    Nothing waits on another process: a list of any number of files costs at most one pause."""
 
-    return st.st_size >= ROBUST_HEADER_BYTES and head[:8] == struct.pack("=Q", ROBUST_MAGIC)
+    def __init__(self) -> None:
+        import time
 
+        self.dir_fd = os.open(SHM_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.leased = _leased_files()
+        self.locked: List[Tuple[Dict[str, object], bytes, float]] = []
+        self.clock = time.monotonic
 
-def _describe(dir_fd: Optional[int], kind: str, raw: bytes) -> Dict[str, object]:
-    """One semaphore file as a dict (the keys of --json). FileNotFoundError when absent."""
-    import stat
+    def describe(self, kind: str, raw: bytes) -> Dict[str, object]:
+        """One semaphore file as a dict (the keys of --json). FileNotFoundError when absent."""
+        import stat
 
-    file = KINDS[kind] + raw
-    entry: Dict[str, object] = {"name": "/" + escape(raw), "kind": kind, "value": None,
-                                "capacity": None, "holders": None}
-    if dir_fd is None:  # no /dev/shm: ask the library
-        entry["value"], entry["error"] = _plain_value_by_opening(raw)
+        file = KINDS[kind] + raw
+        entry: Dict[str, object] = {"name": "/" + escape(raw), "kind": kind, "value": None,
+                                    "capacity": None, "holders": None}
+        st = os.lstat(file, dir_fd=self.dir_fd)
+        entry.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=_owner(st.st_uid), uid=st.st_uid,
+                     size=st.st_size, path=f"{SHM_DIR}/{escape(file)}", error=None)
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) in self.leased:
+            entry["error"] = LEASED
+            return entry
+        fd, entry["error"] = _open_to_read(self.dir_fd, file, st)
+        if fd is None:
+            return entry
+        try:
+            if kind == "robust":
+                fields, entry["error"] = _robust_fields(fd, st)
+                if fields.pop("locked", False):
+                    self.locked.append((entry, file, self.clock()))
+                entry.update(fields)
+            elif _direct_layout():
+                entry["value"], entry["error"] = _plain_value(os.pread(fd, SEM_T_SIZE, 0))
+            else:
+                entry["value"], entry["error"] = _plain_value_by_opening(raw)
+        finally:
+            os.close(fd)
         return entry
-    st = os.lstat(file, dir_fd=dir_fd)
-    entry.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=_owner(st.st_uid), uid=st.st_uid,
-                 size=st.st_size, path=f"{SHM_DIR}/{escape(file)}", error=None)
-    head, error = _read_head(dir_fd, file, st, robust=kind == "robust")
-    if head is None:
-        entry["error"] = error
-    elif kind == "robust":
-        if not _may_be_robust(head, st):  # no reader child for a file anyone can make for free
-            entry["error"] = NOT_ROBUST
-        else:
-            fields, entry["error"] = _robust_fields(raw)
-            entry.update(fields)
-    elif _direct_layout():
-        entry["value"], entry["error"] = _plain_value(head)
-    else:
-        entry["value"], entry["error"] = _plain_value_by_opening(raw)
-    return entry
+
+    def finish(self) -> None:
+        """The second look at the robust files whose lock was taken at the first."""
+        import time
+
+        if self.locked:
+            time.sleep(max(0.0, self.locked[0][2] + LOCK_SECOND_LOOK - self.clock()))
+        for entry, file, _ in self.locked:
+            try:
+                fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.dir_fd)
+            except OSError:
+                continue
+            try:
+                if _file_lock_taken(fd):
+                    entry.update(value=None, holders=None, error=LOCKED)
+            finally:
+                os.close(fd)
+        os.close(self.dir_fd)
 
 
 def _list_entries() -> List[Dict[str, object]]:
@@ -473,15 +430,15 @@ def _list_entries() -> List[Dict[str, object]]:
     if not _linux_shm():
         raise Failure(f"listing needs {SHM_DIR} (Linux); use 'info NAME' here")
     entries = []
-    _Budget.start()
-    with _ShmDir() as dir_fd:
-        for file in sorted(os.listdir(os.fsencode(SHM_DIR))):  # bytes: any name, UTF-8 or not
-            for kind, prefix in KINDS.items():
-                if file.startswith(prefix) and len(file) > len(prefix):
-                    try:
-                        entries.append(_describe(dir_fd, kind, file[len(prefix):]))
-                    except FileNotFoundError:
-                        pass  # removed while we looked
+    reading = _Reading()
+    for file in sorted(os.listdir(os.fsencode(SHM_DIR))):  # bytes: any name, UTF-8 or not
+        for kind, prefix in KINDS.items():
+            if file.startswith(prefix) and len(file) > len(prefix):
+                try:
+                    entries.append(reading.describe(kind, file[len(prefix):]))
+                except FileNotFoundError:
+                    pass  # removed while we looked
+    reading.finish()
     return entries
 
 
@@ -490,18 +447,21 @@ def _info_entries(raw: bytes, kinds: List[str]) -> List[Dict[str, object]]:
     if not _linux_shm():
         if "plain" not in kinds:
             return []
+        entry: Dict[str, object] = {"name": "/" + escape(raw), "kind": "plain", "value": None,
+                                    "capacity": None, "holders": None}
         try:
-            return [_describe(None, "plain", raw)]
+            entry["value"], entry["error"] = _plain_value_by_opening(raw)
         except FileNotFoundError:
             return []
+        return [entry]
     found = []
-    _Budget.start()
-    with _ShmDir() as dir_fd:
-        for kind in kinds:
-            try:
-                found.append(_describe(dir_fd, kind, raw))
-            except FileNotFoundError:
-                pass
+    reading = _Reading()
+    for kind in kinds:
+        try:
+            found.append(reading.describe(kind, raw))
+        except FileNotFoundError:
+            pass
+    reading.finish()
     return found
 
 
@@ -832,6 +792,8 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
     import signal
     import subprocess
 
+    from nob.ipc._cli_native import reset_internal_signals
+
     parent = os.getpid()
     on_parent_death = _pdeathsig()
 
@@ -840,6 +802,7 @@ def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
             on_parent_death()
             if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
                 os._exit(128 + int(signal.SIGKILL))
+        reset_internal_signals()  # glibc's own 32 and 33, left ignored by a posix_spawn that started nob-sem
         if sigchld_ignored:
             signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
@@ -965,33 +928,110 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
         raise Failure("this build of nob has no robust semaphores; use --plain")
     use_plain = args.plain or robust is None or (
         not args.robust and NamedSemaphore.exists(name) and not robust.exists(name))
-    if use_plain:
-        if not _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):
+    mine_only = not args.any_owner
+    try:
+        if use_plain:
+            if not _ready_to_open(_file_of(PLAIN_PREFIX, name), _seconds_left(deadline)):
+                return None
+            return _interruptible(lambda: NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE,
+                                                         unlink_on_delete=False, mode=args.mode,
+                                                         same_uid_only=mine_only))
+        if not _ready_to_open(_file_of(ROBUST_PREFIX, name), _seconds_left(deadline), lock=True):
             return None
-        return _interruptible(lambda: NamedSemaphore(name, args.slots, Flags.LINK_OR_CREATE,
-                                                     unlink_on_delete=False, mode=args.mode))
-    if not _ready_to_open(_file_of(ROBUST_PREFIX, name), _seconds_left(deadline), lock=True):
-        return None
-    return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode))
+        return _interruptible(lambda: robust(name, args.slots, Flags.LINK_OR_CREATE, mode=args.mode,
+                                             same_uid_only=mine_only))
+    except PermissionError as e:
+        file = _file_of(PLAIN_PREFIX if use_plain else ROBUST_PREFIX, name)
+        try:
+            uid: object = os.stat(os.path.join(os.fsencode(SHM_DIR), file)).st_uid
+        except OSError:
+            uid = "?"
+        if mine_only and uid not in ("?", os.geteuid()):
+            raise Failure(f"{name}: the {'plain' if use_plain else 'robust'} semaphore of that name belongs "
+                          f"to uid {uid}, another user; --any-owner shares its slots") from None
+        raise e
+
+
+class _LentSlot:
+    """A robust slot lent to the whole job: CMD inherits a duplicate of the descriptor whose
+    open file description keeps nob-sem's units alive (RobustSemaphore._liveness_fd), and
+    the write end of a pipe. Every process of the job (CMD, its children, a daemon it
+    starts) inherits both, so the slot stays held while any of them lives, even after
+    nob-sem is SIGKILLed; when CMD ends, EOF on the pipe says whether any is left."""
+
+    def __init__(self, sem: Any) -> None:
+        self.lent: List[int] = []
+        self.watch = -1
+        try:
+            self.lent.append(os.dup(sem._liveness_fd()))
+            self.watch, writer = os.pipe()
+            self.lent.append(writer)
+            for fd in self.lent:
+                os.set_inheritable(fd, True)
+            os.set_blocking(self.watch, False)
+        except BaseException:
+            self.close()
+            raise
+
+    def started(self) -> None:
+        """CMD has its copies (or failed to start): nob-sem drops its own."""
+        for fd in self.lent:
+            os.close(fd)
+        self.lent = []
+
+    def job_lives(self) -> bool:
+        """True while some process of the job still holds the pipe's write end."""
+        while True:
+            try:
+                if not os.read(self.watch, 4096):
+                    return False  # EOF: every copy is closed
+            except BlockingIOError:
+                return True
+
+    def close(self) -> None:
+        self.started()
+        if self.watch >= 0:
+            os.close(self.watch)
+            self.watch = -1
 
 
 def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float], signals: Set[int],
                   old_mask: Set[int], sigchld_ignored: bool) -> int:
-    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`."""
+    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`. A robust slot
+    that some process of the job still holds when CMD ends stays theirs: nob-sem then
+    exits with CMD's status at once, without giving it back or closing (_exit_keeping_slot)."""
     got = _acquire_or_signal(sem, _seconds_left(deadline), signals)
     if got is False:
         return _no_slot(sem.name, args)
     if got is not True:
         return 128 + int(got)
+    lent = _LentSlot(sem) if hasattr(sem, "_liveness_fd") else None
     try:
         try:
             proc = _spawn(args.cmd, old_mask, sigchld_ignored)
         except OSError as e:
             print(f"{PROG}: {_safe_text(args.cmd[0])}: {e.strerror or e}", file=sys.stderr)
             return 127 if isinstance(e, FileNotFoundError) else 126
-        return _wait_forwarding(proc, signals)
+        finally:
+            if lent is not None:
+                lent.started()
+        status = _wait_forwarding(proc, signals)
+        if lent is not None and lent.job_lives():
+            _exit_keeping_slot(status)
+        return status
     finally:
+        if lent is not None:
+            lent.close()
         sem.release()
+
+
+def _exit_keeping_slot(status: int) -> NoReturn:
+    """Exits with `status` at once, without closing the robust semaphore: nob-sem's end drops
+    its own hold on its entry as a SIGKILL would, and the entry (with its slot) lives on in
+    whoever else holds its open file description."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _no_slot(name: str, args: argparse.Namespace) -> int:
@@ -1014,9 +1054,7 @@ def _close_run_semaphore(sem: Any, status: int, old_mask: Set[int]) -> None:
         return
     signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     if not _ready_to_open(_file_of(ROBUST_PREFIX, sem.name), 2.0, lock=True):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+        _exit_keeping_slot(status)
     _interruptible(sem.close)
 
 
@@ -1131,7 +1169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("run", cmd_run, "Run CMD while holding one of K slots of NAME (like GNU parallel's sem); "
                                 "exit with CMD's status, 128+N if it died of signal N.")
-    c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] "
+    c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] [--any-owner] "
                "NAME -- CMD [ARG...]\n       nob-sem run NAME CMD [ARG...]")
     c.epilog = ("NAME must not start with '-' (write /-x). A robust NAME is created with K slots if it does not "
                 "exist and goes away after the last run; its slot comes back even if nob-sem is SIGKILLed. "
@@ -1149,6 +1187,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use a plain POSIX semaphore (shared with sem_open users; a SIGKILL of nob-sem loses "
                         "its slot); default: robust, unless only a plain NAME exists")
     g.add_argument("--robust", action="store_true", help="use the robust semaphore even if a plain NAME exists")
+    c.add_argument("--any-owner", action="store_true",
+                   help="use NAME even when another user owns it (default: refuse, nothing runs)")
 
     c = command("demo", cmd_demo, "Show several processes sharing one named semaphore as a pool of slots.")
     c.add_argument("--workers", type=_count(1), default=5, metavar="N", help="worker processes (default 5)")
