@@ -8,12 +8,13 @@ import re
 
 import pytest
 
-from nob.ipc import Flags, NamedMessageQueue, NamedSemaphore, NamedSharedMemory
+from nob.ipc import Flags, NamedMessageQueue, NamedSemaphore, NamedSharedMemory, RobustSemaphore
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm_mq")
 
 KINDS = {
     "semaphore": lambda n, f: NamedSemaphore(n, 1, f),
+    "robust": lambda n, f: RobustSemaphore(n, 1, f),
     "shm": lambda n, f: NamedSharedMemory(n, 8, handle_existence=f),
     "mq": lambda n, f: NamedMessageQueue(n, 1, 8, handle_existence=f),
 }

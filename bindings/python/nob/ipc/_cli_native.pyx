@@ -4,13 +4,8 @@
 
 from libcpp.string cimport string
 from libcpp.vector cimport vector
-from posix.types cimport pid_t
 
-
-cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
-    cdef cppclass holder:
-        pid_t pid
-        unsigned int units
+from nob.ipc._robust cimport holder
 
 
 cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:

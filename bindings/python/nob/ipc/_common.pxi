@@ -24,12 +24,6 @@ cdef string _encode_name(object name) except *:
     return (<str>name).encode("ascii")
 
 
-cdef object _oserror(int err, object name):
-    """The OSError subclass for `err`, with errno, strerror and filename set."""
-    import os
-    return OSError(err, os.strerror(err), name)
-
-
 cdef double _check_timeout(object timeout) except -2.0:
     """A validated timeout in seconds; -1.0 means forever (inf). An int or a
     float (subclasses too) is read as its C value: none of its methods run."""
@@ -60,6 +54,18 @@ cdef double _check_timeout(object timeout) except -2.0:
     if t == INFINITY:
         return -1.0
     return t
+
+
+cdef double _check_wait(object blocking, object timeout) except -2.0:
+    """acquire()'s blocking and timeout as one C value: -1.0 forever, 0.0
+    try once, else the seconds to wait at most."""
+    if blocking is True:
+        return -1.0 if timeout is None else _check_timeout(timeout)
+    if blocking is False:
+        if timeout is not None:
+            raise ValueError("a timeout cannot be combined with blocking=False")
+        return 0.0
+    raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
 
 
 cdef str _repr_number(object x):

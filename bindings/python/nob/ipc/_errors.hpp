@@ -84,17 +84,22 @@ inline void set_current_error(PyObject* filename) noexcept {
 /// rules: ValueError).
 inline void translate_error() { set_current_error(nullptr); }
 
+/// set_current_error() from a thread that may not hold the GIL (it takes it).
+inline void set_current_error_anywhere(PyObject* filename) noexcept {
+  const PyGILState_STATE gil = PyGILState_Ensure();
+  set_current_error(filename);
+  PyGILState_Release(gil);
+}
+
 /// Runs `f()` and gives its result; what it throws becomes the Python
 /// exception (set_current_error(filename)) and `failed` is given instead.
-/// Callable with or without the GIL (it takes the GIL to set the error).
+/// Callable with or without the GIL.
 template <class R, class F>
 R or_set_error(PyObject* filename, R failed, F&& f) noexcept {
   try {
     return f();
   } catch (...) {
-    const PyGILState_STATE gil = PyGILState_Ensure();
-    set_current_error(filename);
-    PyGILState_Release(gil);
+    set_current_error_anywhere(filename);
     return failed;
   }
 }

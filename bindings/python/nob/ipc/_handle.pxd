@@ -47,14 +47,18 @@ cdef class Handle:
     cdef int _begin_init(self) except -1
     cdef int _opened(self, void* obj, const handle_ops* ops, object name, bint linked,
                      int unlink_on_delete) except -1
-    cdef void* _open_object(self) except NULL
     cdef int _raise_closed(self) except -1
     cdef int _raise_closed_while_waiting(self) except -1
     cdef int _raise_oserror(self, int err, const char* step) except -1
     cdef int _finish_close(self) except -1
-    cdef int _call_ended(self) except -1
     cdef int _on_close(self) except -1
     cdef str _describe(self)
+
+    cdef inline void* _open_object(self) except NULL:
+        """The C++ object, or ValueError once closed."""
+        if self._live is NULL:
+            self._raise_closed()
+        return self._live
 
     cdef inline void _call_started(self) noexcept:
         """Before a region that may run Python or drop the GIL: close() must
@@ -62,6 +66,15 @@ cdef class Handle:
         inherited through fork() are kept: the thread that forked goes on in
         the child, maybe inside such a region (a signal handler)."""
         self._inflight += 1
+
+    cdef inline int _call_ended(self) except -1:
+        """After that region: the last one out finishes a close() that came meanwhile."""
+        if self._inflight <= 0:  # never below 0
+            return 0
+        self._inflight -= 1
+        if self._inflight == 0 and self._close_pending:
+            return self._finish_close()
+        return 0
 
 
 cdef object by_name(object name, name_fn fn)

@@ -199,12 +199,6 @@ cdef class Handle:
                 self._unlink_on_delete = not linked
         return 0
 
-    cdef void* _open_object(self) except NULL:
-        """The C++ object, or ValueError once closed."""
-        if self._live is NULL:
-            self._raise_closed()
-        return self._live
-
     cdef int _raise_closed(self) except -1:
         raise ValueError(f"operation on a closed {type(self).__name__} ({self._name!r})")
 
@@ -214,15 +208,6 @@ cdef class Handle:
     cdef int _raise_oserror(self, int err, const char* step) except -1:
         """The OSError of errno `err` in this binding's `step`, named after this object."""
         return raise_oserror(NULL, err, step, self._name)
-
-    cdef int _call_ended(self) except -1:
-        """After a _call_started() region: the last one out finishes a close() that came meanwhile."""
-        if self._inflight <= 0:  # never below 0
-            return 0
-        self._inflight -= 1
-        if self._inflight == 0 and self._close_pending:
-            self._finish_close()
-        return 0
 
     cdef int _finish_close(self) except -1:
         cdef void* obj = self._obj

@@ -11,7 +11,7 @@ from nob.ipc import _handle
 from nob.ipc._handle import ArgumentTypeError, Flags  # re-exported: nob.ipc takes them from here
 from nob.ipc._handle cimport (
     FOREVER, Handle, bind_with, by_name_methods, deadline_after, handle_ops, name_fn, normalized_name,
-    translate_error, with_fn, with_slot)
+    with_fn, with_slot)
 
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
@@ -170,20 +170,10 @@ cdef class NamedSemaphore(Handle):
         raise (KeyboardInterrupt too) propagates, otherwise the wait goes on
         towards the same deadline.
         """
-        cdef named_semaphore* s
-        cdef double t = -1.0
         # Arguments first (converting a timeout may run Python code, which may
         # close this semaphore); the handle is read only afterwards.
-        if blocking is True:
-            if timeout is not None:
-                t = _check_timeout(timeout)
-        elif blocking is False:
-            if timeout is not None:
-                raise ValueError("a timeout cannot be combined with blocking=False")
-            t = 0.0
-        else:
-            raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
-        s = <named_semaphore*>self._live
+        cdef double t = _check_wait(blocking, timeout)
+        cdef named_semaphore* s = <named_semaphore*>self._live
         if s is NULL:
             self._raise_closed()
         if sem_trywait(s.native_handle()) == 0:  # the common case: no clock, no GIL release

@@ -35,10 +35,6 @@ cdef extern from "_shm_support.hpp" namespace "nob_py":
 
 include "_common.pxi"
 
-# _robust's names for these until it derives from nob.ipc._handle.Handle too.
-_REQUIRED = _handle.REQUIRED
-_ClassSignature = _handle.ClassSignature
-
 
 # off_t's largest value, and no more than a size_t holds (a 32-bit build
 # would otherwise cut 2**32 + n down to n on its way to the header).
