@@ -12,8 +12,17 @@ import nob.ipc
 from nob.ipc import SEMAPHORE_VALUE_MAX, Flags, NamedSemaphore
 
 
-def test_version_matches_the_distribution():
-    assert nob.__version__ == importlib.metadata.version("nob-py") == "2.0.0.dev0"
+def test_version_matches_the_distribution_and_the_header():
+    """One version: the distribution's, nob.__version__ and the header's macros."""
+    import re
+
+    version = importlib.metadata.version("nob-py")
+    assert nob.__version__ == version
+    with open(os.path.join(nob.get_include(), "nob", "common.hpp")) as f:
+        macros = dict(re.findall(r"^#define NOB_VERSION_(MAJOR|MINOR|PATCH) (\d+)$", f.read(), re.M))
+    assert f"{macros['MAJOR']}.{macros['MINOR']}.{macros['PATCH']}" == version
+    # A final release above 1.6.3, the last nob.py on PyPI (another project).
+    assert tuple(int(p) for p in version.split(".")) > (1, 6, 3)
 
 
 def test_get_include_holds_the_header():

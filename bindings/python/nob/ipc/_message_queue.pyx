@@ -7,8 +7,6 @@ import numbers
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsDouble
 from libc.errno cimport EBADF, EBUSY
 from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
@@ -16,8 +14,7 @@ from libcpp.string cimport string
 
 from nob.ipc._semaphore import ArgumentTypeError, Flags
 from nob.ipc._shared_memory import (
-    _REQUIRED, _ClassSignature, _check_bool, _closed_error, _open_args, _refuse_pickle,
-    _remove_name)
+    _REQUIRED, _ClassSignature, _closed_error, _open_args, _refuse_pickle, _remove_name)
 
 
 cdef extern from "_errors.hpp" namespace "nob_py":
@@ -117,22 +114,16 @@ cdef object _message_bytes(object message):
 cdef unsigned int _check_priority(object priority) except? 0xFFFFFFFF:
     if priority is _ZERO:
         return 0
-    if not _is_int(priority):
-        raise ArgumentTypeError(f"priority must be an int, not {type(priority).__name__}")
-    if not 0 <= priority < _PRIO_MAX:
-        raise ValueError(f"priority must be in 0..{_PRIO_MAX - 1}, got {priority!r}")
-    return <unsigned int>priority
+    return <unsigned int>_check_range(priority, "priority", 0, _PRIO_MAX - 1)
 
 
 cdef long long _check_limit(str what, object value) except -2:
     """max_messages / max_message_size: None (0: the system's default) or an int > 0."""
     if value is None:
         return 0
-    if not _is_int(value):
+    if not PyLong_Check(value) or PyBool_Check(value):
         raise ArgumentTypeError(f"{what} must be None or an int, not {type(value).__name__}")
-    if not 0 < value <= 0x7FFFFFFF:
-        raise ValueError(f"{what} must be in 1..2147483647, got {value!r}")
-    return value
+    return _check_range(value, what, 1, 0x7FFFFFFF)
 
 
 cdef class NamedMessageQueue:
@@ -193,21 +184,21 @@ cdef class NamedMessageQueue:
                  mode=0o600, same_uid_only=False):
         cdef named_message_queue* mq
         cdef string cname
-        cdef int policy
+        cdef int policy, unlink
         cdef unsigned int cmode
         cdef long long cmax, csize
         cdef bint r, w, same_uid
         if self._init_started:  # also when re-entered from the conversions below
             raise RuntimeError("NamedMessageQueue.__init__ may run only once")
         self._init_started = True
-        cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
+        cname, policy, unlink, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
         cmax = _check_limit("max_messages", max_messages)
         csize = _check_limit("max_message_size", max_message_size)
-        r = _check_bool("read", read)
-        w = _check_bool("write", write)
+        r = _check_bool(read, "read")
+        w = _check_bool(write, "write")
         if not (r or w):
             raise ValueError("read and write cannot both be False")
-        same_uid = _check_bool("same_uid_only", same_uid_only)
+        same_uid = _check_bool(same_uid_only, "same_uid_only")
         py_name = cname.decode("ascii")
         try:
             mq = open_message_queue(cname, policy, cmax, csize, r, w, cmode, same_uid)
@@ -220,8 +211,8 @@ cdef class NamedMessageQueue:
         self._read = r
         self._write = w
         self._linked_existing = mq.linked_existing()
-        if unlink_on_delete is not None:
-            mq.unlink_on_destroy(<bint>unlink_on_delete)
+        if unlink >= 0:
+            mq.unlink_on_destroy(unlink == 1)
         self._unlink_on_delete = mq.unlink_on_destroy()
         self._max_messages = mq.max_messages()
         self._max_message_size = mq.max_message_size()
@@ -283,10 +274,10 @@ cdef class NamedMessageQueue:
 
     @unlink_on_delete.setter
     def unlink_on_delete(self, value):
-        _check_bool("unlink_on_delete", value)
+        cdef bint on = _check_bool(value, "unlink_on_delete")
         self._check_open()
-        self._mq.unlink_on_destroy(<bint>value)
-        self._unlink_on_delete = value
+        self._mq.unlink_on_destroy(on)
+        self._unlink_on_delete = on
 
     @property
     def closed(self):
@@ -302,9 +293,9 @@ cdef class NamedMessageQueue:
 
     @block.setter
     def block(self, value):
-        _check_bool("block", value)
+        cdef bint on = _check_bool(value, "block")
         self._check_open()
-        self._block = value
+        self._block = on
 
     @property
     def mqd(self):
@@ -440,18 +431,18 @@ cdef class NamedMessageQueue:
         cdef long long nid = 0
         cdef int err
         cdef object entry = None
+        cdef tuple pair
         global _last_notification
         if notification is None:
             pass
-        elif _is_int(notification):
-            if not 0 < notification < NSIG:
-                raise ValueError(f"signal number must be in 1..{NSIG - 1}, got {notification!r}")
-            signo = notification
-        elif isinstance(notification, tuple):
-            if len(notification) != 2 or not callable(notification[0]):
+        elif PyLong_Check(notification) and not PyBool_Check(notification):
+            signo = <int>_check_range(notification, "signal number", 1, NSIG - 1)
+        elif isinstance(notification, tuple):  # a subclass's __len__, __getitem__ never run
+            pair = <tuple>notification
+            if len(pair) != 2 or not callable(pair[0]):
                 raise ArgumentTypeError(
                     "notification must be None, a signal number or a (function, param) pair")
-            entry = (notification[0], notification[1])
+            entry = (pair[0], pair[1])
             _last_notification += 1
             nid = _last_notification
         else:

@@ -150,7 +150,9 @@ cdef class RobustSemaphore:
     real close waits until the last blocked acquire() returns. Those waiters
     keep waiting until a unit arrives, their timeout passes or a signal
     handler raises; then they raise ValueError, and a unit they took is
-    given back.
+    given back. A `with sem:` block running when another thread closes the
+    object gives its unit back at its end, raising nothing new; the real
+    close waits for that end too.
     """
 
     cdef robust_semaphore* _sem    # what new calls use; NULL once closed
@@ -160,6 +162,7 @@ cdef class RobustSemaphore:
     cdef bint _init_started
     cdef bint _close_pending
     cdef Py_ssize_t _inflight
+    cdef Py_ssize_t _with_blocks  # `with` blocks running (each also counts in _inflight)
     cdef object __weakref__
 
     Flags = Flags
@@ -176,6 +179,7 @@ cdef class RobustSemaphore:
         self._owned = NULL
         self._name = None
         self._inflight = 0
+        self._with_blocks = 0
         self._close_pending = False
         self._init_started = False
 
@@ -232,7 +236,8 @@ cdef class RobustSemaphore:
         self._owned = NULL
         self._sem = NULL
         if sem is not NULL:
-            del sem  # closes; the last handle of a non-persistent semaphore removes the name
+            with nogil:  # closing may wait for the table mutex and the file-wide lock
+                del sem  # the last handle of a non-persistent semaphore removes the name
 
     cdef int _finish_close(self) except -1:
         cdef robust_semaphore* sem = self._owned
@@ -416,11 +421,16 @@ cdef class RobustSemaphore:
 
     @cython.final
     cdef object _release(self, long long count):
-        cdef unsigned int held
         cdef robust_semaphore* sem = self._sem
-        cdef int err
         if sem is NULL:
             raise _closed_error(self)
+        return self._release_on(sem, count)
+
+    @cython.final
+    cdef object _release_on(self, robust_semaphore* sem, long long count):
+        """release(count) through `sem`, read from self with no Python code since."""
+        cdef unsigned int held
+        cdef int err
         err = robust_release(sem[0], count)
         if err == 0:
             return None
@@ -432,13 +442,32 @@ cdef class RobustSemaphore:
         raise _oserror(err, self._name)
 
     def __enter__(self):
-        """Acquire one unit (waiting as long as needed) and return the semaphore."""
+        """Acquire one unit (waiting as long as needed) and return the semaphore.
+
+        Until the block ends, a close() from another thread closes the object
+        for new calls but leaves the handle alive, so that the block's end
+        gives its unit back."""
         self._acquire(-1.0)
+        self._with_blocks += 1
+        self._call_started()  # close() now defers freeing the handle until __exit__
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
-        """Release one unit."""
-        self._release(1)
+        """Release the block's unit, also after another thread's close() (raises nothing new then).
+
+        Without a block of this object running, as release(1)."""
+        cdef robust_semaphore* sem
+        if self._with_blocks <= 0:
+            self._release(1)
+            return None
+        self._with_blocks -= 1
+        sem = self._owned  # alive: the block's in-flight count kept close() from freeing it
+        try:
+            if sem is NULL:
+                raise _closed_error(self)
+            self._release_on(sem, 1)
+        finally:
+            self._call_ended()  # the last one out finishes a close() that came meanwhile
         return None
 
     def acquire_async(self, timeout=None):
@@ -497,8 +526,11 @@ cdef class RobustSemaphore:
     def remove(name):
         """Remove the robust semaphore called `name`; False if there was none."""
         cdef string cname = _nob_normalize_name(_encode_name(name))
+        cdef bint removed
         try:
-            return robust_semaphore.remove(cname)
+            with nogil:  # waits for the table mutex (another thread's open may hold it)
+                removed = robust_semaphore.remove(cname)
+            return removed
         except OSError as e:
             e.filename = cname.decode("ascii")
             raise
@@ -507,8 +539,11 @@ cdef class RobustSemaphore:
     def exists(name):
         """True when a robust semaphore called `name` exists and some live process uses it (or it is persistent)."""
         cdef string cname = _nob_normalize_name(_encode_name(name))
+        cdef bint found
         try:
-            return robust_semaphore.exists(cname)
+            with nogil:  # waits for the table mutex (another thread's open may hold it)
+                found = robust_semaphore.exists(cname)
+            return found
         except OSError as e:
             e.filename = cname.decode("ascii")
             raise

@@ -28,9 +28,11 @@ inline long long robust_lock_deadline() noexcept {
 
 /// Opens or creates a robust semaphore (see nob::robust_semaphore's
 /// constructor), without the GIL, waiting for the file-wide lock until
-/// `deadline_ns` at most. nullptr when a signal handler became due while it
-/// waited: the caller runs the handlers (Ctrl+C raises there) and calls
-/// again with the same deadline.
+/// `deadline_ns` at most. nullptr when a signal handler ran while it waited
+/// or a slice (NOB_ROBUST_SLICE_MS) of waiting passed: the caller runs the
+/// pending handlers (Ctrl+C raises there; a signal handled on another thread
+/// or between two tries interrupted no sleep of this one, so only this
+/// return can let it be seen) and calls again with the same deadline.
 inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
                                           unsigned int capacity, unsigned int mode,
                                           bool same_uid, long long deadline_ns) {

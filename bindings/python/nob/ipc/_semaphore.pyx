@@ -11,10 +11,8 @@ import numbers
 from nob.ipc import _async  # acquire_async / async with (it imports nothing of ours)
 
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport INFINITY
 from cpython.ref cimport PyObject
-from cpython.long cimport PyLong_AsDouble, PyLong_AsLongLongAndOverflow
 from libc.errno cimport errno, EOVERFLOW
 from libcpp.string cimport string
 
@@ -111,6 +109,10 @@ cdef object _closed_error(object name):
 
 
 cdef class NamedSemaphore
+
+
+cdef extern from "_sealed.hpp" namespace "nob_py":
+    int seal_cython_type_of(object obj) except -1
 
 
 cdef extern from "_semaphore_support.hpp" namespace "nob_py":
@@ -224,20 +226,13 @@ cdef class NamedSemaphore:
         self._init_started = True
         cname = normalize_name_cpp(_encode_name(name))
         cdef unsigned int c_initial = _check_uint(initial_value, "initial_value", SEM_VALUE_MAX)
-        if not isinstance(handle_existence, Flags):
-            raise ArgumentTypeError(
-                f"handle_existence must be a nob.ipc.Flags member, not {handle_existence!r}")
-        cdef int policy = (<object>handle_existence)._value_
-        if unlink_on_delete is not None and not isinstance(unlink_on_delete, bool):
-            raise ArgumentTypeError(
-                f"unlink_on_delete must be None or a bool, not {type(unlink_on_delete).__name__}")
+        cdef int policy = _check_policy(handle_existence)
+        cdef int c_unlink = _check_optional_bool(unlink_on_delete, "unlink_on_delete")
         cdef unsigned int c_mode = _check_uint(mode, "mode", 0o777)
-        if not isinstance(same_uid_only, bool):
-            raise ArgumentTypeError(
-                f"same_uid_only must be a bool, not {type(same_uid_only).__name__}")
+        cdef bint same_uid = _check_bool(same_uid_only, "same_uid_only")
         py_name = cname.decode("ascii")
         try:
-            sem = open_semaphore(cname, policy, c_initial, c_mode, same_uid_only is True)
+            sem = open_semaphore(cname, policy, c_initial, c_mode, same_uid)
         except OSError as e:
             e.filename = py_name
             raise
@@ -245,8 +240,8 @@ cdef class NamedSemaphore:
         self._handle = sem.native_handle()
         self._name = py_name
         self._linked_existing = sem.linked_existing()
-        if unlink_on_delete is not None:
-            sem.unlink_on_destroy(unlink_on_delete is True)
+        if c_unlink >= 0:
+            sem.unlink_on_destroy(c_unlink == 1)
         self._unlink_on_delete = sem.unlink_on_destroy()
 
     def __dealloc__(self):
@@ -308,12 +303,10 @@ cdef class NamedSemaphore:
 
     @unlink_on_delete.setter
     def unlink_on_delete(self, value):
-        if not isinstance(value, bool):
-            raise ArgumentTypeError(
-                f"unlink_on_delete must be a bool, not {type(value).__name__}")
+        cdef bint on = _check_bool(value, "unlink_on_delete")
         self._check_open()
-        self._sem.unlink_on_destroy(value is True)
-        self._unlink_on_delete = value is True
+        self._sem.unlink_on_destroy(on)
+        self._unlink_on_delete = on
 
     @property
     def closed(self):
@@ -487,9 +480,9 @@ cdef class NamedSemaphore:
             raise _closed_error(self._name)
         return _sem_wait_word(self._handle)
 
-    def _async_hold(self, bint on):
+    def _async_hold(self, on):
         """For nob.ipc._async: True keeps the mapping alive across an await (close() defers the unmap), False ends that."""
-        if on:
+        if _check_bool(on, "on"):
             self._call_started()
         elif self._inflight > 0:  # a False without its True does nothing
             self._call_ended()
@@ -558,3 +551,6 @@ cdef class NamedSemaphore:
 
 
 set_with_calls(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)
+# The methods of the Python classes here (and in _shared_memory) are of
+# Cython's shared cython_function_or_method type: no instance from Python.
+seal_cython_type_of(_ClassSignature.__get__)

@@ -10,6 +10,7 @@
 #include <nob/named_semaphore.hpp>
 
 #include "_errors.hpp"
+#include "_sealed.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -87,7 +88,9 @@ inline int release_n(nob::named_semaphore& sem, long long n) noexcept {
 // method does): `with NamedSemaphore(...):` keeps a temporary alive until
 // __exit__, a mere lookup (hasattr, inspect.getmembers) holds nothing once
 // dropped, and the semaphore never refers to it (no cycle: `del sem` closes
-// at once). Everything here runs with the GIL held.
+// at once). Both types take part in the cyclic GC as bound methods do: an
+// instance that keeps its own __enter__ (`self.enter = self.__enter__`) is
+// collected, closed and unlinked. Everything here runs with the GIL held.
 ///
 
 /// The semaphore's enter/exit (Cython cdef functions): new reference or NULL.
@@ -131,31 +134,50 @@ inline PyObject* with_bound_call(PyObject* self, PyObject* const* args, size_t n
                                              : "__enter__() takes no arguments");
     return nullptr;
   }
+  if (b->sem == nullptr) {  // cleared by the GC (a cycle being freed)
+    PyErr_SetString(PyExc_ReferenceError, "the semaphore of this with-method is gone");
+    return nullptr;
+  }
   with_state& g = with_globals();
   return (b->is_exit ? g.exit : g.enter)(b->sem);
+}
+
+inline int with_bound_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(reinterpret_cast<with_bound*>(self)->sem);
+  Py_VISIT(Py_TYPE(self));
+  return 0;
+}
+
+inline int with_bound_clear(PyObject* self) {
+  Py_CLEAR(reinterpret_cast<with_bound*>(self)->sem);
+  return 0;
 }
 
 inline void with_bound_dealloc(PyObject* self) {
   auto* b = reinterpret_cast<with_bound*>(self);
   PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
   Py_CLEAR(b->sem);
   with_state& g = with_globals();
   if (g.free_count < 16) {
-    g.free_list[g.free_count++] = self;  // keeps its reference to the type
+    g.free_list[g.free_count++] = self;  // untracked; keeps its reference to the type
     return;
   }
-  PyObject_Free(self);
+  PyObject_GC_Del(self);
   Py_DECREF(type);
 }
 
 inline PyObject* with_bound_repr(PyObject* self) {
   auto* b = reinterpret_cast<with_bound*>(self);
-  return PyUnicode_FromFormat("<bound method %s.%s of %R>", Py_TYPE(b->sem)->tp_name,
-                              b->is_exit ? "__exit__" : "__enter__", b->sem);
+  const char* name = b->is_exit ? "__exit__" : "__enter__";
+  if (b->sem == nullptr) return PyUnicode_FromFormat("<bound method %s of nothing>", name);
+  return PyUnicode_FromFormat("<bound method %s.%s of %R>", Py_TYPE(b->sem)->tp_name, name,
+                              b->sem);
 }
 
 inline PyObject* with_bound_self(PyObject* self, void*) {
   PyObject* sem = reinterpret_cast<with_bound*>(self)->sem;
+  if (sem == nullptr) Py_RETURN_NONE;
   Py_INCREF(sem);
   return sem;
 }
@@ -170,6 +192,10 @@ inline PyObject* with_slot_get(PyObject* self, PyObject* obj, PyObject* type) {
   auto* slot = reinterpret_cast<with_slot*>(self);
   with_state& g = with_globals();
   if (obj == nullptr || obj == Py_None) {
+    if (slot->unbound == nullptr) {  // cleared by the GC (the class being freed)
+      PyErr_SetString(PyExc_ReferenceError, "this with-slot's function is gone");
+      return nullptr;
+    }
     Py_INCREF(slot->unbound);
     return slot->unbound;
   }
@@ -184,20 +210,33 @@ inline PyObject* with_slot_get(PyObject* self, PyObject* obj, PyObject* type) {
     b = reinterpret_cast<with_bound*>(g.free_list[--g.free_count]);
     Py_SET_REFCNT(b, 1);  // its type reference was kept on the free list
   } else {
-    b = PyObject_New(with_bound, g.bound_type);  // takes a type reference (heap type)
+    b = PyObject_GC_New(with_bound, g.bound_type);  // takes a type reference (heap type)
     if (b == nullptr) return nullptr;
-    b->vectorcall = with_bound_call;
   }
+  b->vectorcall = with_bound_call;  // every field set here, whatever the object was before
   Py_INCREF(obj);
   b->sem = obj;
   b->is_exit = slot->is_exit;
+  PyObject_GC_Track(b);
   return reinterpret_cast<PyObject*>(b);
+}
+
+inline int with_slot_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(reinterpret_cast<with_slot*>(self)->unbound);
+  Py_VISIT(Py_TYPE(self));
+  return 0;
+}
+
+inline int with_slot_clear(PyObject* self) {
+  Py_CLEAR(reinterpret_cast<with_slot*>(self)->unbound);
+  return 0;
 }
 
 inline void with_slot_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
   Py_CLEAR(reinterpret_cast<with_slot*>(self)->unbound);
-  PyObject_Free(self);
+  PyObject_GC_Del(self);
   Py_DECREF(type);
 }
 
@@ -215,6 +254,8 @@ inline int with_init_types() {
       {nullptr, nullptr, nullptr, nullptr, nullptr}};
   static PyType_Slot bound_slots[] = {
       {Py_tp_dealloc, reinterpret_cast<void*>(with_bound_dealloc)},
+      {Py_tp_traverse, reinterpret_cast<void*>(with_bound_traverse)},
+      {Py_tp_clear, reinterpret_cast<void*>(with_bound_clear)},
       {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
       {Py_tp_repr, reinterpret_cast<void*>(with_bound_repr)},
       {Py_tp_members, bound_members},
@@ -222,29 +263,39 @@ inline int with_init_types() {
       {0, nullptr}};
   static PyType_Spec bound_spec = {"nob.ipc._semaphore._BoundWith",
                                    static_cast<int>(sizeof(with_bound)), 0,
-                                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL, bound_slots};
+                                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_HAVE_GC,
+                                   bound_slots};
   static PyType_Slot slot_slots[] = {
       {Py_tp_dealloc, reinterpret_cast<void*>(with_slot_dealloc)},
+      {Py_tp_traverse, reinterpret_cast<void*>(with_slot_traverse)},
+      {Py_tp_clear, reinterpret_cast<void*>(with_slot_clear)},
       {Py_tp_descr_get, reinterpret_cast<void*>(with_slot_get)},
       {0, nullptr}};
   static PyType_Spec slot_spec = {"nob.ipc._semaphore._WithSlot",
-                                  static_cast<int>(sizeof(with_slot)), 0, Py_TPFLAGS_DEFAULT,
-                                  slot_slots};
+                                  static_cast<int>(sizeof(with_slot)), 0,
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, slot_slots};
+  // Both are made only here, with every field set: Python may reach them
+  // (type(sem.__enter__), NamedSemaphore.__dict__) but never make one.
   g.bound_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&bound_spec));
-  if (g.bound_type == nullptr) return -1;
+  if (g.bound_type == nullptr || seal_type(reinterpret_cast<PyObject*>(g.bound_type)) != 0) {
+    return -1;
+  }
   g.slot_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&slot_spec));
-  if (g.slot_type == nullptr) return -1;
+  if (g.slot_type == nullptr || seal_type(reinterpret_cast<PyObject*>(g.slot_type)) != 0) {
+    return -1;
+  }
   return 0;
 }
 
 /// A with_slot for the class body: `unbound` is what the class attribute gives.
 inline PyObject* make_with_slot(int is_exit, PyObject* unbound) {
   if (with_init_types() != 0) return nullptr;
-  with_slot* slot = PyObject_New(with_slot, with_globals().slot_type);
+  with_slot* slot = PyObject_GC_New(with_slot, with_globals().slot_type);
   if (slot == nullptr) return nullptr;
   Py_INCREF(unbound);
   slot->unbound = unbound;
   slot->is_exit = is_exit;
+  PyObject_GC_Track(slot);
   return reinterpret_cast<PyObject*>(slot);
 }
 

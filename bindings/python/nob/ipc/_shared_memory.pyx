@@ -6,8 +6,6 @@
 import mmap as _mmap
 import numbers
 
-from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsDouble
 from libc.errno cimport errno
 from libc.math cimport INFINITY
 from libc.stdint cimport SIZE_MAX
@@ -54,31 +52,16 @@ include "_common.pxi"
 
 # off_t's largest value, and no more than a size_t holds (a 32-bit build
 # would otherwise cut 2**32 + n down to n on its way to the header).
-cdef unsigned long long _SIZE_MAX = min(<unsigned long long>SIZE_MAX, 0x7FFFFFFFFFFFFFFF)
+cdef long long _SIZE_MAX = <long long>min(<unsigned long long>SIZE_MAX, 0x7FFFFFFFFFFFFFFF)
 
 
 def _open_args(name, handle_existence, unlink_on_delete, mode):
-    """(name as bytes, policy as int, mode) for an opening constructor, validated
-    the same way for every kind of object (NamedMessageQueue uses it too)."""
+    """(name as bytes, policy, unlink_on_delete as -1/0/1, mode), C values
+    checked the same way for every kind of object (NamedMessageQueue uses it too)."""
     cdef string cname = _nob_normalize_name(_encode_name(name))
-    if not isinstance(handle_existence, Flags):
-        raise ArgumentTypeError(
-            f"handle_existence must be a nob.ipc.Flags member, not {handle_existence!r}")
-    if unlink_on_delete is not None and not isinstance(unlink_on_delete, bool):
-        raise ArgumentTypeError(
-            f"unlink_on_delete must be None or a bool, not {type(unlink_on_delete).__name__}")
-    if not _is_int(mode):
-        raise ArgumentTypeError(f"mode must be an int, not {type(mode).__name__}")
-    if not 0 <= mode <= 0o777:
-        raise ValueError(f"mode must be permission bits 0o0..0o777, got {mode!r}")
-    return cname, (<object>handle_existence).value, mode
-
-
-def _check_bool(what, value):
-    """`value` if it is a bool; ArgumentTypeError otherwise."""
-    if not isinstance(value, bool):
-        raise ArgumentTypeError(f"{what} must be a bool, not {type(value).__name__}")
-    return value
+    cdef int policy = _check_policy(handle_existence)
+    cdef int unlink = _check_optional_bool(unlink_on_delete, "unlink_on_delete")
+    return cname, policy, unlink, _check_uint(mode, "mode", 0o777)
 
 
 def _closed_error(kind, name):
@@ -116,7 +99,11 @@ class _ClassSignature:
     def __get__(self, obj, objtype=None):
         if obj is not None or objtype is None:
             return None
-        owner = next(k for k in objtype.__mro__ if k.__dict__.get("__signature__") is self)
+        for owner in objtype.__mro__:  # a loop, not a generator: no closure type
+            if owner.__dict__.get("__signature__") is self:
+                break
+        else:
+            return None
         if objtype.__init__ is not owner.__init__:
             return None
         import inspect
@@ -176,21 +163,17 @@ cdef class NamedSharedMemory:
                  mode=0o600, same_uid_only=False):
         cdef named_shared_memory* shm
         cdef string cname
-        cdef int policy
+        cdef int policy, unlink
         cdef unsigned long long csize
         cdef unsigned int cmode
         cdef bint ro, same_uid
         if self._init_started:  # also when re-entered from the conversions below
             raise RuntimeError("NamedSharedMemory.__init__ may run only once")
         self._init_started = True
-        cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
-        if not _is_int(size):
-            raise ArgumentTypeError(f"size must be an int, not {type(size).__name__}")
-        if not 0 <= size <= _SIZE_MAX:
-            raise ValueError(f"size must be in 0..{_SIZE_MAX}, got {size!r}")
-        csize = size
-        ro = _check_bool("read_only", read_only)
-        same_uid = _check_bool("same_uid_only", same_uid_only)
+        cname, policy, unlink, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
+        csize = <unsigned long long>_check_range(size, "size", 0, _SIZE_MAX)
+        ro = _check_bool(read_only, "read_only")
+        same_uid = _check_bool(same_uid_only, "same_uid_only")
         py_name = cname.decode("ascii")
         try:
             shm = open_shared_memory(cname, policy, csize, ro, cmode, same_uid)
@@ -201,8 +184,8 @@ cdef class NamedSharedMemory:
         self._name = py_name
         self._read_only = ro
         self._linked_existing = shm.linked_existing()
-        if unlink_on_delete is not None:
-            shm.unlink_on_destroy(<bint>unlink_on_delete)
+        if unlink >= 0:
+            shm.unlink_on_destroy(unlink == 1)
         self._unlink_on_delete = shm.unlink_on_destroy()
 
     def __dealloc__(self):
@@ -233,9 +216,9 @@ cdef class NamedSharedMemory:
 
     @unlink_on_delete.setter
     def unlink_on_delete(self, value):
-        _check_bool("unlink_on_delete", value)
-        self._open().unlink_on_destroy(<bint>value)
-        self._unlink_on_delete = value
+        cdef bint on = _check_bool(value, "unlink_on_delete")
+        self._open().unlink_on_destroy(on)
+        self._unlink_on_delete = on
 
     @property
     def closed(self):
