@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from test_cli_support import SHM, cli, other_user, robust_file_of, run_as, shm_file, start_cli, wait_until
+from test_cli_support import cli, other_user, robust_file_of, run_as, shm_file, start_cli, wait_until
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from test_cli_support import SHM, cli, start_cli, stop_cli
 
 import nob.ipc
 
-from conftest import run_child, start_child, wait_for_line
+from conftest import start_child, wait_for_line
 
 pytestmark = pytest.mark.skipif(not hasattr(nob.ipc, "RobustSemaphore"), reason="no RobustSemaphore in this build")
 
