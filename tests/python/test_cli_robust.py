@@ -79,7 +79,8 @@ def test_list_info_and_holders_show_a_robust_semaphore(sem_name, holder):
     r = cli("holders", sem_name, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == [{"pid": child.pid, "units": 2}]
-    assert cli("holders", sem_name).stdout.splitlines() == ["PID UNITS", f"{child.pid} 2"]
+    width = max(3, len(str(child.pid)))  # an aligned table: numbers on the right
+    assert cli("holders", sem_name).stdout.splitlines() == [f"{'PID':>{width}}  UNITS", f"{child.pid:>{width}}      2"]
 
 
 def test_a_dead_holder_is_never_listed(sem_name, holder):
@@ -93,11 +94,11 @@ def test_a_dead_holder_is_never_listed(sem_name, holder):
     assert keeper.poll() is None
 
 
-def test_holders_of_a_plain_or_missing_name_exits_1(sem_name):
-    assert_clean_error(cli("holders", sem_name), 1)
+def test_holders_of_a_plain_or_missing_name_exits_3(sem_name):
+    assert_clean_error(cli("holders", sem_name), 3)
     assert cli("create", sem_name).returncode == 0
     r = cli("holders", sem_name)
-    assert_clean_error(r, 1)
+    assert_clean_error(r, 3)
     assert "plain" in r.stderr
     assert cli("unlink", sem_name).returncode == 0
 
@@ -107,7 +108,7 @@ def test_a_corrupt_robust_file_is_listed_with_why(sem_name):
         f.write(b"not a robust semaphore" * 100)
     try:
         r = cli("info", sem_name, "--json")
-        assert r.returncode == 1
+        assert r.returncode == 6  # exists, but is no robust semaphore
         e = json.loads(r.stdout)
         assert e["kind"] == "robust" and e["value"] is None and "not a robust semaphore" in e["error"]
     finally:
@@ -197,11 +198,11 @@ while time.monotonic() < end:
 
 READER = """
 import os, sys
-import nob.ipc._cli as cli
+from nob.ipc._cli.inspect import info_entries
 sys.stdout = open(os.devnull, "w")
 for _ in range(int(sys.argv[2])):
     try:
-        cli._info_entries(sys.argv[1].encode(), ["robust"])
+        info_entries(sys.argv[1].encode(), ["robust"])
     except FileNotFoundError:
         pass
 print("survived", file=sys.__stdout__)
@@ -243,7 +244,7 @@ def test_a_robust_semaphore_whose_users_all_died_is_listed_stale_and_left_to_the
     row = rows["/" + sem_name]  # shown for what it is: it counts as absent
     assert row["value"] is None and row["error"].startswith("stale") and f"owner uid {os.geteuid()}" in row["error"]
     r = cli("info", sem_name)
-    assert r.returncode == 1 and "stale" in r.stdout
+    assert r.returncode == 3 and "stale" in r.stdout  # counts as absent
     assert os.path.exists(robust_file(sem_name))  # looking removes nothing (it opens nothing)
     assert cli("run", sem_name, "--", "true").returncode == 0  # an open removes it and starts anew
     assert not os.path.exists(robust_file(sem_name))
@@ -253,6 +254,6 @@ def test_post_and_wait_on_a_robust_name_say_why_they_refuse(sem_name, holder):
     holder(2, 1)
     for command in ("post", "wait"):
         r = cli(command, sem_name)
-        assert_clean_error(r, 1)
+        assert_clean_error(r, 3)  # no plain semaphore of that name
         assert "robust" in r.stderr
     assert json.loads(cli("info", sem_name, "--json").stdout)["value"] == 1  # untouched

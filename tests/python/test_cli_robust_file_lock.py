@@ -138,7 +138,7 @@ def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_
     # nob-sem ended without closing: the next opener finds no live user and removes the name
     try:
         r = cli("info", sem_name)
-        assert r.returncode == 1 and "stale" in r.stdout, r.stdout
+        assert r.returncode == 3 and "stale" in r.stdout, r.stdout
         assert cli("run", sem_name, "--", "true").returncode == 0
         assert not os.path.exists(os.path.join(SHM, "nob." + sem_name))
     finally:

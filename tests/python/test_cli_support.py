@@ -123,6 +123,11 @@ def shm_file(name):
     return os.path.join(SHM, "sem." + name.lstrip("/"))
 
 
+def robust_file_of(name):
+    """/dev/shm/nob.NAME."""
+    return os.path.join(SHM, "nob." + name.lstrip("/"))
+
+
 def assert_clean_error(result, code=2):
     """Exit `code` with exactly one line on stderr and no traceback."""
     assert result.returncode == code, (result.returncode, result.stderr)
@@ -190,8 +195,9 @@ def other_user(name):
 _AS_USER = """
 import argparse, ctypes, errno, fcntl, gettext, json, locale, math, os, pwd, re, select, shutil, signal, stat
 import struct, subprocess, sys, textwrap, threading, time, traceback
+import importlib
 import nob.ipc
-import nob.ipc._cli
+import nob.ipc._cli, nob.ipc._cli.changes, nob.ipc._cli.inspect, nob.ipc._cli.parser, nob.ipc._cli.run
 import nob.ipc._cli_native
 uid, gid = int(sys.argv.pop(1)), int(sys.argv.pop(1))
 os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)
