@@ -13,7 +13,8 @@
 // What it guarantees, in short (docs/semantics.md has the long version):
 //  * names are validated before any system call and normalised to one '/';
 //  * creation is exclusive and race-free; `mode` is applied exactly,
-//    whatever the umask;
+//    whatever the umask; unlink_and_create never fails with file_exists on
+//    Linux (a name re-created after its unlink is replaced in one step);
 //  * the handle that created a name unlinks it on close, only in the creating
 //    process, at most once, and only while the name still refers to the very
 //    semaphore it opened (device and inode are compared on Linux);
@@ -565,8 +566,9 @@ inline opened open_existing(const std::string& path, owner_check check) noexcept
 /// Creates the semaphore file exclusively, as glibc does: a fully written
 /// file with no name, then linked into place (detail::create_exclusive_file),
 /// so nobody ever sees it half made and a crash leaves nothing behind.
-inline opened create_exclusive(const std::string& path, unsigned int value,
-                               mode_t mode) noexcept {
+/// `replace`: an existing name is replaced in one step instead of EEXIST.
+inline opened create_exclusive(const std::string& path, unsigned int value, mode_t mode,
+                               bool replace = false) noexcept {
   opened o;
   sem_t init{};
   if (::sem_init(&init, 1, value) != 0) {
@@ -579,7 +581,8 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
       [&o](const file_result& made) noexcept {
         o = map_sem(made);
         return o.err;
-      });
+      },
+      replace);
   if (f.err != 0) {
     if (o.sem != nullptr) ::munmap(o.sem, sizeof(sem_t));
     o = opened{};
@@ -591,10 +594,6 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
   return o;
 }
 #endif  // NOB_USE_DEV_SHM
-
-/// How often unlink_and_create unlinks again when someone re-creates the
-/// name between its unlink and its exclusive create, before EEXIST.
-inline constexpr int unlink_and_create_tries = 100;
 
 }  // namespace detail
 
@@ -665,16 +664,13 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
       linked_existing_ = o.err == 0;
       break;
     case existence_policy::unlink_and_create:
-      // Someone may re-create the name between our unlink and our create:
-      // unlink again (a bounded number of times).
-      for (int tries = 1;; ++tries) {
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-          o.err = errno;
-          o.step = "unlink";
-          break;
-        }
-        o = detail::create_exclusive(path, initial_value, mode);
-        if (o.err != EEXIST || tries == detail::unlink_and_create_tries) break;
+      // Unlink, then create; a name someone re-created in between is
+      // replaced in one step (rename), so this never fails with EEXIST.
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        o.err = errno;
+        o.step = "unlink";
+      } else {
+        o = detail::create_exclusive(path, initial_value, mode, true);
       }
       break;
     case existence_policy::link_or_create:
@@ -711,14 +707,11 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
       linked_existing_ = s != SEM_FAILED;
       break;
     case existence_policy::unlink_and_create:
-      for (int tries = 1;; ++tries) {
-        if (::sem_unlink(name_.c_str()) != 0 && errno != ENOENT) {
-          step = "sem_unlink";
-          return errno;
-        }
-        s = create();
-        if (s != SEM_FAILED || errno != EEXIST || tries == detail::unlink_and_create_tries) break;
-      }
+      // sem_open cannot replace a name: a bounded number of rounds.
+      if (const int err = detail::unlink_then_create(
+              [&] { return ::sem_unlink(name_.c_str()) == 0 ? 0 : errno; },
+              [&] { return (s = create()) != SEM_FAILED ? 0 : errno; }, "sem_unlink", step))
+        return err;
       break;
     case existence_policy::link_or_create:
       for (;;) {

@@ -5,8 +5,8 @@
 # review: convert every argument first, read the handle last).
 #
 # Needs at the include site: numbers (import), INFINITY, libcpp string, and
-# ArgumentTypeError and Flags (defined in _semaphore.pyx; other modules
-# import them from there).
+# ArgumentTypeError and Flags (defined in _handle.pyx; the kinds import them
+# from there).
 
 from cpython.bool cimport PyBool_Check
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_Check
@@ -143,3 +143,20 @@ cdef int _check_policy(object x) except -1:
             return (<object>member)._value_
     raise ArgumentTypeError(
         f"handle_existence must be a nob.ipc.Flags member, not {type(x).__name__}")
+
+
+cdef struct open_args:
+    int policy          # Flags value: the header's existence_policy
+    int unlink          # unlink_on_delete: -1 None ("if this handle created it"), 0, 1
+    unsigned int mode   # permission bits
+    bint same_uid       # same_uid_only
+
+
+cdef int _check_open_args(object handle_existence, object unlink_on_delete, object mode,
+                          object same_uid_only, open_args* out) except -1:
+    """The arguments every kind's constructor shares, as C values."""
+    out.policy = _check_policy(handle_existence)
+    out.unlink = _check_optional_bool(unlink_on_delete, "unlink_on_delete")
+    out.mode = _check_uint(mode, "mode", 0o777)
+    out.same_uid = _check_bool(same_uid_only, "same_uid_only")
+    return 0
