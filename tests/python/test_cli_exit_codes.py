@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from test_cli_support import cli, other_user, robust_file_of, run_as, shm_file, start_cli, wait_until
+from test_cli_support import PrivateIpc, cli, other_user, robust_file_of, run_as, shm_file, start_cli, wait_until
 
 
 @pytest.fixture
@@ -50,19 +50,18 @@ def test_3_no_such_object(sem_name, args):
 
 
 def test_3_for_a_stale_robust_file_which_counts_as_absent(sem_name):
-    from conftest import run_child
-
-    r = run_child("""
-        import os, signal, sys
-        from nob.ipc import Flags, RobustSemaphore
-        sem = RobustSemaphore(sys.argv[1], 1, Flags.RAISE_IF_EXISTS)
-        os.kill(os.getpid(), signal.SIGKILL)
-    """, sem_name)
-    assert r.returncode == -9
+    space = PrivateIpc()  # nobody else may notice the stale file and remove it first
     try:
-        assert cli("info", sem_name).returncode == 3
+        r = space.run([sys.executable, "-c", "import os, signal, sys\n"
+                       "from nob.ipc import Flags, RobustSemaphore\n"
+                       "sem = RobustSemaphore(sys.argv[1], 1, Flags.RAISE_IF_EXISTS)\n"
+                       "os.kill(os.getpid(), signal.SIGKILL)", sem_name])
+        assert r.returncode == -9, r.stderr
+        assert space.exists(robust_file_of(sem_name))
+        r = space.cli("info", sem_name)
+        assert r.returncode == 3 and "stale" in r.stdout, (r.returncode, r.stdout, r.stderr)
     finally:
-        os.unlink(robust_file_of(sem_name))
+        space.close()
 
 
 def test_4_already_exists(plain):

@@ -204,17 +204,19 @@ os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)
 """
 
 
-def start_as(user, code, *args, **kwargs):
-    """Starts `python -c code args...` as `user` (uid, gid), with pipes; the caller waits."""
+def start_as(user, code, *args, inside=None, **kwargs):
+    """Starts `python -c code args...` as `user` (uid, gid), with pipes (inside a PrivateIpc
+    if given); the caller waits."""
     import textwrap
 
-    return subprocess.Popen([sys.executable, "-c", _AS_USER + textwrap.dedent(code), *map(str, user), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    argv = [sys.executable, "-c", _AS_USER + textwrap.dedent(code), *map(str, user), *map(str, args)]
+    return subprocess.Popen(inside.wrap(argv) if inside else argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
 
 
-def run_as(user, code, *args, timeout=60):
+def run_as(user, code, *args, timeout=60, inside=None):
     """Runs `python -c code args...` as `user` to completion; returns CompletedProcess."""
-    proc = start_as(user, code, *args)
+    proc = start_as(user, code, *args, inside=inside)
     try:
         out, err = proc.communicate(timeout=timeout)
     finally:
@@ -222,3 +224,48 @@ def run_as(user, code, *args, timeout=60):
             proc.kill()
             proc.wait()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+class PrivateIpc:
+    """A /dev/shm and a /dev/mqueue of its own (a mount and an IPC namespace kept by a sleeping
+    process), for tests whose files must not be seen by anybody else: a stale robust file is
+    removed by whoever opens it first (the contract), and other programs on a shared machine
+    do. `wrap(argv)` runs argv inside; everything there goes with the namespace at close()."""
+
+    def __init__(self):
+        import pytest
+
+        if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("nsenter") is None:
+            pytest.skip("needs root, unshare and nsenter for a private /dev/shm")
+        self.keeper = subprocess.Popen(
+            ["unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
+             "mount -t tmpfs -o mode=1777 none /dev/shm && mount -t mqueue none /dev/mqueue && echo ready && "
+             "exec sleep 3600"], stdout=subprocess.PIPE, text=True)
+        assert self.keeper.stdout.readline() == "ready\n"
+
+    def wrap(self, argv):
+        return ["nsenter", "-t", str(self.keeper.pid), "-m", "-i", "--", *map(str, argv)]
+
+    def cli(self, *args, timeout=30):
+        """`nob-sem args...` inside."""
+        return cli(*args, timeout=timeout, via=lambda *a: self.wrap(nob_sem_cmd(*a)))
+
+    def run(self, argv, timeout=60):
+        return subprocess.run(self.wrap(argv), capture_output=True, text=True, timeout=timeout)
+
+    def exists(self, path):
+        return self.run(["test", "-e", path]).returncode == 0
+
+    def close(self):
+        self.keeper.kill()
+        self.keeper.wait()
+        self.keeper.stdout.close()
+
+
+def private_ipc():
+    """For a fixture (`yield from`): a PrivateIpc, closed after the test."""
+    space = PrivateIpc()
+    try:
+        yield space
+    finally:
+        space.close()
