@@ -2,7 +2,8 @@
 # Python, on every CPython nob supports (one per "Programming Language ::
 # Python :: 3.X" classifier of pyproject.toml: 3.9 to 3.13). For each:
 #  1. a fresh venv of that Python; the wheel built there from this tree
-#     (`pip wheel .`, with build isolation, as `pip install .` does);
+#     (`pip wheel .`, with build isolation, as `pip install .` does), while
+#     the tests of the version before run;
 #  2. the wheel repaired to its manylinux tag (tests/steps/lib/wheel.sh:
 #     auditwheel, the tag checked) and installed with its `test` extra;
 #  3. tests/python run against the INSTALLED package, from a directory where
@@ -49,53 +50,71 @@ fi
 oldest=${found[0]} newest=${found[${#found[@]} - 1]}
 echo "Pythons: ${found[*]} (whole suite on $oldest and $newest, a subset on the others)"
 
+# build_for V: a fresh venv of Python V with the repaired wheel and its test
+# extra installed; the output goes to $out/V/build.log, and $out/V/wheel
+# names the wheel when all went well. The next version's build runs in the
+# background while this version's tests run (the tests hold at a load of 8
+# on 2 cores; a build is a load of 2).
+build_for() {
+  local v=$1 dir=$out/$1 start=$SECONDS wheel
+  mkdir -p "$dir/run"
+  {
+    "${PY[$v]}" -m venv "$dir/venv" &&
+      "$dir/venv/bin/python" -m pip wheel "$root" --no-deps --disable-pip-version-check -q \
+        -w "$dir/dist" &&
+      wheel=$(repair_wheel "$(ls "$dir"/dist/nob_py-*.whl)" "$dir/wheelhouse" | tail -n 1) &&
+      "$dir/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[test]" &&
+      echo "$wheel $((SECONDS - start))" >"$dir/wheel"
+  } >"$dir/build.log" 2>&1
+}
+
 declare -A RESULT
 failed=0
-for v in "${found[@]}"; do
-  dir=$out/$v
-  mkdir -p "$dir/run"
+build_for "${found[0]}"
+for i in "${!found[@]}"; do
+  v=${found[$i]} next=${found[$((i + 1))]:-} dir=$out/${found[$i]}
+  build_pid=
+  if [ -n "$next" ]; then
+    build_for "$next" &
+    build_pid=$!
+  fi
   echo
   echo "--- Python $v: ${PY[$v]} ($("${PY[$v]}" -c 'import platform; print(platform.python_version())'))"
-  start=$SECONDS
-  wheel=
-  if "${PY[$v]}" -m venv "$dir/venv" &&
-     "$dir/venv/bin/python" -m pip wheel "$root" --no-deps --disable-pip-version-check -q \
-       -w "$dir/dist" >"$dir/build.log" 2>&1 &&
-     wheel=$(repair_wheel "$(ls "$dir"/dist/nob_py-*.whl)" "$dir/wheelhouse" | tail -n 1) &&
-     "$dir/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[test]" \
-       >>"$dir/build.log" 2>&1; then
-    echo "built and installed $(basename "$wheel") in $((SECONDS - start)) s"
-  else
-    tail -n 30 "$dir/build.log" 2>/dev/null
+  grep -h "^auditwheel show" "$dir/build.log"
+  if [ ! -s "$dir/wheel" ]; then
+    tail -n 30 "$dir/build.log"
     echo "Python $v: the wheel did not build or install"
     RESULT[$v]="build FAILED"; failed=$((failed + 1))
-    continue
-  fi
-
-  # The published nob.py 1.6.3 (pure Python), unpacked once, for the interop
-  # test that runs it as a peer of this build; skipped there without PyPI.
-  if [ -z "${NOB_PY163_DIR:-}" ] && "$dir/venv/bin/python" -m pip download -q \
-      --disable-pip-version-check --no-deps "nob.py==1.6.3" -d "$out/nob163" 2>/dev/null; then
-    (cd "$out/nob163" && "$dir/venv/bin/python" -m zipfile -e nob_py-1.6.3-py3-none-any.whl unpacked)
-    export NOB_PY163_DIR=$out/nob163/unpacked
-  fi
-
-  if [ "$v" = "$oldest" ] || [ "$v" = "$newest" ]; then
-    what="whole suite" tests=("$root/tests/python")
   else
-    what="subset" tests=("${SUBSET[@]/#/$root/tests/python/}")
+    read -r wheel took <"$dir/wheel"
+    echo "built and installed $(basename "$wheel") in $took s"
+
+    # The published nob.py 1.6.3 (pure Python), unpacked once, for the interop
+    # test that runs it as a peer of this build; skipped there without PyPI.
+    if [ -z "${NOB_PY163_DIR:-}" ] && "$dir/venv/bin/python" -m pip download -q \
+        --disable-pip-version-check --no-deps "nob.py==1.6.3" -d "$out/nob163" 2>/dev/null; then
+      (cd "$out/nob163" && "$dir/venv/bin/python" -m zipfile -e nob_py-1.6.3-py3-none-any.whl unpacked)
+      export NOB_PY163_DIR=$out/nob163/unpacked
+    fi
+
+    if [ "$v" = "$oldest" ] || [ "$v" = "$newest" ]; then
+      what="whole suite" tests=("$root/tests/python")
+    else
+      what="subset" tests=("${SUBSET[@]/#/$root/tests/python/}")
+    fi
+    start=$SECONDS
+    (cd "$dir/run" &&  # not the repo root: only the installed nob is importable
+      "$dir/venv/bin/python" -m pytest "${tests[@]}" -q -p no:cacheprovider \
+        --rootdir "$root/tests/python" -o addopts="") 2>&1 | tee "$dir/pytest.log"
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -E '(passed|failed|error|no tests ran)' "$dir/pytest.log" | tail -n 1)
+    RESULT[$v]="$what: ${summary:-no summary} ($((SECONDS - start)) s)"
+    if [ "$rc" -eq 5 ]; then
+      RESULT[$v]="$what: collected no tests"; rc=1
+    fi
+    [ "$rc" -eq 0 ] || failed=$((failed + 1))
   fi
-  start=$SECONDS
-  (cd "$dir/run" &&  # not the repo root: only the installed nob is importable
-    "$dir/venv/bin/python" -m pytest "${tests[@]}" -q -p no:cacheprovider \
-      --rootdir "$root/tests/python" -o addopts="") 2>&1 | tee "$dir/pytest.log"
-  rc=${PIPESTATUS[0]}
-  summary=$(grep -E '(passed|failed|error|no tests ran)' "$dir/pytest.log" | tail -n 1)
-  RESULT[$v]="$what: ${summary:-no summary} ($((SECONDS - start)) s)"
-  if [ "$rc" -eq 5 ]; then
-    RESULT[$v]="$what: collected no tests"; rc=1
-  fi
-  [ "$rc" -eq 0 ] || failed=$((failed + 1))
+  [ -z "$build_pid" ] || wait "$build_pid"
 done
 
 echo

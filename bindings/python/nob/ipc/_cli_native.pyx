@@ -33,6 +33,12 @@ cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
                                                       long& current_messages)
 
 
+cimport cython
+
+
+# binding=True: a function object whose signature inspect can read (as a
+# METH_NOARGS builtin, Python 3.13 shows it as "(self, /)" to mypy.stubtest).
+@cython.binding(True)
 def reset_internal_signals():
     """Sets the C library's own signals (glibc: 32 and 33) to their default action, which
     its sigaction cannot; for a child about to exec. Returns how many it reset."""
