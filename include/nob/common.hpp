@@ -32,8 +32,9 @@
 #error "nob needs C++17 or later (compile with -std=c++17)"
 #endif
 
-#define NOB_VERSION_MAJOR 0
-#define NOB_VERSION_MINOR 2
+// The version of nob, the one in meson.build (meson setup refuses a mismatch).
+#define NOB_VERSION_MAJOR 2
+#define NOB_VERSION_MINOR 0
 #define NOB_VERSION_PATCH 0
 
 #include <nob/detail/errors.hpp>

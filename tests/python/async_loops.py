@@ -22,11 +22,16 @@ LOOPS = [
 ]
 
 
+def new_loop(kind):
+    """A new event loop of `kind` ("asyncio" or "uvloop")."""
+    return uvloop.new_event_loop() if kind == "uvloop" else asyncio.new_event_loop()
+
+
 @pytest.fixture(params=LOOPS)
 def run(request):
     """run(coro) runs `coro` to completion on a new loop of the parametrised kind."""
     def run_on_loop(coro):
-        loop = uvloop.new_event_loop() if request.param == "uvloop" else asyncio.new_event_loop()
+        loop = new_loop(request.param)
         try:
             return loop.run_until_complete(coro)
         finally:

@@ -93,12 +93,14 @@ struct opened {
 static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
 #endif
 
-/// True when the file behind `fd` starts with what glibc's sem_open or
-/// sem_init(pshared=1) writes: the value at most SEM_VALUE_MAX and `private`
-/// 128 (anything else makes glibc's futex calls abort). pread, not the
-/// mapping: a read through a fresh mapping costs a page fault that sem_open
-/// never pays. Where the layout is not known, it is not checked.
-inline bool looks_like_semaphore(int fd) noexcept {
+/// Reads the head of the semaphore file behind `fd` with pread, not the
+/// mapping (a read through a fresh mapping costs a page fault that sem_open
+/// never pays, and a file truncated meanwhile would raise SIGBUS): 1 with
+/// `value` set when it is what glibc's sem_open or sem_init(pshared=1)
+/// writes (the value at most SEM_VALUE_MAX and `private` 128: anything else
+/// makes glibc's futex calls abort), 0 when it is not, -1 where the layout
+/// is not known (nothing is checked). nob-sem reads values this way.
+inline int read_sem_file(int fd, unsigned int& value) noexcept {
 #if NOB_KNOWN_SEM_LAYOUT || (defined(__linux__) && defined(__GLIBC__) && defined(__i386__))
   // The value word, then `private`: 8 + 4 bytes (64-bit layout) or 4 + 4 (i386).
   constexpr std::size_t value_bytes = NOB_KNOWN_SEM_LAYOUT ? 8 : 4;
@@ -107,21 +109,34 @@ inline bool looks_like_semaphore(int fd) noexcept {
   do {
     n = ::pread(fd, head, sizeof head, 0);
   } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof head)) return false;
+  if (n != static_cast<ssize_t>(sizeof head)) return 0;
   std::int32_t priv = 0;
   std::memcpy(&priv, head + value_bytes, sizeof priv);
-  if (priv != 128) return false;
+  if (priv != 128) return 0;
   if constexpr (value_bytes == 4) {
-    return true;  // i386: any 32-bit value word holds a value <= SEM_VALUE_MAX
+    std::uint32_t word = 0;  // i386: the value above the "waiters" bit
+    std::memcpy(&word, head, sizeof word);
+    value = word >> 1;
+    return 1;
   } else {
-    std::uint64_t data = 0;
+    std::uint64_t data = 0;  // the value in the low 32 bits, waiters above
     std::memcpy(&data, head, sizeof data);
-    return (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+    if ((data & 0xffffffffu) > static_cast<std::uint64_t>(SEM_VALUE_MAX)) return 0;
+    value = static_cast<unsigned int>(data & 0xffffffffu);
+    return 1;
   }
 #else
   (void)fd;
-  return true;
+  (void)value;
+  return -1;
 #endif
+}
+
+/// True when the file behind `fd` looks like a process-shared glibc
+/// semaphore (read_sem_file); where the layout is not known, it is not checked.
+inline bool looks_like_semaphore(int fd) noexcept {
+  unsigned int value = 0;
+  return read_sem_file(fd, value) != 0;
 }
 
 /// Maps the sem_t of an open backing file (fd, dev and ino from `f`).

@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False
+# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
@@ -57,13 +57,18 @@ cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
     void async_drop_word(uintptr_t dup)
 
 
+cdef extern from "_sealed.hpp" namespace "nob_py":
+    int seal_type(object t) except -1
+    int seal_cython_type_of(object obj) except -1
+
+
 cdef enum:
     _SLOTS = 128                        # FUTEX_WAITV_MAX: the private word + 127 semaphores
 cdef int _MAX_HELPERS = 4               # futex helpers; past 4 * 127 semaphores, poll
 cdef long long _POLL_MIN_NS = 1000000   # polling backoff: 1 ms ...
 cdef long long _POLL_MAX_NS = 20000000  # ... doubling up to 20 ms
 cdef long long _RECLAIM_NS = 100000000  # robust semaphores: a retry every 100 ms
-cdef long long _IDLE_NS = 3600 * 1000000000  # an idle helper still wakes hourly
+cdef long long _IDLE_NS = 500000000  # a helper with nothing to watch for that long ends
 cdef long long _HAND_ON_NS = 50000000  # a loop that has not taken its wake-up by then: hand it on
 
 cdef list _helpers = []      # this process's helper threads (_Helper)
@@ -76,13 +81,20 @@ def _reset_after_fork():
 
     Tasks inherited from the parent keep their entries, but the waiter
     counts those entries added to semaphores are the parent's: the child
-    must never take them away (the parent's helper would miss posts)."""
+    must never take them away (the parent's helper would miss posts). The
+    helper's copies of the words' pages were not inherited (MADV_DONTFORK,
+    see async_dup_word): their addresses are forgotten, never read or
+    unmapped, and the inherited channels read the semaphore's value."""
     global _helpers, _channels
     cdef _Helper h
     cdef _Entry e
+    cdef _Channel ch
     for h in _helpers:
         for e in h.entries:
             e.counted = False
+            e.addr = 0
+    for ch in _channels.values():
+        ch.addr = 0
     _helpers = []
     _channels = {}
 
@@ -151,6 +163,7 @@ cdef class _Helper:
     cdef int futex_entries
     cdef bint sleeping
     cdef long long poll_ns
+    cdef long long idle_since  # 0: it has entries
     cdef object thread
 
     def __cinit__(self):
@@ -173,9 +186,25 @@ cdef class _Helper:
         cdef long long timeout, now
         cdef bint polled
         cdef _Entry e
+        cdef _Channel ch
         cdef uintptr_t me = <uintptr_t>&self.word
         slots = [None] * _SLOTS
         while True:
+            if not self.entries:
+                # Nothing to watch (and no futex left: those were left after
+                # the last wait). Idle long enough: end, so that a process
+                # that awaits nothing has no thread of ours (a fork then
+                # copies a single-threaded process). Decided with the GIL
+                # held: a loop that registers later starts a new helper.
+                now = _monotonic_ns()
+                if self.idle_since == 0:
+                    self.idle_since = now
+                elif now - self.idle_since >= _IDLE_NS:
+                    if self in _helpers:
+                        _helpers.remove(self)
+                    return
+            else:
+                self.idle_since = 0
             vals[0] = async_load(me)
             addrs[0] = me
             n = 1
@@ -204,7 +233,8 @@ cdef class _Helper:
                         timeout = e.next_tick - now
                 if e.addr == 0:
                     polled = True
-                    if e.channel.available() > 0:
+                    ch = e.channel
+                    if ch is not None and ch.available() > 0:
                         ready.append(e)
                 elif async_load(e.addr) != e.expected:
                     ready.append(e)
@@ -223,10 +253,12 @@ cdef class _Helper:
                 if timeout < 0 or self.poll_ns < timeout:
                     timeout = self.poll_ns
                 self.poll_ns = min(self.poll_ns * 2, _POLL_MAX_NS)
+            if timeout < 0 or timeout > _IDLE_NS:
+                # Never an endless wait: the last entry may leave while we
+                # wait (it does not wake us), and then we must notice.
+                timeout = _IDLE_NS
             self.sleeping = True
             if n == 1:
-                if timeout < 0:
-                    timeout = _IDLE_NS
                 with nogil:
                     async_wait_private(me, vals[0], timeout)
             else:
@@ -269,20 +301,32 @@ cdef void _uncount(_Entry e):
         async_count_waiter(e.addr, -1)
 
 
-cdef _Helper _start_helper():
-    import threading
-    h = _Helper()
-    h.thread = threading.Thread(target=h.run, name="nob.ipc-async", daemon=True)
-    h.thread.start()
+cdef _Helper _new_helper():
+    """A helper, counted in _helpers at once; its thread is started later,
+    by _start_thread, once the entry that needed it is in place."""
+    cdef _Helper h = _Helper.__new__(_Helper)
     _helpers.append(h)
     return h
 
 
+cdef void _start_thread(_Helper h) except *:
+    """Starts the helper's thread if nobody has. Thread.start() releases the
+    GIL: by then `h` is in _helpers, so other loops that register meanwhile
+    join it instead of starting helpers of their own."""
+    import threading
+    if h.thread is not None:
+        return
+    h.thread = threading.Thread(target=h.run, name="nob.ipc-async", daemon=True)
+    h.thread.start()
+
+
 cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
-    """Gives `ch` to a helper: a futex slot when one is free, else polling."""
+    """Gives `ch` to a helper: a futex slot when one is free, else polling.
+    Nothing here releases the GIL until the entry is complete (the helper
+    count stays within _MAX_HELPERS however loops interleave)."""
     cdef _Helper h = None
     cdef _Helper c
-    cdef _Entry e = _Entry()
+    cdef _Entry e = _Entry.__new__(_Entry)
     e.channel = ch
     e.reclaim = reclaim
     if addr != 0:
@@ -291,12 +335,12 @@ cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
                 h = c
                 break
         if h is None and len(_helpers) < _MAX_HELPERS:
-            h = _start_helper()
+            h = _new_helper()
     if h is not None:
         addr = async_dup_word(addr)  # our own mapping of the word (see run())
     if h is None or addr == 0:
         addr = 0
-        h = _helpers[0] if _helpers else _start_helper()
+        h = _helpers[0] if _helpers else _new_helper()
     else:
         h.futex_entries += 1
         e.counted = True
@@ -326,36 +370,63 @@ cdef void _unregister(_Entry e):
 
 
 cdef void _notify(list ready):
-    """Disarms the ready entries and calls on_ready on each one's loop thread."""
+    """Disarms the ready entries and calls on_ready on each one's loop thread.
+
+    call_soon_threadsafe may release the GIL, and other loops' threads then
+    change entries (a task leaves: its entry loses its channel). So the
+    whole round is decided first, from a snapshot taken while this thread
+    holds the GIL: which loop, which channels, what to hand on. After the
+    first call nothing here reads an entry again."""
     cdef _Entry e
-    by_loop = {}
+    cdef _Channel ch
+    cdef long long hand_on_at = _monotonic_ns() + _HAND_ON_NS
+    rounds = {}  # loop -> ([channels], [entries])
     for e in ready:
-        if e.channel is None:
+        ch = e.channel
+        if ch is None:
             continue  # removed meanwhile
         e.armed = False
         e.next_tick = _monotonic_ns() + _RECLAIM_NS
-        by_loop.setdefault(e.channel.loop, []).append(e)
-    for loop, entries in by_loop.items():
-        for e in entries:
-            e.delivering = True
-            e.hand_on_at = _monotonic_ns() + _HAND_ON_NS
+        e.delivering = True
+        e.hand_on_at = hand_on_at
+        batch = rounds.get(ch.loop)
+        if batch is None:
+            batch = rounds[ch.loop] = ([], [])
+        batch[0].append(ch)
+        batch[1].append(e)
+    for loop, batch in rounds.items():
         try:
-            loop.call_soon_threadsafe(_deliver, [e.channel for e in entries])
-        except RuntimeError:
-            # That loop is closed: its tasks will never run again. We may
-            # hold a post's only wake: hand it on, and stop counting as a
-            # waiter, so that other processes' waiters are never starved.
-            for e in entries:
-                e.delivering = False
-                if e.counted:
-                    _uncount(e)
-                    async_wake(e.addr, 1, False)
+            loop.call_soon_threadsafe(_deliver, batch[0])
+        except Exception:
+            # That loop is closed (RuntimeError) or refuses: its tasks will
+            # never run again. We may hold a post's only wake: hand it on,
+            # and stop counting as a waiter, so that other processes'
+            # waiters are never starved.
+            for e in batch[1]:
+                _give_up(e)
 
 
-def _deliver(channels):
+cdef void _give_up(_Entry e):
+    """The loop of `e` cannot be told: stop counting, hand the wake on."""
+    e.delivering = False
+    if e.counted:
+        _uncount(e)
+        async_wake(e.addr, 1, False)
+
+
+def _deliver(list channels):
+    """On the loop's thread: each channel wakes its tasks. An error in one
+    (there should be none) goes to the loop's exception handler and never
+    keeps the others from their wake-up."""
     cdef _Channel ch
     for ch in channels:
-        ch.on_ready(True)
+        try:
+            ch.on_ready(True)
+        except Exception as exc:
+            ch.loop.call_exception_handler({
+                "message": "nob.ipc asyncio: waking the tasks of a semaphore failed",
+                "exception": exc,
+            })
 
 
 cdef object _WOKEN = True     # a future's result: wake up and try to take a unit
@@ -494,7 +565,7 @@ cdef class _Deadline:
 
 
 cdef _Deadline _deadline(_Channel ch, fut, double at):
-    cdef _Deadline d = _Deadline()
+    cdef _Deadline d = _Deadline.__new__(_Deadline)
     d.ch = ch
     d.fut = fut
     d.at = at
@@ -508,7 +579,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
     cdef uintptr_t addr
     if ch is None:
         addr = 0 if _poll_forced() or not _have_waitv() else <uintptr_t>sem._wait_word_address()
-        ch = _Channel()
+        ch = _Channel.__new__(_Channel)
         ch.loop = loop
         ch.sem = sem
         ch.waiters = collections.deque()
@@ -516,6 +587,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
         ch.entry = _register(ch, addr, reclaim)
         _channels[key] = ch
     ch.members += 1
+    _start_thread(ch.entry.helper)  # may release the GIL: all is in place
     return ch
 
 
@@ -610,3 +682,23 @@ def closing(sem):
                 ch.loop.call_soon_threadsafe(ch.on_closed)
             except RuntimeError:
                 pass
+
+
+def _seal():
+    """Python may reach these types (threading.enumerate(), the loop's
+    handles, a coroutine's referents) but never make one: their fields are
+    set only here (`T.__new__(T)` above, and Cython for an async def's
+    closure)."""
+    import gc
+    for t in (_Entry, _Helper, _Channel, _Deadline):
+        seal_type(t)
+    for c in (acquire(None, 0.0), aenter(None), aexit(None)):  # never started
+        seal_cython_type_of(c)
+        for r in gc.get_referents(c):
+            if type(r).__module__ == __name__:  # the closure of the async def
+                seal_type(type(r))
+        c.close()
+
+
+_seal()
+del _seal

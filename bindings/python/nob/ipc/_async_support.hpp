@@ -55,12 +55,23 @@ inline std::uintptr_t sem_wait_word(sem_t* sem) noexcept {
 /// while the helper still sits in futex_waitv on it: the futex is the same
 /// (shared futexes are keyed by file and offset), and a wake it takes there
 /// can still be handed on. Released by async_drop_word().
+///
+/// The copy is never inherited by a child (MADV_DONTFORK): a mapping keeps
+/// its open file description alive, and for a RobustSemaphore that is the
+/// description whose OFD lock says this process lives. A child that kept
+/// the copy would keep a dead or exec'd parent's units from being
+/// reclaimed for as long as it lives. In a child the copy's address is
+/// therefore unmapped: forget it there, never unmap or read it.
 inline std::uintptr_t async_dup_word(std::uintptr_t addr) noexcept {
 #if defined(__linux__)
   const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const std::uintptr_t base = addr & ~(page - 1);
   void* p = ::mremap(reinterpret_cast<void*>(base), 0, page, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) return 0;
+  if (::madvise(p, page, MADV_DONTFORK) != 0) {
+    ::munmap(p, page);
+    return 0;
+  }
   return reinterpret_cast<std::uintptr_t>(p) + (addr - base);
 #else
   (void)addr;
