@@ -7,6 +7,8 @@
 
 #include <Python.h>
 
+#include <nob/detail/deadline.hpp>
+
 #include "_errors.hpp"
 
 #include <chrono>
