@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -361,6 +362,49 @@ inline file_result open_existing_file(const std::string& path, int oflags) noexc
   return open_existing_file(path.c_str(), oflags);
 }
 
+/// Replaces the trailing XXXXXX of `name` with random letters and digits
+/// (for temporary names: a collision only costs another try).
+inline void randomize_suffix(std::string& name) noexcept {
+  static std::atomic<std::uint64_t> calls{0};
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  std::uint64_t x = (static_cast<std::uint64_t>(::getpid()) << 32) ^
+                    static_cast<std::uint64_t>(ts.tv_nsec) ^
+                    (static_cast<std::uint64_t>(ts.tv_sec) << 30) ^
+                    (calls.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15u);
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (std::size_t i = name.size(); i > 0 && name[i - 1] == 'X'; --i) {
+    x += 0x9e3779b97f4a7c15u;  // splitmix64
+    std::uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    name[i - 1] = chars[z % (sizeof chars - 1)];
+  }
+}
+
+/// Puts the nameless file `self` (its /proc/self/fd path) in place of
+/// whatever `path` names, in one step: linked under a fresh temporary name
+/// made from `tmp_template` (same directory), then renamed over `path`
+/// (rename(2) replaces atomically: `path` names the old file or the new one,
+/// never nothing). A crash between the two calls leaves the complete new
+/// file under the temporary name and `path` as it was. 0, or -1 with errno.
+inline int replace_with_nameless(const std::string& self, const std::string& path,
+                                 const char* tmp_template) noexcept {
+  std::string tmp;
+  for (int attempt = 0;; ++attempt) {
+    tmp = tmp_template;
+    randomize_suffix(tmp);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) == 0) break;
+    if (errno != EEXIST || attempt == 100) return -1;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) == 0) return 0;
+  const int err = errno;
+  ::unlink(tmp.c_str());
+  errno = err;
+  return -1;
+}
+
 /// Creates `path` exclusively, holding exactly `len` bytes of `init` (or
 /// `len` zero bytes when `init` is null), with permission bits exactly `mode`
 /// whatever the umask. The file is made with no name (O_TMPFILE), written,
@@ -369,11 +413,14 @@ inline file_result open_existing_file(const std::string& path, int oflags) noexc
 /// ever sees it half made, and a crash at any point leaves nothing behind.
 /// Where O_TMPFILE or /proc is missing, a named temporary file made from
 /// `tmp_template` (ending in XXXXXX, in the same directory) stands in.
-/// EEXIST when the name exists. On failure nothing is left under any name.
+/// EEXIST when the name exists, unless `replace`: then the new file takes
+/// the name's place in one step (rename(2); see replace_with_nameless() for
+/// what a crash in that step leaves). On failure nothing is left under any
+/// name.
 template <class BeforeLink>
 file_result create_exclusive_file(const std::string& path, const char* tmp_template,
                                   const void* init, std::size_t len, mode_t mode,
-                                  BeforeLink&& before_link) noexcept {
+                                  BeforeLink&& before_link, bool replace = false) noexcept {
   file_result r;
   const std::string dir = path.substr(0, path.rfind('/'));
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -388,6 +435,7 @@ file_result create_exclusive_file(const std::string& path, const char* tmp_templ
     if (r.fd < 0) return file_error(r, errno, "create (temporary file)");
     int err = 0;
     const char* step = "";
+    bool tmp_named = named;  // the temporary name still exists
     if (init != nullptr ? !write_all(r.fd, init, len) : ::ftruncate(r.fd, static_cast<off_t>(len)) != 0) {
       err = errno;
       step = "write";
@@ -403,16 +451,19 @@ file_result create_exclusive_file(const std::string& path, const char* tmp_templ
       int rc;
       if (named) {
         rc = ::link(tmp.c_str(), path.c_str());
+        if (rc != 0 && errno == EEXIST && replace && (rc = ::rename(tmp.c_str(), path.c_str())) == 0)
+          tmp_named = false;
       } else {
         const std::string self = "/proc/self/fd/" + std::to_string(r.fd);
         rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+        if (rc != 0 && errno == EEXIST && replace) rc = replace_with_nameless(self, path, tmp_template);
       }
       if (rc != 0) {
         err = errno;
         step = "create";
       }
     }
-    if (named) ::unlink(tmp.c_str());
+    if (tmp_named) ::unlink(tmp.c_str());
     if (err == 0) {
       r.mode &= 07777;
       return r;
@@ -430,6 +481,30 @@ inline file_result create_exclusive_file(const std::string& path, const char* tm
                                          mode_t mode) noexcept {
   return create_exclusive_file(path, tmp_template, init, len, mode,
                                [](const file_result&) noexcept { return 0; });
+}
+
+/// How many rounds unlink_and_create makes where a name can only be removed
+/// and then created, in two steps (sem_open, shm_open, message queues): it
+/// unlinks and creates again while someone re-creates the name in between,
+/// and fails with EEXIST only after losing this many rounds in a row.
+inline constexpr int unlink_and_create_tries = 100;
+
+/// unlink_and_create in two steps: `remove_name()` (0 or the errno; ENOENT
+/// counts as done), then `create()` (0 or the errno; EEXIST: the name came
+/// back), up to unlink_and_create_tries rounds. 0 or the errno; `step` is
+/// set to `unlink_step` when the unlink failed.
+template <class RemoveName, class Create>
+int unlink_then_create(RemoveName&& remove_name, Create&& create, const char* unlink_step,
+                       const char*& step) noexcept {
+  for (int round = 1;; ++round) {
+    const int gone = remove_name();
+    if (gone != 0 && gone != ENOENT) {
+      step = unlink_step;
+      return gone;
+    }
+    const int err = create();
+    if (err != EEXIST || round == unlink_and_create_tries) return err;
+  }
 }
 
 /// True when an opened file may be joined under `check` (same_uid: its

@@ -460,10 +460,18 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
       q = open();
       linked_existing_ = q != closed_mqd();
       break;
-    case existence_policy::unlink_and_create:
-      if (::mq_unlink(name_.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "mq_unlink");
-      q = create();
+    case existence_policy::unlink_and_create: {
+      // A queue cannot be renamed over a name: a bounded number of rounds.
+      const char* step = "";
+      if (const int err = detail::unlink_then_create(
+              [&] { return ::mq_unlink(name_.c_str()) == 0 ? 0 : errno; },
+              [&] { return (q = create()) != closed_mqd() ? 0 : errno; }, "mq_unlink", step);
+          err != 0) {
+        if (*step != '\0') throw_errno(err, step);
+        errno = err;  // the create failed: reported below
+      }
       break;
+    }
     case existence_policy::link_or_create:
       for (;;) {  // exclusive create, else open, else it vanished: again
         q = create();

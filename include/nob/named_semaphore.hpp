@@ -13,7 +13,8 @@
 // What it guarantees, in short (docs/semantics.md has the long version):
 //  * names are validated before any system call and normalised to one '/';
 //  * creation is exclusive and race-free; `mode` is applied exactly,
-//    whatever the umask;
+//    whatever the umask; unlink_and_create never fails with file_exists on
+//    Linux (a name re-created after its unlink is replaced in one step);
 //  * the handle that created a name unlinks it on close, only in the creating
 //    process, at most once, and only while the name still refers to the very
 //    semaphore it opened (device and inode are compared on Linux);
@@ -476,12 +477,14 @@ struct opened {
 static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
 #endif
 
-/// True when the file behind `fd` starts with what glibc's sem_open or
-/// sem_init(pshared=1) writes: the value at most SEM_VALUE_MAX and `private`
-/// 128 (anything else makes glibc's futex calls abort). pread, not the
-/// mapping: a read through a fresh mapping costs a page fault that sem_open
-/// never pays. Where the layout is not known, it is not checked.
-inline bool looks_like_semaphore(int fd) noexcept {
+/// Reads the head of the semaphore file behind `fd` with pread, not the
+/// mapping (a read through a fresh mapping costs a page fault that sem_open
+/// never pays, and a file truncated meanwhile would raise SIGBUS): 1 with
+/// `value` set when it is what glibc's sem_open or sem_init(pshared=1)
+/// writes (the value at most SEM_VALUE_MAX and `private` 128: anything else
+/// makes glibc's futex calls abort), 0 when it is not, -1 where the layout
+/// is not known (nothing is checked). nob-sem reads values this way.
+inline int read_sem_file(int fd, unsigned int& value) noexcept {
 #if NOB_KNOWN_SEM_LAYOUT || (defined(__linux__) && defined(__GLIBC__) && defined(__i386__))
   // The value word, then `private`: 8 + 4 bytes (64-bit layout) or 4 + 4 (i386).
   constexpr std::size_t value_bytes = NOB_KNOWN_SEM_LAYOUT ? 8 : 4;
@@ -490,21 +493,34 @@ inline bool looks_like_semaphore(int fd) noexcept {
   do {
     n = ::pread(fd, head, sizeof head, 0);
   } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof head)) return false;
+  if (n != static_cast<ssize_t>(sizeof head)) return 0;
   std::int32_t priv = 0;
   std::memcpy(&priv, head + value_bytes, sizeof priv);
-  if (priv != 128) return false;
+  if (priv != 128) return 0;
   if constexpr (value_bytes == 4) {
-    return true;  // i386: any 32-bit value word holds a value <= SEM_VALUE_MAX
+    std::uint32_t word = 0;  // i386: the value above the "waiters" bit
+    std::memcpy(&word, head, sizeof word);
+    value = word >> 1;
+    return 1;
   } else {
-    std::uint64_t data = 0;
+    std::uint64_t data = 0;  // the value in the low 32 bits, waiters above
     std::memcpy(&data, head, sizeof data);
-    return (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+    if ((data & 0xffffffffu) > static_cast<std::uint64_t>(SEM_VALUE_MAX)) return 0;
+    value = static_cast<unsigned int>(data & 0xffffffffu);
+    return 1;
   }
 #else
   (void)fd;
-  return true;
+  (void)value;
+  return -1;
 #endif
+}
+
+/// True when the file behind `fd` looks like a process-shared glibc
+/// semaphore (read_sem_file); where the layout is not known, it is not checked.
+inline bool looks_like_semaphore(int fd) noexcept {
+  unsigned int value = 0;
+  return read_sem_file(fd, value) != 0;
 }
 
 /// Maps the sem_t of an open backing file (fd, dev and ino from `f`).
@@ -550,8 +566,9 @@ inline opened open_existing(const std::string& path, owner_check check) noexcept
 /// Creates the semaphore file exclusively, as glibc does: a fully written
 /// file with no name, then linked into place (detail::create_exclusive_file),
 /// so nobody ever sees it half made and a crash leaves nothing behind.
-inline opened create_exclusive(const std::string& path, unsigned int value,
-                               mode_t mode) noexcept {
+/// `replace`: an existing name is replaced in one step instead of EEXIST.
+inline opened create_exclusive(const std::string& path, unsigned int value, mode_t mode,
+                               bool replace = false) noexcept {
   opened o;
   sem_t init{};
   if (::sem_init(&init, 1, value) != 0) {
@@ -564,7 +581,8 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
       [&o](const file_result& made) noexcept {
         o = map_sem(made);
         return o.err;
-      });
+      },
+      replace);
   if (f.err != 0) {
     if (o.sem != nullptr) ::munmap(o.sem, sizeof(sem_t));
     o = opened{};
@@ -576,10 +594,6 @@ inline opened create_exclusive(const std::string& path, unsigned int value,
   return o;
 }
 #endif  // NOB_USE_DEV_SHM
-
-/// How often unlink_and_create unlinks again when someone re-creates the
-/// name between its unlink and its exclusive create, before EEXIST.
-inline constexpr int unlink_and_create_tries = 100;
 
 }  // namespace detail
 
@@ -650,16 +664,13 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
       linked_existing_ = o.err == 0;
       break;
     case existence_policy::unlink_and_create:
-      // Someone may re-create the name between our unlink and our create:
-      // unlink again (a bounded number of times).
-      for (int tries = 1;; ++tries) {
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-          o.err = errno;
-          o.step = "unlink";
-          break;
-        }
-        o = detail::create_exclusive(path, initial_value, mode);
-        if (o.err != EEXIST || tries == detail::unlink_and_create_tries) break;
+      // Unlink, then create; a name someone re-created in between is
+      // replaced in one step (rename), so this never fails with EEXIST.
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        o.err = errno;
+        o.step = "unlink";
+      } else {
+        o = detail::create_exclusive(path, initial_value, mode, true);
       }
       break;
     case existence_policy::link_or_create:
@@ -696,14 +707,11 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
       linked_existing_ = s != SEM_FAILED;
       break;
     case existence_policy::unlink_and_create:
-      for (int tries = 1;; ++tries) {
-        if (::sem_unlink(name_.c_str()) != 0 && errno != ENOENT) {
-          step = "sem_unlink";
-          return errno;
-        }
-        s = create();
-        if (s != SEM_FAILED || errno != EEXIST || tries == detail::unlink_and_create_tries) break;
-      }
+      // sem_open cannot replace a name: a bounded number of rounds.
+      if (const int err = detail::unlink_then_create(
+              [&] { return ::sem_unlink(name_.c_str()) == 0 ? 0 : errno; },
+              [&] { return (s = create()) != SEM_FAILED ? 0 : errno; }, "sem_unlink", step))
+        return err;
       break;
     case existence_policy::link_or_create:
       for (;;) {

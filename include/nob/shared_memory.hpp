@@ -17,7 +17,9 @@
 //    created the object; on Linux the object is made with no name, sized,
 //    given exactly `mode` (whatever the umask) and mapped, and only then
 //    linked into place: nobody ever sees it half sized, and a crash at any
-//    point leaves nothing behind;
+//    point leaves nothing behind (unlink_and_create that finds the name
+//    re-created after its unlink replaces it in one step, through a
+//    temporary name: see docs/semantics.md);
 //  * the handle that created a name unlinks it on close, only in the
 //    creating process, at most once, and only while the name still refers to
 //    the very object it opened (device and inode are compared on Linux);
@@ -233,13 +235,16 @@ inline shm_opened open_existing_shm(const char* path, bool read_only,
 /// exact mode and mapped before its name appears. With read_only, the
 /// descriptor kept is a read-only one of the same file (through
 /// /proc/self/fd; the creating one is kept when /proc is missing).
+/// `replace`: an existing name is replaced in one step instead of EEXIST.
 inline shm_opened create_exclusive_shm(const std::string& path, std::size_t size, bool read_only,
-                                       mode_t mode) noexcept {
+                                       mode_t mode, bool replace = false) noexcept {
   shm_opened o;
-  o.file = create_exclusive_file(path, "/dev/shm/nob-shm-XXXXXX", nullptr, size, mode,
-                                 [&o, size, read_only](const file_result& made) noexcept {
-                                   return map_shm(made.fd, size, read_only, o.data);
-                                 });
+  o.file = create_exclusive_file(
+      path, "/dev/shm/nob-shm-XXXXXX", nullptr, size, mode,
+      [&o, size, read_only](const file_result& made) noexcept {
+        return map_shm(made.fd, size, read_only, o.data);
+      },
+      replace);
   if (o.file.err != 0) {
     if (o.data != nullptr) ::munmap(o.data, size);
     o.data = nullptr;
@@ -301,8 +306,8 @@ inline named_shared_memory::named_shared_memory(std::string_view name, existence
 
 #if NOB_USE_DEV_SHM
   const detail::shm_path_buffer path(name_);
-  auto create = [&] {
-    return detail::create_exclusive_shm(path.c_str(), size, read_only, mode);
+  auto create = [&](bool replace = false) {
+    return detail::create_exclusive_shm(path.c_str(), size, read_only, mode, replace);
   };
   auto open = [&] { return detail::open_existing_shm(path.c_str(), read_only, check); };
   auto remove_name = [&] { return ::unlink(path.c_str()); };
@@ -326,10 +331,23 @@ inline named_shared_memory::named_shared_memory(std::string_view name, existence
       o = open();
       linked_existing_ = o.file.err == 0;
       break;
-    case existence_policy::unlink_and_create:
+    case existence_policy::unlink_and_create: {
+#if NOB_USE_DEV_SHM
+      // Unlink, then create; a name someone re-created in between is
+      // replaced in one step (rename), so this never fails with EEXIST.
       if (remove_name() != 0 && errno != ENOENT) throw_errno(errno, "unlink");
-      o = create();
+      o = create(true);
+#else
+      // shm_open cannot replace a name: a bounded number of rounds.
+      const char* step = "";
+      if (const int err = detail::unlink_then_create(
+              [&] { return remove_name() == 0 ? 0 : errno; },
+              [&] { return (o = create()).file.err; }, "unlink", step);
+          err != 0 && *step != '\0')
+        throw_errno(err, step);
+#endif
       break;
+    }
     case existence_policy::link_or_create:
       for (;;) {  // exclusive create, else open, else it vanished: again
         o = create();

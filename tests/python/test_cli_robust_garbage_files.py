@@ -29,11 +29,11 @@ def garbage(make_name):
 def test_list_reads_files_that_cannot_be_robust_without_a_child(garbage):
     r = run_child("""
         import os, sys
-        import nob.ipc._cli as cli
+        from nob.ipc._cli.inspect import list_entries
         forks = []
         real_fork = os.fork
         os.fork = lambda: forks.append(1) or real_fork()
-        rows = [e for e in cli._list_entries() if e["name"][1:] in sys.argv[1:]]
+        rows = [e for e in list_entries(["robust"]) if e["name"][1:] in sys.argv[1:]]
         print(len(rows), len(forks), sum("not a robust semaphore" in e["error"] for e in rows))
     """, *garbage)
     assert r.returncode == 0, r.stderr

@@ -89,8 +89,14 @@ def mypy(tmp_path, *args):
 
 
 def test_stubtest_finds_the_stubs_match_the_runtime(needs_mypy, tmp_path):
+    args = []
+    if sys.version_info < (3, 10):
+        # On 3.9, typing.Any is a callable _SpecialForm, and stubtest calls the
+        # name `Any` that a pure-Python module imports from typing "not a type".
+        (tmp_path / "allowlist").write_text("nob\\.ipc\\.\\w+\\.Any\n")
+        args = ["--allowlist", str(tmp_path / "allowlist")]
     r = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "nob.ipc"],
+        [sys.executable, "-m", "mypy.stubtest", "nob.ipc", *args],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert r.returncode == 0, r.stdout + r.stderr

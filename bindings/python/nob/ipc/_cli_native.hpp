@@ -4,9 +4,11 @@
 #ifndef NOB_PY_CLI_NATIVE_HPP
 #define NOB_PY_CLI_NATIVE_HPP
 
+#include <nob/named_semaphore.hpp>
 #include <nob/robust_semaphore.hpp>
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 #if defined(__linux__)
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
@@ -39,6 +42,17 @@ inline int reset_internal_signals() noexcept {
     if (::syscall(SYS_rt_sigaction, sig, dfl, nullptr, sigset_bytes) == 0) ++done;
 #endif
   return done;
+}
+
+/// Has the kernel send `signo` to the calling process when its parent dies
+/// (PR_SET_PDEATHSIG): 0, or an errno.
+inline int die_with_parent(int signo) noexcept {
+#if defined(__linux__)
+  return ::prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(signo), 0UL, 0UL, 0UL) == 0 ? 0 : errno;
+#else
+  (void)signo;
+  return ENOSYS;
+#endif
 }
 
 /// What nob-sem shows of a robust semaphore's file (see inspect_robust).
@@ -136,6 +150,36 @@ inline robust_view inspect_robust(int fd) noexcept {
     v.err = ENOMEM;
   }
   return v;
+}
+
+/// The value of the plain semaphore in the file behind `fd`, read as the
+/// library checks it (nob::detail::read_sem_file): the value, -1 when the file
+/// is not a semaphore, -2 where the layout is not known (open it instead).
+inline long long plain_value(int fd) noexcept {
+  unsigned int value = 0;
+  const int got = nob::detail::read_sem_file(fd, value);
+  return got == 1 ? static_cast<long long>(value) : got == 0 ? -1 : -2;
+}
+
+/// A message queue's attributes through a descriptor of its file in the
+/// mqueue file system (on Linux a message queue descriptor is one): 0, or
+/// an errno.
+inline int queue_attributes(int fd, long& max_messages, long& max_message_size,
+                            long& current_messages) noexcept {
+#if defined(__linux__)
+  struct mq_attr a {};
+  if (::mq_getattr(static_cast<mqd_t>(fd), &a) != 0) return errno;
+  max_messages = a.mq_maxmsg;
+  max_message_size = a.mq_msgsize;
+  current_messages = a.mq_curmsgs;
+  return 0;
+#else
+  (void)fd;
+  (void)max_messages;
+  (void)max_message_size;
+  (void)current_messages;
+  return ENOSYS;
+#endif
 }
 
 }  // namespace nob_py
