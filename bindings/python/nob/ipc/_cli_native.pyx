@@ -7,6 +7,8 @@ from libcpp.vector cimport vector
 
 from nob.ipc._robust cimport holder
 
+
+cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
     cdef cppclass robust_semaphore:
         @staticmethod
         unsigned int max_capacity()
