@@ -30,8 +30,10 @@ def test_random_cancels_racing_posts_lose_no_unit(run, sem_name, wait_method, po
             t.cancel()
         for _ in range(posts):
             poster.posted()  # blocks the loop a moment: wakes pile up meanwhile
-        # Every post has landed: let the survivors take what is there.
-        for _ in range(200):
+        # Every post has landed: let the survivors take what is there (a
+        # deadline, not a number of ticks: a loaded machine may take a while).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
             await asyncio.sleep(0.001)
             pending = [t for t in waiters if not t.done()]
             if not pending or sem.value == 0:

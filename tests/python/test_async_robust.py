@@ -149,7 +149,12 @@ def test_many_tasks_and_random_cancels_lose_no_robust_unit(run, sem_name, wait_m
                 t.cancel()
         for _ in range(units):
             released(child)
-        await asyncio.sleep(0.3)
+        # Every unit is back: wait until tasks took them all (a deadline, not
+        # a fixed sleep: a loaded machine may take a while).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sum(
+                t.done() and not t.cancelled() and t.result() is True for t in tasks) < units:
+            await asyncio.sleep(0.01)
         results = await asyncio.gather(*[t for t in tasks if t.done()], return_exceptions=True)
         for t in tasks:
             t.cancel()

@@ -8,10 +8,12 @@ import pytest
 
 from conftest import run_child
 
-# The classes users make and subclass; made by __new__ alone they are closed.
-PUBLIC = {"NamedSemaphore", "NamedSharedMemory", "NamedMessageQueue", "RobustSemaphore"}
+# The classes users make and subclass, and their base; made by __new__ alone
+# they are closed.
+PUBLIC = {"NamedSemaphore", "NamedSharedMemory", "NamedMessageQueue", "RobustSemaphore",
+          "Handle"}
 # Plain Python classes of the package (no C fields).
-PYTHON_CLASSES = {"ArgumentTypeError", "Flags", "Holder", "_ClassSignature"}
+PYTHON_CLASSES = {"ArgumentTypeError", "Flags", "Holder", "ClassSignature", "_ClassSignature"}
 
 WALK = r"""
 import asyncio, copy, gc, pickle, sys
@@ -120,6 +122,7 @@ def test_every_reachable_c_type_refuses_instantiation(sem_name, no_leftover_shm_
 UNINITIALISED = r"""
 import sys
 from nob.ipc import NamedMessageQueue, NamedSemaphore, NamedSharedMemory, RobustSemaphore
+from nob.ipc._handle import Handle
 
 ARGS = [(), (None,), (0,), (-1,), (1,), (b"x",), (None, None, None)]
 SKIP = {"__init__", "__new__", "__class__", "__init_subclass__", "__subclasshook__"}
@@ -149,7 +152,7 @@ def poke(obj):
     repr(obj)
 
 
-for cls in (NamedSemaphore, NamedSharedMemory, NamedMessageQueue, RobustSemaphore):
+for cls in (NamedSemaphore, NamedSharedMemory, NamedMessageQueue, RobustSemaphore, Handle):
     for t in (cls, type("Sub", (cls,), {})):
         obj = t.__new__(t)
         assert obj.closed, t

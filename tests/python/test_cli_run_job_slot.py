@@ -79,10 +79,10 @@ def test_the_slot_lives_as_long_as_any_process_of_the_job(sem_name, tmp_path, jo
             os.kill(left, signal.SIGKILL)
         stop_cli(proc)
     r = cli("info", sem_name)
-    assert r.returncode == 1, r.stdout  # gone with its last user
+    assert r.returncode == 3, r.stdout  # gone with its last user
 
 
 def test_a_job_without_leftovers_gives_the_slot_back_and_the_name_goes(sem_name):
     r = cli("run", sem_name, "--", "sh", "-c", "sleep 0.1 & wait")
     assert r.returncode == 0, r.stderr
-    assert cli("info", sem_name).returncode == 1  # closed normally: no stale file left
+    assert cli("info", sem_name).returncode == 3  # closed normally: no stale file left

@@ -23,6 +23,7 @@
 #include <ctime>
 
 #include <nob/common.hpp>
+#include <nob/detail/deadline.hpp>
 
 #if defined(__gnu_linux__) && defined(__x86_64__) && defined(__LP64__)
 __asm__(".symver __fxstat64,__fxstat64@GLIBC_2.2.5");
