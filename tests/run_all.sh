@@ -38,7 +38,18 @@ leftovers() {
   return 0
 }
 
-passed=0 failed=0 failures=()
+# children_cpu: sets `cpu` to the CPU seconds (user + system) of every child
+# process waited for so far; a step's CPU time, unlike its wall time, hardly
+# depends on the machine's load. (`times` must run in this shell, not in a
+# $(...) subshell, whose children are not the steps.)
+children_cpu() {
+  times >build-ci-logs/.times
+  cpu=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+                       printf "%d", t }' build-ci-logs/.times)
+}
+
+passed=0 failed=0 failures=() timings=()
+run_start=$SECONDS
 mkdir -p build-ci-logs
 for step in tests/steps/[1-9]*.sh; do
   if [ $# -gt 0 ]; then
@@ -48,14 +59,19 @@ for step in tests/steps/[1-9]*.sh; do
   fi
   echo
   echo "=== $(basename "$step") ==="
-  start=$SECONDS
+  children_cpu
+  start=$SECONDS cpu_start=$cpu
   # Each step's output also goes to build-ci-logs/, for the digest below.
   if bash "$step" 2>&1 | tee "build-ci-logs/$(basename "$step" .sh).log"; then
     passed=$((passed + 1)); result=ok
   else
     failed=$((failed + 1)); result=FAILED; failures+=("$(basename "$step")")
   fi
-  echo "=== $(basename "$step"): $result in $((SECONDS - start)) s ==="
+  children_cpu
+  echo "=== $(basename "$step"): $result in $((SECONDS - start)) s" \
+    "(CPU $((cpu - cpu_start)) s, load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+  timings+=("$(printf '%-18s %-6s %5d s wall %6d s CPU' "$(basename "$step")" "$result" \
+    $((SECONDS - start)) $((cpu - cpu_start)))")
 done
 
 leftover=$(leftovers)
@@ -79,6 +95,10 @@ for f in ${failures[@]+"${failures[@]}"}; do
     cat "$log.why"
   fi
 done
+echo "time per step:"
+printf '  %s\n' "${timings[@]}"
+children_cpu
+echo "  total: $((SECONDS - run_start)) s wall, $cpu s CPU"
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
 echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,17 +4,25 @@
 //
 // The named semaphore, the robust semaphore, shared memory and the message
 // queue all take the same names, the same existence policies, the same
-// deadlines and raise the same errors. This header holds that common part
-// once; each kind's header includes it:
+// deadlines and raise the same errors. This header is that shared
+// vocabulary; each kind's header includes it:
 //
-//   * names: validated before any system call, normalised to one '/';
+//   * names: validated before any system call, normalised to one '/'
+//     (normalize_name, is_valid_name; the rules are below);
 //   * existence_policy: what a constructor does when the name exists, or not;
-//   * clocks: saturating deadlines, timespec conversion that never wraps;
-//   * errors: std::system_error in the generic category with the name;
-//   * files in /dev/shm: exclusive creation through a nameless file linked
-//     into place (never seen half made, nothing left by a crash), exact
-//     mode whatever the umask, no symlink followed, device and inode kept
-//     so that a name re-created by someone else is recognised.
+//   * owner_check: whether joining an existing object checks its owner;
+//   * wait_result: the outcome of one low-level wait step;
+//   * the configuration every kind shares (NOB_USE_DEV_SHM, clocks, names).
+//
+// The machinery behind it is in nob/detail/, one file per concern:
+//   errors.hpp          std::system_error / std::invalid_argument, or abort
+//                       without exceptions; the error_code twins
+//   deadline.hpp        any clock, NaN, saturation, slices: the one engine
+//                       every timed call waits through
+//   open_by_policy.hpp  the four policies and the argument check, once
+//   files.hpp           files in /dev/shm: exclusive creation through a
+//                       nameless file linked into place, one-step replace,
+//                       no symlink followed, device and inode kept
 ///
 
 #ifndef NOB_COMMON_HPP
@@ -24,39 +32,42 @@
 #error "nob needs C++17 or later (compile with -std=c++17)"
 #endif
 
-#define NOB_VERSION_MAJOR 0
-#define NOB_VERSION_MINOR 2
+// The version of nob, the one in meson.build (meson setup refuses a mismatch).
+#define NOB_VERSION_MAJOR 2
+#define NOB_VERSION_MINOR 0
 #define NOB_VERSION_PATCH 0
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <time.h>
-#include <unistd.h>
+#include <nob/detail/errors.hpp>
 
-#include <cerrno>
-#include <chrono>
-#include <climits>
 #include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <type_traits>
-#include <utility>
 
 ///
 // Configuration shared by the kinds (each kind's header has its own too).
 ///
 
+/// 1: semaphores and shared memory are the files in /dev/shm that glibc's
+/// sem_open (/dev/shm/sem.NAME) and shm_open (/dev/shm/NAME) use, opened and
+/// made by nob itself: exact mode whatever the umask, device and inode kept
+/// for the ownership check, a semaphore file checked before it is mapped,
+/// shared memory never seen half sized, and unlink_and_create in one step.
+/// Linux with glibc only (musl names its semaphore files /dev/shm/NAME and
+/// lays out sem_t differently). 0: sem_open / shm_open (portable).
+#ifndef NOB_USE_DEV_SHM
+#if defined(__linux__) && defined(__GLIBC__)
+#define NOB_USE_DEV_SHM 1
+#else
+#define NOB_USE_DEV_SHM 0
+#endif
+#endif
+
 /// Longest slice of one wait on CLOCK_REALTIME when a steady deadline is
 /// emulated with a call that only knows the wall clock (sem_timedwait,
-/// mq_timedsend, mq_timedreceive), in ms: bounds the harm of a clock jump.
+/// mq_timedsend, mq_timedreceive), and of one wait towards a deadline on a
+/// clock nob cannot wait on (re-checked after each), in ms.
 #ifndef NOB_TIMEDWAIT_SLICE_MS
 #define NOB_TIMEDWAIT_SLICE_MS 50
 #endif
@@ -82,15 +93,6 @@
 #else
 #define NOB_STEADY_IS_MONOTONIC 1
 #endif
-#endif
-
-/// 1 when the compiler has C++ exceptions on. Without them (-fno-exceptions)
-/// the non-throwing members still work; a call that would throw prints the
-/// error and aborts instead.
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
-#define NOB_EXCEPTIONS 1
-#else
-#define NOB_EXCEPTIONS 0
 #endif
 
 namespace nob {
@@ -125,7 +127,7 @@ std::string normalize_name(std::string_view name);
 bool is_valid_name(std::string_view name) noexcept;
 
 ///
-// Implementation. Everything below is inline; nothing in detail is public.
+// The name rules. Everything in namespace detail is private to nob.
 ///
 
 namespace detail {
@@ -176,283 +178,28 @@ inline std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-/// Throws `e`; without exceptions, prints its what() and aborts.
-template <class E>
-[[noreturn]] void throw_or_abort(const E& e) {
-#if NOB_EXCEPTIONS
-  throw e;
-#else
-  std::fprintf(stderr, "%s\n", e.what());
-  std::abort();
-#endif
+/// "/" + the body of a valid name.
+inline std::string slash_and(std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 1);
+  out += '/';
+  out += body;
+  return out;
 }
 
-[[noreturn]] inline void throw_system(int err, const std::string& what) {
-  throw_or_abort(std::system_error(err, std::generic_category(), what));
-}
-
-/// "nob: <what> <name>", the text of every system error of a handle.
-[[noreturn]] inline void throw_errno_for(int err, const char* what, const std::string& name,
-                                         bool closed) {
-  std::string msg = "nob: ";
-  msg += what;
-  msg += ' ';
-  msg += name.empty() ? std::string("(closed handle)") : name;
-  if (err == EBADF && closed) msg += " (the handle is closed)";
-  throw_system(err, msg);
-}
-
-/// A time since a clock's epoch as a timespec, floored for times before the
-/// epoch and clamped to what time_t holds (a 32-bit time_t ends in 2038: a
-/// later deadline becomes the last representable second, never a negative
-/// one that would end a wait at once).
-inline timespec to_timespec(std::chrono::nanoseconds since_epoch) noexcept {
-  using namespace std::chrono;
-  auto s = duration_cast<seconds>(since_epoch);
-  auto ns = since_epoch - s;
-  if (ns.count() < 0) {  // floor for times before the epoch
-    s -= seconds(1);
-    ns += seconds(1);
+/// The checks of every non-throwing open(): true with `out` the normalised
+/// name and `ec` clear when `name` is valid and `bad_argument` (the kind's
+/// argument check) is null; else false with `ec` invalid_argument.
+inline bool checked_name(std::string_view name, const char* bad_argument, std::string& out,
+                         std::error_code& ec) noexcept {
+  std::string_view body;
+  if (check_name(name, body) != nullptr || bad_argument != nullptr) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return false;
   }
-  timespec ts{};
-  using sec_t = decltype(ts.tv_sec);
-  constexpr auto hi = static_cast<long long>(std::numeric_limits<sec_t>::max());
-  constexpr auto lo = static_cast<long long>(std::numeric_limits<sec_t>::min());
-  const long long sc = s.count();  // seconds::rep is at least 35 bits: long or long long
-  if (sc > hi) {
-    ts.tv_sec = std::numeric_limits<sec_t>::max();
-    ts.tv_nsec = 999999999L;
-  } else if (sc < lo) {
-    ts.tv_sec = std::numeric_limits<sec_t>::min();
-    ts.tv_nsec = 0;
-  } else {
-    ts.tv_sec = static_cast<sec_t>(sc);
-    ts.tv_nsec = static_cast<long>(ns.count() + 0LL);  // + 0LL: no useless cast where count() is long
-  }
-  return ts;
-}
-
-/// Now on `clock`, in ns since that clock's epoch.
-inline std::chrono::nanoseconds now_on(clockid_t clock) noexcept {
-  timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-}
-
-/// `base + d`, rounded up to whole nanoseconds and saturated at the largest
-/// representable point instead of overflowing (duration::max() included).
-template <class Rep, class Period>
-std::chrono::nanoseconds saturating_add(std::chrono::nanoseconds base,
-                                        const std::chrono::duration<Rep, Period>& d) noexcept {
-  using namespace std::chrono;
-  using ld = duration<long double, std::nano>;
-  const ld room = ld(nanoseconds::max()) - ld(base);
-  const ld want = duration_cast<ld>(d);
-  if (!(want < room - ld(1))) return nanoseconds::max();
-  if (want < ld(nanoseconds::min()) - ld(base) + ld(1)) return nanoseconds::min();
-  return base + ceil<nanoseconds>(want);
-}
-
-/// true for the deadline that means "never".
-inline bool is_forever(std::chrono::nanoseconds deadline) noexcept {
-  return deadline == std::chrono::nanoseconds::max();
-}
-
-/// A steady_clock deadline `rel` from now, in ns since steady_clock's epoch
-/// (saturated; nanoseconds::max() means forever). Measured with
-/// steady_clock::now() itself, so it is right whatever clock the library's
-/// steady_clock is built on.
-template <class Rep, class Period>
-std::chrono::nanoseconds steady_deadline_after(const std::chrono::duration<Rep, Period>& rel) noexcept {
-  using namespace std::chrono;
-  const nanoseconds now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch());
-  return saturating_add(now, rel);
-}
-
-/// Time left until a steady_clock deadline (ns since its epoch), never negative.
-inline std::chrono::nanoseconds steady_left(std::chrono::nanoseconds deadline) noexcept {
-  using namespace std::chrono;
-  const nanoseconds now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch());
-  return deadline > now ? deadline - now : nanoseconds(0);
-}
-
-/// A time_point of any clock as ns since its epoch, saturated instead of
-/// overflowing (and without float-to-int undefined behaviour for floating
-/// or coarse durations such as time_point<..., hours>::min()).
-template <class Clock, class Duration>
-std::chrono::nanoseconds since_epoch_saturated(
-    const std::chrono::time_point<Clock, Duration>& t) noexcept {
-  return saturating_add(std::chrono::nanoseconds(0), t.time_since_epoch());
-}
-
-/// Writes all of `len` bytes, retrying short writes and EINTR.
-inline bool write_all(int fd, const void* data, std::size_t len) noexcept {
-  const char* p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = ::write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    len -= static_cast<std::size_t>(n);
-  }
+  ec.clear();
+  out = slash_and(body);
   return true;
-}
-
-/// Closes a descriptor, keeping errno as it was.
-inline void close_keep_errno(int fd) noexcept {
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-}
-
-/// What opening or creating a file in /dev/shm gave.
-struct file_result {
-  int fd = -1;            ///< open O_RDWR (or as asked) and O_CLOEXEC; -1 on failure
-  dev_t dev = 0;          ///< device of the file, for same_file()
-  ino_t ino = 0;          ///< inode of the file, for same_file()
-  uid_t uid = 0;          ///< owner of the file
-  mode_t mode = 0;        ///< permission bits of the file
-  off_t size = 0;         ///< size when opened
-  int err = 0;            ///< errno of the failure, 0 on success
-  const char* step = "";  ///< the call that failed
-};
-
-/// A failed file_result: err and step set, the descriptor (if any) closed.
-inline file_result file_error(file_result r, int err, const char* step) noexcept {
-  if (r.fd >= 0) ::close(r.fd);
-  r.fd = -1;
-  r.err = err;
-  r.step = step;
-  return r;
-}
-
-/// Fills dev/ino/uid/mode/size of an open descriptor; false (errno set) on failure.
-inline bool fill_stat(file_result& r) noexcept {
-  struct stat st {};
-  if (::fstat(r.fd, &st) != 0) return false;
-  r.dev = st.st_dev;
-  r.ino = st.st_ino;
-  r.uid = st.st_uid;
-  r.mode = st.st_mode;
-  r.size = st.st_size;
-  return true;
-}
-
-/// Opens an existing regular file without following a symlink. `oflags` is
-/// O_RDONLY or O_RDWR (plus O_NONBLOCK where a reader must not stall on a
-/// lease); anything that is not a regular file is refused with EINVAL.
-/// The path may be in a caller's buffer (no allocation: the shm open path of
-/// short-lived handles).
-inline file_result open_existing_file(const char* path, int oflags) noexcept {
-  file_result r;
-  r.fd = ::open(path, oflags | O_NOFOLLOW | O_CLOEXEC);
-  if (r.fd < 0) return file_error(r, errno, "open");
-  if (!fill_stat(r)) return file_error(r, errno, "fstat");
-  if (!S_ISREG(r.mode)) return file_error(r, EINVAL, "open (not a regular file)");
-  r.mode &= 07777;
-  return r;
-}
-
-/// As open_existing_file(const char*, int).
-inline file_result open_existing_file(const std::string& path, int oflags) noexcept {
-  return open_existing_file(path.c_str(), oflags);
-}
-
-/// Creates `path` exclusively, holding exactly `len` bytes of `init` (or
-/// `len` zero bytes when `init` is null), with permission bits exactly `mode`
-/// whatever the umask. The file is made with no name (O_TMPFILE), written,
-/// given its mode, handed to `before_link(const file_result&)` (which may map
-/// it and returns 0 or an errno), and only then linked into place: nobody
-/// ever sees it half made, and a crash at any point leaves nothing behind.
-/// Where O_TMPFILE or /proc is missing, a named temporary file made from
-/// `tmp_template` (ending in XXXXXX, in the same directory) stands in.
-/// EEXIST when the name exists. On failure nothing is left under any name.
-template <class BeforeLink>
-file_result create_exclusive_file(const std::string& path, const char* tmp_template,
-                                  const void* init, std::size_t len, mode_t mode,
-                                  BeforeLink&& before_link) noexcept {
-  file_result r;
-  const std::string dir = path.substr(0, path.rfind('/'));
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool named = attempt == 1;
-    std::string tmp = tmp_template;
-    r = file_result{};
-#ifdef O_TMPFILE
-    if (!named) r.fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (!named && r.fd < 0) continue;  // no O_TMPFILE here: use a named file
-    if (named) r.fd = ::mkostemp(&tmp[0], O_CLOEXEC);
-    if (r.fd < 0) return file_error(r, errno, "create (temporary file)");
-    int err = 0;
-    const char* step = "";
-    if (init != nullptr ? !write_all(r.fd, init, len) : ::ftruncate(r.fd, static_cast<off_t>(len)) != 0) {
-      err = errno;
-      step = "write";
-    } else if (::fchmod(r.fd, mode) != 0) {
-      err = errno;
-      step = "fchmod";
-    } else if (!fill_stat(r)) {
-      err = errno;
-      step = "fstat";
-    } else if ((err = before_link(static_cast<const file_result&>(r))) != 0) {
-      step = "mmap";
-    } else {
-      int rc;
-      if (named) {
-        rc = ::link(tmp.c_str(), path.c_str());
-      } else {
-        const std::string self = "/proc/self/fd/" + std::to_string(r.fd);
-        rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-      }
-      if (rc != 0) {
-        err = errno;
-        step = "create";
-      }
-    }
-    if (named) ::unlink(tmp.c_str());
-    if (err == 0) {
-      r.mode &= 07777;
-      return r;
-    }
-    r = file_error(r, err, step);
-    // ENOENT from linkat: /proc is not mounted; try once more with a named file.
-    if (named || err != ENOENT || std::strcmp(step, "create") != 0) return r;
-  }
-  return r;
-}
-
-/// As create_exclusive_file() with nothing to do before the link.
-inline file_result create_exclusive_file(const std::string& path, const char* tmp_template,
-                                         const void* init, std::size_t len,
-                                         mode_t mode) noexcept {
-  return create_exclusive_file(path, tmp_template, init, len, mode,
-                               [](const file_result&) noexcept { return 0; });
-}
-
-/// True when an opened file may be joined under `check` (same_uid: its
-/// owner is the effective uid of this process).
-inline bool owner_allowed(const file_result& f, owner_check check) noexcept {
-  return check != owner_check::same_uid || f.uid == ::geteuid();
-}
-
-/// True when `path` (not followed if a symlink) is the file (dev, ino).
-inline bool same_file(const std::string& path, dev_t dev, ino_t ino) noexcept {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return false;
-  return st.st_dev == dev && st.st_ino == ino;
-}
-
-/// Removes `path` only while it is still the file (dev, ino): the check and
-/// the unlink are two calls, so a re-create by someone who may write the
-/// directory could land between them; the window is the few instructions
-/// between lstat and unlink. Returns 0, or the errno (ESTALE: another file).
-inline int unlink_if_same(const std::string& path, dev_t dev, ino_t ino) noexcept {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return errno;
-  if (st.st_dev != dev || st.st_ino != ino) return ESTALE;
-  return ::unlink(path.c_str()) == 0 ? 0 : errno;
 }
 
 }  // namespace detail
@@ -466,11 +213,7 @@ inline std::string normalize_name(std::string_view name) {
   std::string_view body;
   if (const char* why = detail::check_name(name, body))
     detail::throw_or_abort(std::invalid_argument("nob: name " + detail::quote(name) + " " + why));
-  std::string out;
-  out.reserve(body.size() + 1);
-  out += '/';
-  out += body;
-  return out;
+  return detail::slash_and(body);
 }
 
 }  // namespace nob

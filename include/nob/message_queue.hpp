@@ -40,6 +40,10 @@
 // Queues are the kernel's (mq_open), so C programs, posix_ipc and every other
 // mq_open user see the same queues. Linux: link with nothing extra on glibc
 // 2.34 and later (earlier glibc needs -lrt). macOS has no message queues.
+//
+// This header is the class and its configuration; the machinery is in
+// nob/detail/ (mq.hpp for the queue's calls and its wait step;
+// deadline.hpp, open_by_policy.hpp, errors.hpp).
 ///
 
 #ifndef NOB_MESSAGE_QUEUE_HPP
@@ -58,13 +62,11 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
-#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 ///
@@ -75,6 +77,11 @@
 #ifndef NOB_MQUEUE_DIR
 #define NOB_MQUEUE_DIR "/dev/mqueue"
 #endif
+
+#include <nob/detail/deadline.hpp>
+#include <nob/detail/errors.hpp>
+#include <nob/detail/mq.hpp>
+#include <nob/detail/open_by_policy.hpp>
 
 namespace nob {
 
@@ -103,6 +110,13 @@ class named_message_queue {
                                std::size_t max_messages = 0, std::size_t max_message_size = 0,
                                bool read = true, bool write = true, mode_t mode = 0600,
                                owner_check check = owner_check::any_owner);
+  /// As the constructor, without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_message_queue> open(
+      std::string_view name, std::error_code& ec,
+      existence_policy policy = existence_policy::raise_if_not_exists,
+      std::size_t max_messages = 0, std::size_t max_message_size = 0, bool read = true,
+      bool write = true, mode_t mode = 0600, owner_check check = owner_check::any_owner) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_message_queue(named_message_queue&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -244,21 +258,28 @@ class named_message_queue {
                                  std::error_code& ec) noexcept;
 
  private:
+  named_message_queue() noexcept = default;
   static constexpr mqd_t closed_mqd() noexcept { return static_cast<mqd_t>(-1); }
+  static const char* check_arguments(existence_policy policy, std::size_t max_messages,
+                                     std::size_t max_message_size, bool read, bool write,
+                                     mode_t mode, owner_check check) noexcept;
+  int open_as(existence_policy policy, std::size_t max_messages, std::size_t max_message_size,
+              bool read, bool write, mode_t mode, owner_check check, const char*& step) noexcept;
   void check_open(const char* what) const;
   void check_send(const void* data, std::size_t size, unsigned int priority) const;
   void check_receive(const void* buffer, std::size_t capacity) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   bool still_same_queue() const noexcept;
   template <class Op>
-  bool run_until(Op& op, clockid_t clock, std::chrono::nanoseconds deadline, const char* what);
-  template <class Op, class Clock, class Duration>
-  bool run_until_time_point(Op& op, const std::chrono::time_point<Clock, Duration>& abs_time,
-                            const char* what);
-  template <class Op, class Rep, class Period>
-  bool run_for(Op& op, const std::chrono::duration<Rep, Period>& rel_time, const char* what);
+  bool run_once(Op& op, const char* what);
   template <class Op>
   bool run_blocking(Op& op, const char* what);
+  template <class Op, class Rep, class Period>
+  bool run_for(Op& op, const std::chrono::duration<Rep, Period>& rel_time, const char* what);
+  template <class Op, class Clock, class Duration>
+  bool run_until(Op& op, const std::chrono::time_point<Clock, Duration>& abs_time,
+                 const char* what);
+  bool finish(bool got, int err, const char* what);
   template <class ReceiveInto>
   std::optional<message> receive_string(const char* what, ReceiveInto&& receive_into);
 
@@ -278,154 +299,105 @@ class named_message_queue {
 };
 
 ///
-// Implementation. Everything below is inline; nothing here is public API
-// except through the declarations above.
+// Implementation: short inline bodies over nob/detail/. Everything in
+// namespace detail is private to nob.
 ///
 
 namespace detail {
 
-/// One send or receive step until `deadline` on `clock` (CLOCK_MONOTONIC or
-/// CLOCK_REALTIME; nanoseconds::max() = forever). `op(const timespec* abs)`
-/// is mq_timedsend / mq_timedreceive (abs null: mq_send / mq_receive) and
-/// returns 0 or -1 with errno. A first try that never blocks comes before
-/// any clock is read (most calls end there; a past deadline gets just that
-/// try). Returns on EINTR, and after each slice of a sliced wait, as
-/// `interrupted` (the next step tries first again); never reports
-/// timed_out before `clock` has reached `deadline`.
-template <class Op>
-wait_result mq_step(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
-                    int& err) noexcept {
-  err = 0;
-  if (is_forever(deadline)) {
-    if (op(static_cast<const timespec*>(nullptr)) == 0) return wait_result::acquired;
-    if (errno == EINTR) return wait_result::interrupted;
-    err = errno;
-    return wait_result::timed_out;
-  }
-  const timespec epoch{};  // long past: the kernel tries once and never blocks
-  timespec slice_end{};
-  for (const timespec* abs = &epoch;;) {
-    if (op(abs) == 0) return wait_result::acquired;
-    if (errno == EINTR) return wait_result::interrupted;
-    if (errno != ETIMEDOUT) {
-      err = errno;
-      return wait_result::timed_out;
+/// named_message_queue's three calls for open_by_policy(), and what they opened.
+struct mq_opener {
+  /// link_or_create creates first (exclusive create, else open), the
+  /// contract's order: a queue's create is one mq_open, as its open is.
+  static constexpr bool opens_first = false;
+  /// A queue cannot be renamed over a name: unlink, then create, in rounds.
+  static constexpr bool replace_in_one_step = false;
+  static constexpr const char* remove_step = "mq_unlink";
+  const char* name;
+  int access;
+  mq_attr* create_attr;  ///< null: the system's defaults for both sizes
+  mode_t mode;
+  owner_check check;
+  mqd_t got = static_cast<mqd_t>(-1);
+
+  int open(const char*& step) noexcept {
+    // An existing queue, refused (closed again) when `check` says so.
+    step = "mq_open";
+    if ((got = ::mq_open(name, access)) == static_cast<mqd_t>(-1)) return errno;
+    const int refused = mq_owner_refusal(got, check, step);
+    if (refused != 0) {
+      ::mq_close(got);
+      got = static_cast<mqd_t>(-1);
     }
-    const std::chrono::nanoseconds now = now_on(clock);
-    if (now >= deadline) return wait_result::timed_out;
-    // A slice ended before the deadline: end the step as `interrupted`, so a
-    // signal that came just as the slice timed out (ETIMEDOUT, not EINTR)
-    // still reaches a caller that runs signal handlers between steps.
-    if (abs == &slice_end) return wait_result::interrupted;
-    // Only CLOCK_REALTIME is known to the kernel here: wait in slices and
-    // re-check the deadline's own clock after each.
-    std::chrono::nanoseconds left = deadline - now;
-    if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
-      left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
-    slice_end = to_timespec(clock == CLOCK_REALTIME ? deadline : now_on(CLOCK_REALTIME) + left);
-    abs = &slice_end;
+    return refused;
   }
-}
-
-/// A whole number from a /proc file (the mqueue defaults), or `fallback`.
-inline long read_proc_long(const char* path, long fallback) noexcept {
-  FILE* f = std::fopen(path, "re");
-  if (f == nullptr) return fallback;
-  long v = 0;
-  const bool ok = std::fscanf(f, "%ld", &v) == 1 && v > 0;
-  std::fclose(f);
-  return ok ? v : fallback;
-}
-
-/// Device and inode of an open queue (Linux: an mqd_t is a descriptor).
-inline bool mq_identity(mqd_t mqd, dev_t& dev, ino_t& ino) noexcept {
-#if defined(__linux__)
-  struct stat st {};
-  if (::fstat(static_cast<int>(mqd), &st) != 0) return false;
-  dev = st.st_dev;
-  ino = st.st_ino;
-  return true;
-#else
-  (void)mqd;
-  (void)dev;
-  (void)ino;
-  return false;
-#endif
-}
-
-/// 0 when an opened queue may be joined under `check` (its owner from fstat
-/// of the descriptor, so it cannot be raced); else the errno, `step` set:
-/// EACCES for a queue another uid owns, ENOTSUP where an mqd_t is no
-/// descriptor to ask.
-inline int mq_owner_refusal(mqd_t mqd, owner_check check, const char*& step) noexcept {
-  if (check != owner_check::same_uid) return 0;
-#if defined(__linux__)
-  file_result f;
-  f.fd = static_cast<int>(mqd);
-  if (!fill_stat(f)) {
-    step = "fstat";
-    return errno;
+  int create(bool, const char*& step) noexcept {
+    step = "mq_open";
+    got = ::mq_open(name, access | O_CREAT | O_EXCL, mode, create_attr);
+    return got != static_cast<mqd_t>(-1) ? 0 : errno;
   }
-  if (owner_allowed(f, check)) return 0;
-  step = "mq_open (owned by another user)";
-  return EACCES;
-#else
-  (void)mqd;
-  step = "mq_open (owner_check::same_uid needs Linux)";
-  return ENOTSUP;
-#endif
-}
-
-/// The message-moving calls as `op`s for mq_step.
-struct mq_send_op {
-  mqd_t mqd;
-  const char* data;
-  std::size_t size;
-  unsigned int priority;
-  int operator()(const timespec* abs) const noexcept {
-    const char* p = data != nullptr ? data : "";  // (nullptr, 0): an empty message
-    return abs != nullptr ? ::mq_timedsend(mqd, p, size, priority, abs)
-                          : ::mq_send(mqd, p, size, priority);
-  }
+  int remove_name() noexcept { return ::mq_unlink(name) == 0 ? 0 : errno; }
 };
 
-struct mq_receive_op {
-  mqd_t mqd;
-  char* buffer;
-  std::size_t capacity;
-  std::size_t size = 0;
-  unsigned int priority = 0;
-  int operator()(const timespec* abs) noexcept {
-    const ssize_t n = abs != nullptr ? ::mq_timedreceive(mqd, buffer, capacity, &priority, abs)
-                                     : ::mq_receive(mqd, buffer, capacity, &priority);
-    if (n < 0) return -1;
-    size = static_cast<std::size_t>(n);
-    return 0;
+/// A queue's wait step for the deadline engine: mq_step over one `op`.
+template <class Op>
+struct mq_step_of {
+  Op& op;
+  wait_result operator()(clockid_t clock, std::chrono::nanoseconds at, int& err) const noexcept {
+    return mq_step(op, clock, at, err);
   }
+  /// mq_timedsend and mq_timedreceive wait on CLOCK_REALTIME.
+  static constexpr step_clocks clocks = step_clocks::monotonic_and_realtime;
 };
 
 }  // namespace detail
+
+inline const char* named_message_queue::check_arguments(existence_policy policy,
+                                                        std::size_t max_messages,
+                                                        std::size_t max_message_size, bool read,
+                                                        bool write, mode_t mode,
+                                                        owner_check check) noexcept {
+  if (const char* why = detail::check_open_arguments(policy, mode, check)) return why;
+  if (!read && !write) return "a message queue handle needs read or write access";
+  constexpr auto long_max = static_cast<std::size_t>(LONG_MAX);
+  if (max_messages > long_max || max_message_size > long_max)
+    return "max_messages and max_message_size must fit a long";
+  return nullptr;
+}
 
 inline named_message_queue::named_message_queue(std::string_view name, existence_policy policy,
                                                 std::size_t max_messages,
                                                 std::size_t max_message_size, bool read,
                                                 bool write, mode_t mode, owner_check check)
     : name_(normalize_name(name)) {
-  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
-    throw std::invalid_argument("nob: unknown existence_policy for " + name_);
-  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
-    throw std::invalid_argument("nob: unknown owner_check for " + name_);
-  if ((mode & ~static_cast<mode_t>(0777)) != 0)
-    throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
-  if (!read && !write)
-    throw std::invalid_argument("nob: a message queue handle needs read or write access for " +
-                                name_);
-  constexpr auto long_max = static_cast<std::size_t>(LONG_MAX);
-  if (max_messages > long_max || max_message_size > long_max)
-    throw std::invalid_argument("nob: max_messages and max_message_size must fit a long for " +
-                                name_);
+  if (const char* why =
+          check_arguments(policy, max_messages, max_message_size, read, write, mode, check))
+    detail::throw_invalid(why, name_);
+  const char* step = "";
+  if (const int err =
+          open_as(policy, max_messages, max_message_size, read, write, mode, check, step))
+    throw_errno(err, step);
+}
 
-  const int access = read && write ? O_RDWR : read ? O_RDONLY : O_WRONLY;
+inline std::optional<named_message_queue> named_message_queue::open(
+    std::string_view name, std::error_code& ec, existence_policy policy,
+    std::size_t max_messages, std::size_t max_message_size, bool read, bool write, mode_t mode,
+    owner_check check) noexcept {
+  named_message_queue q;
+  const char* step = "";
+  if (detail::checked_name(
+          name, check_arguments(policy, max_messages, max_message_size, read, write, mode, check),
+          q.name_, ec))
+    detail::set_error(
+        ec, q.open_as(policy, max_messages, max_message_size, read, write, mode, check, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_message_queue>(std::move(q));
+}
+
+inline int named_message_queue::open_as(existence_policy policy, std::size_t max_messages,
+                                        std::size_t max_message_size, bool read, bool write,
+                                        mode_t mode, owner_check check,
+                                        const char*& step) noexcept {
   mq_attr attr{};
   mq_attr* create_attr = nullptr;  // null: the system's defaults for both
   if (max_messages != 0 || max_message_size != 0) {
@@ -437,54 +409,16 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
                           : detail::read_proc_long("/proc/sys/fs/mqueue/msgsize_default", 8192);
     create_attr = &attr;
   }
-  auto create = [&] {
-    return ::mq_open(name_.c_str(), access | O_CREAT | O_EXCL, mode, create_attr);
-  };
-  const char* open_step = "mq_open";
-  auto open = [&] {  // an existing queue, refused (closed, errno set) when `check` says so
-    const mqd_t q = ::mq_open(name_.c_str(), access);
-    if (q == closed_mqd()) return q;
-    const int refused = detail::mq_owner_refusal(q, check, open_step);
-    if (refused == 0) return q;
-    ::mq_close(q);
-    errno = refused;
-    return closed_mqd();
-  };
-
-  mqd_t q = closed_mqd();
-  switch (policy) {
-    case existence_policy::raise_if_exists:
-      q = create();
-      break;
-    case existence_policy::raise_if_not_exists:
-      q = open();
-      linked_existing_ = q != closed_mqd();
-      break;
-    case existence_policy::unlink_and_create:
-      if (::mq_unlink(name_.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "mq_unlink");
-      q = create();
-      break;
-    case existence_policy::link_or_create:
-      for (;;) {  // exclusive create, else open, else it vanished: again
-        q = create();
-        if (q != closed_mqd() || errno != EEXIST) break;
-        q = open();
-        if (q != closed_mqd() || errno != ENOENT) {
-          linked_existing_ = q != closed_mqd();
-          break;
-        }
-      }
-      break;
-  }
-  if (q == closed_mqd()) throw_errno(errno, open_step);
-  mqd_ = q;
+  const int access = read && write ? O_RDWR : read ? O_RDONLY : O_WRONLY;
+  detail::mq_opener k{name_.c_str(), access, create_attr, mode, check};
+  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+  mqd_ = k.got;
   if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
   readable_ = read;
   writable_ = write;
   detail::mq_identity(mqd_, dev_, ino_);
 
   int err = 0;
-  const char* step = "";
 #if defined(__linux__)
   // mq_open applied the umask; the descriptor is an fd: make the mode exact.
   if (!linked_existing_ && ::fchmod(static_cast<int>(mqd_), mode) != 0) {
@@ -500,11 +434,12 @@ inline named_message_queue::named_message_queue(std::string_view name, existence
   if (err != 0) {
     unlink_on_destroy_ = !linked_existing_;  // a queue this call made goes away again
     close();
-    throw_errno(err, step);
+    return err;
   }
   max_messages_ = static_cast<std::size_t>(now.mq_maxmsg);
   max_message_size_ = static_cast<std::size_t>(now.mq_msgsize);
   unlink_on_destroy_ = !linked_existing_;
+  return 0;
 }
 
 inline named_message_queue::named_message_queue(named_message_queue&& other) noexcept
@@ -569,14 +504,16 @@ inline void named_message_queue::check_send(const void* data, std::size_t size,
   check_open("mq_send");
   if (!writable_) detail::throw_system(EBADF, "nob: mq_send " + name_ + " (opened without write)");
   if (priority > max_priority())
-    throw std::invalid_argument("nob: priority " + std::to_string(priority) + " is above " +
-                                std::to_string(max_priority()) + " for " + name_);
+    detail::throw_or_abort(std::invalid_argument("nob: priority " + std::to_string(priority) +
+                                                 " is above " + std::to_string(max_priority()) +
+                                                 " for " + name_));
   if (size > max_message_size_)
-    throw std::invalid_argument("nob: a message of " + std::to_string(size) +
-                                " bytes is longer than max_message_size " +
-                                std::to_string(max_message_size_) + " of " + name_);
+    detail::throw_or_abort(std::invalid_argument("nob: a message of " + std::to_string(size) +
+                                                 " bytes is longer than max_message_size " +
+                                                 std::to_string(max_message_size_) + " of " +
+                                                 name_));
   if (data == nullptr && size != 0)
-    throw std::invalid_argument("nob: null data with a size for " + name_);
+    detail::throw_invalid("null data with a size", name_);
 }
 
 inline void named_message_queue::check_receive(const void* buffer, std::size_t capacity) const {
@@ -584,10 +521,11 @@ inline void named_message_queue::check_receive(const void* buffer, std::size_t c
   if (!readable_)
     detail::throw_system(EBADF, "nob: mq_receive " + name_ + " (opened without read)");
   if (capacity < max_message_size_)
-    throw std::invalid_argument("nob: a receive buffer of " + std::to_string(capacity) +
-                                " bytes is smaller than max_message_size " +
-                                std::to_string(max_message_size_) + " of " + name_);
-  if (buffer == nullptr) throw std::invalid_argument("nob: null receive buffer for " + name_);
+    detail::throw_or_abort(std::invalid_argument(
+        "nob: a receive buffer of " + std::to_string(capacity) +
+        " bytes is smaller than max_message_size " + std::to_string(max_message_size_) + " of " +
+        name_));
+  if (buffer == nullptr) detail::throw_invalid("null receive buffer", name_);
 }
 
 inline bool named_message_queue::still_same_queue() const noexcept {
@@ -658,31 +596,31 @@ inline std::size_t named_message_queue::current_messages() const {
   return static_cast<std::size_t>(a.mq_curmsgs);
 }
 
+inline bool named_message_queue::finish(bool got, int err, const char* what) {
+  if (err != 0) throw_errno(err, what);
+  return got;
+}
+
 template <class Op>
-bool named_message_queue::run_until(Op& op, clockid_t clock, std::chrono::nanoseconds deadline,
-                                    const char* what) {
-  // Until `deadline` on `clock` (forever for nanoseconds::max()), retrying
-  // EINTR against the same deadline.
-  for (;;) {
-    int err = 0;
-    switch (detail::mq_step(op, clock, deadline, err)) {
-      case wait_result::acquired:
-        return true;
-      case wait_result::interrupted:
-        continue;
-      case wait_result::timed_out:
-        if (err != 0) throw_errno(err, what);
-        return false;
-    }
-  }
+bool named_message_queue::run_once(Op& op, const char* what) {
+  int err = 0;
+  const bool got = detail::wait_toward<std::chrono::steady_clock>(
+      std::chrono::nanoseconds::min(), detail::mq_step_of<Op>::clocks, detail::mq_step_of<Op>{op},
+      err);
+  return finish(got, err, what);
 }
 
 template <class Op>
 bool named_message_queue::run_blocking(Op& op, const char* what) {
-  if (blocking_) return run_until(op, CLOCK_MONOTONIC, std::chrono::nanoseconds::max(), what);
-  if (!run_until(op, CLOCK_MONOTONIC, std::chrono::nanoseconds::min(), what))
-    throw_errno(EAGAIN, what);
-  return true;
+  if (!blocking_) {
+    if (!run_once(op, what)) throw_errno(EAGAIN, what);
+    return true;
+  }
+  int err = 0;
+  const bool got = detail::wait_toward<std::chrono::steady_clock>(
+      std::chrono::nanoseconds::max(), detail::mq_step_of<Op>::clocks, detail::mq_step_of<Op>{op},
+      err);
+  return finish(got, err, what);
 }
 
 template <class Op, class Rep, class Period>
@@ -690,34 +628,23 @@ bool named_message_queue::run_for(Op& op, const std::chrono::duration<Rep, Perio
                                   const char* what) {
   // One try before any clock is read: most calls end there. Then the wait,
   // measured from after that try (zero, negative, NaN: no wait).
-  if (run_until(op, CLOCK_MONOTONIC, std::chrono::nanoseconds::min(), what)) return true;
+  if (run_once(op, what)) return true;
   if (!(rel_time > std::chrono::duration<Rep, Period>::zero())) return false;
-  const auto deadline = detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), rel_time);
-  return run_until(op, CLOCK_MONOTONIC, deadline, what);
+  int err = 0;
+  const bool got = detail::wait_for(rel_time, detail::mq_step_of<Op>::clocks,
+                                    detail::mq_step_of<Op>{op}, err);
+  return finish(got, err, what);
 }
 
 template <class Op, class Clock, class Duration>
-bool named_message_queue::run_until_time_point(
-    Op& op, const std::chrono::time_point<Clock, Duration>& abs_time, const char* what) {
-  using namespace std::chrono;
-  if (!(abs_time == abs_time))  // a NaN time point: one try
-    return run_until(op, CLOCK_MONOTONIC, nanoseconds::min(), what);
-  if constexpr (std::is_same_v<Clock, steady_clock> || std::is_same_v<Clock, system_clock>) {
-    // libstdc++'s steady_clock is CLOCK_MONOTONIC and system_clock is
-    // CLOCK_REALTIME, both counted from their clock's own epoch.
-    const clockid_t clock = std::is_same_v<Clock, steady_clock> ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-    return run_until(op, clock, detail::since_epoch_saturated(abs_time), what);
-  } else {
-    // Any other clock: wait on the steady clock for what is left, then ask
-    // the deadline's own clock again; only it can say the time is up.
-    for (bool first = true;; first = false) {
-      const auto now = Clock::now();
-      if (!(now < abs_time))
-        return first && run_until(op, CLOCK_MONOTONIC, nanoseconds::min(), what);
-      const auto deadline = detail::saturating_add(detail::now_on(CLOCK_MONOTONIC), abs_time - now);
-      if (run_until(op, CLOCK_MONOTONIC, deadline, what)) return true;
-    }
-  }
+bool named_message_queue::run_until(Op& op,
+                                    const std::chrono::time_point<Clock, Duration>& abs_time,
+                                    const char* what) {
+  // The wait step tries first, before any clock is read.
+  int err = 0;
+  const bool got = detail::wait_until(abs_time, detail::mq_step_of<Op>::clocks,
+                                      detail::mq_step_of<Op>{op}, err);
+  return finish(got, err, what);
 }
 
 inline void named_message_queue::send(const void* data, std::size_t size, unsigned int priority) {
@@ -730,7 +657,7 @@ inline bool named_message_queue::try_send(const void* data, std::size_t size,
                                           unsigned int priority) {
   check_send(data, size, priority);
   detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-  return run_until(op, CLOCK_MONOTONIC, std::chrono::nanoseconds::min(), "mq_timedsend");
+  return run_once(op, "mq_timedsend");
 }
 
 template <class Rep, class Period>
@@ -748,7 +675,7 @@ bool named_message_queue::try_send_until(const void* data, std::size_t size,
                                          unsigned int priority) {
   check_send(data, size, priority);
   detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-  return run_until_time_point(op, abs_time, "mq_timedsend");
+  return run_until(op, abs_time, "mq_timedsend");
 }
 
 inline named_message_queue::received named_message_queue::receive(void* buffer,
@@ -810,7 +737,7 @@ std::optional<named_message_queue::received> named_message_queue::try_receive_un
     void* buffer, std::size_t capacity, const std::chrono::time_point<Clock, Duration>& abs_time) {
   check_receive(buffer, capacity);
   detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
-  if (!run_until_time_point(op, abs_time, "mq_timedreceive")) return std::nullopt;
+  if (!run_until(op, abs_time, "mq_timedreceive")) return std::nullopt;
   return received{op.size, op.priority};
 }
 
@@ -836,9 +763,11 @@ inline wait_result named_message_queue::send_once_until(
     err = EINVAL;
   } else {
     detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-    r = detail::mq_step(op, CLOCK_MONOTONIC, detail::since_epoch_saturated(deadline), err);
+    r = detail::step_toward<std::chrono::steady_clock>(
+        detail::since_epoch_saturated(deadline), detail::mq_step_of<detail::mq_send_op>::clocks,
+        detail::mq_step_of<detail::mq_send_op>{op}, err);
   }
-  if (err != 0) ec.assign(err, std::generic_category());
+  detail::set_error(ec, err);
   return r;
 }
 
@@ -856,13 +785,16 @@ inline wait_result named_message_queue::receive_once_until(
     err = EINVAL;
   } else {
     detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
-    r = detail::mq_step(op, CLOCK_MONOTONIC, detail::since_epoch_saturated(deadline), err);
+    r = detail::step_toward<std::chrono::steady_clock>(
+        detail::since_epoch_saturated(deadline),
+        detail::mq_step_of<detail::mq_receive_op>::clocks,
+        detail::mq_step_of<detail::mq_receive_op>{op}, err);
     if (r == wait_result::acquired) {
       size = op.size;
       priority = op.priority;
     }
   }
-  if (err != 0) ec.assign(err, std::generic_category());
+  detail::set_error(ec, err);
   return r;
 }
 

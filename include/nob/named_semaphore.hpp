@@ -13,7 +13,8 @@
 // What it guarantees, in short (docs/semantics.md has the long version):
 //  * names are validated before any system call and normalised to one '/';
 //  * creation is exclusive and race-free; `mode` is applied exactly,
-//    whatever the umask;
+//    whatever the umask; unlink_and_create never fails with file_exists on
+//    Linux (a name re-created after its unlink is replaced in one step);
 //  * the handle that created a name unlinks it on close, only in the creating
 //    process, at most once, and only while the name still refers to the very
 //    semaphore it opened (device and inode are compared on Linux);
@@ -28,6 +29,11 @@
 // nob opens and maps that file itself: this gives it the device and inode
 // for the ownership check, an exact mode without touching the process umask,
 // and a size check, so a truncated file is an error instead of a SIGBUS.
+//
+// This header is the class and its configuration; the machinery it shares
+// with the other kinds is in nob/detail/ (files.hpp, open_by_policy.hpp,
+// deadline.hpp, errors.hpp), its own in nob/detail/sem_wait.hpp (the three
+// wait paths) and nob/detail/glibc_sem.hpp (glibc's sem_t and its file).
 ///
 
 #ifndef NOB_NAMED_SEMAPHORE_HPP
@@ -47,22 +53,18 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 ///
 // Configuration. Each macro may be defined to 0 or 1 before the include;
 // the defaults pick the best the platform offers. Forcing a fallback on
 // Linux is how the test suite runs every path. (common.hpp has the macros
-// every kind shares: NOB_TIMEDWAIT_SLICE_MS, NOB_MAX_NAME_LENGTH,
-// NOB_STEADY_IS_MONOTONIC.)
+// every kind shares: NOB_USE_DEV_SHM, NOB_TIMEDWAIT_SLICE_MS,
+// NOB_MAX_NAME_LENGTH, NOB_STEADY_IS_MONOTONIC.)
 ///
 
 /// 1: wait on steady_clock deadlines with sem_clockwait(CLOCK_MONOTONIC)
@@ -84,18 +86,6 @@
 #define NOB_USE_SEM_TIMEDWAIT 0
 #else
 #define NOB_USE_SEM_TIMEDWAIT 1
-#endif
-#endif
-
-/// 1: open and map /dev/shm/sem.NAME directly, the file glibc's sem_open
-/// uses (Linux with glibc only: musl names the file /dev/shm/NAME and lays
-/// out sem_t differently). 0: go through sem_open/sem_close (portable; no
-/// inode check, mode subject to the umask).
-#ifndef NOB_USE_DEV_SHM
-#if defined(__linux__) && defined(__GLIBC__)
-#define NOB_USE_DEV_SHM 1
-#else
-#define NOB_USE_DEV_SHM 0
 #endif
 #endif
 
@@ -133,10 +123,12 @@
 #if NOB_USE_SEM_CLOCKWAIT && !NOB_USE_SEM_TIMEDWAIT
 #error "NOB_USE_SEM_CLOCKWAIT=1 needs NOB_USE_SEM_TIMEDWAIT=1"
 #endif
-#if NOB_KNOWN_SEM_LAYOUT
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#endif
+
+#include <nob/detail/deadline.hpp>
+#include <nob/detail/errors.hpp>
+#include <nob/detail/glibc_sem.hpp>
+#include <nob/detail/open_by_policy.hpp>
+#include <nob/detail/sem_wait.hpp>
 
 namespace nob {
 
@@ -270,11 +262,14 @@ class named_semaphore {
               owner_check check, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
-  bool still_same_semaphore() const noexcept;
-  template <class Step>
-  bool wait_with(Step&& step);
-  bool wait_until(clockid_t clock, std::chrono::nanoseconds deadline);
-  bool wait_until_steady(std::chrono::nanoseconds deadline);
+  // The slow paths of the hot calls, out of line and cold (see below).
+  void acquire_slow();
+  bool first_try_failed(const char* what);
+  void release_slow(std::ptrdiff_t n);
+  template <class Clock>
+  bool wait_toward(std::chrono::nanoseconds at);
+  template <class Clock>
+  wait_result step_toward(std::chrono::nanoseconds at, std::error_code& ec);
 
   sem_t* sem_ = nullptr;
   std::string name_;
@@ -289,310 +284,84 @@ class named_semaphore {
 static_assert(SEM_VALUE_MAX <= INT_MAX, "value() returns an int, which must hold max()");
 
 ///
-// Implementation. Everything below is inline; nothing here is public API
-// except through the declarations above.
+// Implementation: short inline bodies over nob/detail/. Everything in
+// namespace detail is private to nob.
 ///
 
 namespace detail {
 
-/// One sem_trywait: 1 acquired, 0 would block, -1 error (errno kept in err).
-inline int trywait(sem_t* sem, int& err) noexcept {
-  while (::sem_trywait(sem) != 0) {
-    if (errno == EAGAIN) return 0;
-    if (errno == EINTR) continue;
-    err = errno;
-    return -1;
-  }
-  return 1;
-}
-
-/// The polling fallback's next sleep after `ns`: doubling, and exactly
-/// NOB_POLL_MAX_SLEEP_US once it would pass it.
-inline long long poll_next_sleep_ns(long long ns) noexcept {
-  constexpr long long cap = static_cast<long long>(NOB_POLL_MAX_SLEEP_US) * 1000LL;
-  static_assert(cap >= 1000, "NOB_POLL_MAX_SLEEP_US must be at least 1");
-  return ns >= cap / 2 ? cap : ns * 2;
-}
-
-/// A relative sleep of `ns` (>= 0) as a valid timespec (tv_nsec < 1e9).
-inline timespec relative_timespec(long long ns) noexcept {
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(ns / 1000000000LL);
-  ts.tv_nsec = static_cast<long>(ns % 1000000000LL);
-  return ts;
-}
-
-/// The end of a wait whose deadline has passed: one sem_trywait, so a unit
-/// that is there is taken, as sem_clockwait does with a past deadline.
-inline wait_result last_try(sem_t* sem, int& err) noexcept {
-  err = 0;
-  const int r = trywait(sem, err);
-  return r > 0 ? wait_result::acquired : wait_result::timed_out;
-}
-
-/// One blocking step until `deadline` on `clock` (CLOCK_MONOTONIC or
-/// CLOCK_REALTIME; nanoseconds::max() = forever). Returns on EINTR, and
-/// where it waits in slices also after each slice, as `interrupted`. Never
-/// reports timed_out before `clock` has reached `deadline`. Not noexcept:
-/// sem_wait and friends are cancellation points.
-inline wait_result wait_step(sem_t* sem, clockid_t clock, std::chrono::nanoseconds deadline,
-                             int& err) {
-  err = 0;
-#if NOB_USE_SEM_TIMEDWAIT
-  if (is_forever(deadline)) {
-    if (::sem_wait(sem) == 0) return wait_result::acquired;
-    if (errno == EINTR) return wait_result::interrupted;
-    err = errno;
-    return wait_result::timed_out;
-  }
-#if NOB_USE_SEM_CLOCKWAIT
-  const timespec abs = to_timespec(deadline);
-  if (::sem_clockwait(sem, clock, &abs) == 0) return wait_result::acquired;
-  if (errno == EINTR) return wait_result::interrupted;
-  if (errno == ETIMEDOUT) {
-    // A deadline past what time_t holds was clamped: time is not up yet.
-    if (now_on(clock) < deadline) return wait_result::interrupted;
-    return wait_result::timed_out;
-  }
-  err = errno;
-  return wait_result::timed_out;
-#else
-  // sem_timedwait only knows CLOCK_REALTIME: wait one slice and re-check the
-  // deadline's own clock after it, so a wall-clock jump never ends the wait
-  // early (a backward jump lengthens the slice under way by the jump). A
-  // slice that ends before the deadline ends the step as `interrupted`: a
-  // signal that came just as the slice timed out (ETIMEDOUT, not EINTR) then
-  // still reaches a caller that runs signal handlers between steps.
-  const std::chrono::nanoseconds now = now_on(clock);
-  if (now >= deadline) return last_try(sem, err);
-  std::chrono::nanoseconds left = deadline - now;
-  if (clock != CLOCK_REALTIME && left > std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS))
-    left = std::chrono::milliseconds(NOB_TIMEDWAIT_SLICE_MS);
-  const timespec abs = to_timespec(clock == CLOCK_REALTIME ? deadline
-                                                           : now_on(CLOCK_REALTIME) + left);
-  if (::sem_timedwait(sem, &abs) == 0) return wait_result::acquired;
-  if (errno == EINTR) return wait_result::interrupted;
-  if (errno != ETIMEDOUT) {
-    err = errno;
-    return wait_result::timed_out;
-  }
-  if (now_on(clock) >= deadline) return last_try(sem, err);
-  return wait_result::interrupted;
-#endif
-#else
-  // No timed wait at all: poll with a backoff from 1 us to NOB_POLL_MAX_SLEEP_US.
-  long long sleep_ns = 1000;
-  for (;;) {
-    int r = trywait(sem, err);
-    if (r != 0) return r > 0 ? wait_result::acquired : wait_result::timed_out;
-    long long nap = sleep_ns;
-    if (!is_forever(deadline)) {
-      const std::chrono::nanoseconds now = now_on(clock);
-      if (now >= deadline) return wait_result::timed_out;
-      if (deadline - now < std::chrono::nanoseconds(nap))
-        nap = static_cast<long long>((deadline - now).count());
-    }
-    const timespec ts = relative_timespec(nap);
-    if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR) return wait_result::interrupted;
-    sleep_ns = poll_next_sleep_ns(sleep_ns);
-  }
-#endif
-}
-
-/// One blocking step until `deadline`, in ns since steady_clock's epoch
-/// (nanoseconds::max() = forever). Where steady_clock is CLOCK_MONOTONIC
-/// this is wait_step() on it; elsewhere (macOS: CLOCK_UPTIME_RAW, which
-/// stops while the machine sleeps) the time left is measured with
-/// steady_clock::now(), waited on CLOCK_MONOTONIC, and re-checked on
-/// steady_clock, so the wait never ends before steady_clock's deadline.
-inline wait_result wait_step_steady(sem_t* sem, std::chrono::nanoseconds deadline, int& err) {
-#if NOB_STEADY_IS_MONOTONIC
-  return wait_step(sem, CLOCK_MONOTONIC, deadline, err);
-#else
-  if (is_forever(deadline)) return wait_step(sem, CLOCK_MONOTONIC, deadline, err);
-  for (;;) {
-    const std::chrono::nanoseconds left = steady_left(deadline);
-    if (left <= std::chrono::nanoseconds(0)) return last_try(sem, err);
-    const wait_result r =
-        wait_step(sem, CLOCK_MONOTONIC, saturating_add(now_on(CLOCK_MONOTONIC), left), err);
-    if (r != wait_result::timed_out || err != 0) return r;
-  }
-#endif
-}
-
-#if NOB_KNOWN_SEM_LAYOUT
-static_assert(sizeof(sem_t) == 32, "unexpected glibc sem_t layout for LP64");
-
-/// glibc's 64-bit sem_t: the value is the low 32 bits of `data`, the number
-/// of waiters the high 32; `priv` is 128 (LLL_SHARED) for process-shared.
-struct glibc_sem {
-  std::uint64_t data;
-  std::int32_t priv;
-  std::int32_t pad;
-};
-
-/// release(n) as glibc's sem_post does one unit: one compare-and-swap adds
-/// all n (or nothing, EOVERFLOW, past SEM_VALUE_MAX), then, if anyone may be
-/// waiting, one FUTEX_WAKE of up to n waiters on the value's 32-bit word.
-/// Returns 0 or the errno.
-inline int atomic_post(sem_t* sem, std::ptrdiff_t n) noexcept {
-  auto* s = reinterpret_cast<glibc_sem*>(sem);
-  const auto add = static_cast<std::uint64_t>(n);
-  std::uint64_t d = __atomic_load_n(&s->data, __ATOMIC_RELAXED);
-  do {
-    if ((d & 0xffffffffu) + add > static_cast<std::uint64_t>(SEM_VALUE_MAX)) return EOVERFLOW;
-  } while (!__atomic_compare_exchange_n(&s->data, &d, d + add, true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED));
-  if ((d >> 32) > 0) {
-    const int priv = __atomic_load_n(&s->priv, __ATOMIC_RELAXED);
-    const int op = (FUTEX_WAKE | FUTEX_PRIVATE_FLAG) ^ priv;  // glibc's __lll_private_flag
-    const int wake = n > INT_MAX ? INT_MAX : static_cast<int>(n);
-    ::syscall(SYS_futex, reinterpret_cast<unsigned int*>(&s->data), op, wake, nullptr, nullptr, 0);
-  }
-  return 0;
-}
-#endif
-
+/// named_semaphore's three calls for open_by_policy(), and what they opened.
+struct sem_opener {
+  /// As glibc's sem_open: open first, so that an existing name opens even
+  /// on a full /dev/shm (creating first would fail with ENOSPC).
+  static constexpr bool opens_first = true;
 #if NOB_USE_DEV_SHM
-/// "/dev/shm/sem.NAME" for a normalised "/NAME".
-inline std::string shm_path(const std::string& normalized) {
-  return "/dev/shm/sem." + normalized.substr(1);
-}
+  /// nob makes the file itself: a fresh file can be renamed over a name.
+  static constexpr bool replace_in_one_step = true;
+  static constexpr const char* remove_step = "unlink";
+  path_buffer path;
+  unsigned int value;
+  mode_t mode;
+  owner_check check;
+  opened got{};
 
-/// What opening or creating the backing file gave.
-struct opened {
-  sem_t* sem = nullptr;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  int err = 0;           ///< errno of the failure, 0 on success
-  const char* step = "";  ///< the call that failed
-};
-
-/// i386 glibc's 32-bit sem_t ({unsigned value; int private; int pad;
-/// unsigned nwaiters}, the value shifted left by one above a waiters bit):
-/// not used by release(n), but its `private` word is checked like the
-/// 64-bit layout's before a file is mapped.
-#if !NOB_KNOWN_SEM_LAYOUT && defined(__linux__) && defined(__GLIBC__) && defined(__i386__)
-static_assert(sizeof(sem_t) == 16, "unexpected glibc sem_t layout for i386");
-#endif
-
-/// True when the file behind `fd` starts with what glibc's sem_open or
-/// sem_init(pshared=1) writes: the value at most SEM_VALUE_MAX and `private`
-/// 128 (anything else makes glibc's futex calls abort). pread, not the
-/// mapping: a read through a fresh mapping costs a page fault that sem_open
-/// never pays. Where the layout is not known, it is not checked.
-inline bool looks_like_semaphore(int fd) noexcept {
-#if NOB_KNOWN_SEM_LAYOUT || (defined(__linux__) && defined(__GLIBC__) && defined(__i386__))
-  // The value word, then `private`: 8 + 4 bytes (64-bit layout) or 4 + 4 (i386).
-  constexpr std::size_t value_bytes = NOB_KNOWN_SEM_LAYOUT ? 8 : 4;
-  unsigned char head[value_bytes + 4];
-  ssize_t n;
-  do {
-    n = ::pread(fd, head, sizeof head, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof head)) return false;
-  std::int32_t priv = 0;
-  std::memcpy(&priv, head + value_bytes, sizeof priv);
-  if (priv != 128) return false;
-  if constexpr (value_bytes == 4) {
-    return true;  // i386: any 32-bit value word holds a value <= SEM_VALUE_MAX
-  } else {
-    std::uint64_t data = 0;
-    std::memcpy(&data, head, sizeof data);
-    return (data & 0xffffffffu) <= static_cast<std::uint64_t>(SEM_VALUE_MAX);
+  int open(const char*& step) noexcept { return take(open_sem_file(path.c_str(), check), step); }
+  int create(bool replace, const char*& step) noexcept {
+    return take(create_sem_file(path.c_str(), value, mode, replace), step);
+  }
+  int remove_name() noexcept { return ::unlink(path.c_str()) == 0 ? 0 : errno; }
+  int take(const opened& o, const char*& step) noexcept {
+    got = o;
+    if (o.err != 0) step = o.step;
+    return o.err;
   }
 #else
-  (void)fd;
-  return true;
+  /// sem_open cannot put a semaphore in place of a name.
+  static constexpr bool replace_in_one_step = false;
+  static constexpr const char* remove_step = "sem_unlink";
+  const char* name;
+  unsigned int value;
+  mode_t mode;
+  owner_check check;
+  sem_t* sem = SEM_FAILED;
+
+  int open(const char*& step) noexcept {
+    step = "sem_open";
+    if ((sem = ::sem_open(name, 0)) == SEM_FAILED) return errno;
+    if (check != owner_check::same_uid) return 0;
+    // sem_open gives no descriptor to ask who owns the semaphore.
+    ::sem_close(sem);
+    sem = SEM_FAILED;
+    step = "sem_open (owner_check::same_uid needs NOB_USE_DEV_SHM)";
+    return ENOTSUP;
+  }
+  int create(bool, const char*& step) noexcept {
+    step = "sem_open";
+    sem = ::sem_open(name, O_CREAT | O_EXCL, mode, value);
+    return sem != SEM_FAILED ? 0 : errno;
+  }
+  int remove_name() noexcept { return ::sem_unlink(name) == 0 ? 0 : errno; }
 #endif
-}
+};
 
-/// Maps the sem_t of an open backing file (fd, dev and ino from `f`).
-inline opened map_sem(const file_result& f) noexcept {
-  opened o;
-  void* p = ::mmap(nullptr, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
-  if (p == MAP_FAILED) {
-    o.err = errno;
-    o.step = "mmap";
-    return o;
+/// named_semaphore's wait step for the deadline engine (sem_wait.hpp).
+struct sem_step {
+  sem_t* sem;
+  wait_result operator()(clockid_t clock, std::chrono::nanoseconds at, int& err) const {
+    return wait_step(sem, clock, at, err);
   }
-  o.sem = static_cast<sem_t*>(p);
-  o.dev = f.dev;
-  o.ino = f.ino;
-  return o;
-}
-
-/// Opens an existing semaphore file, after checking that it holds a sem_t:
-/// a truncated file (mapping it would SIGBUS) or garbage (glibc would abort)
-/// is refused with EINVAL; with owner_check::same_uid, a file another user
-/// owns is refused with EACCES (checked on the open descriptor).
-inline opened open_existing(const std::string& path, owner_check check) noexcept {
-  file_result f = open_existing_file(path, O_RDWR);
-  opened o;
-  if (f.err != 0) {
-    o.err = f.err;
-    o.step = f.step;
-    return o;
-  }
-  if (!owner_allowed(f, check)) {
-    o.err = EACCES;
-    o.step = "open (owned by another user)";
-  } else if (f.size < static_cast<off_t>(sizeof(sem_t)) || !looks_like_semaphore(f.fd)) {
-    o.err = EINVAL;
-    o.step = "open (not a valid semaphore file)";
-  } else {
-    o = map_sem(f);
-  }
-  ::close(f.fd);
-  return o;
-}
-
-/// Creates the semaphore file exclusively, as glibc does: a fully written
-/// file with no name, then linked into place (detail::create_exclusive_file),
-/// so nobody ever sees it half made and a crash leaves nothing behind.
-inline opened create_exclusive(const std::string& path, unsigned int value,
-                               mode_t mode) noexcept {
-  opened o;
-  sem_t init{};
-  if (::sem_init(&init, 1, value) != 0) {
-    o.err = errno;
-    o.step = "sem_init";
-    return o;
-  }
-  file_result f = create_exclusive_file(
-      path, "/dev/shm/sem.nob-XXXXXX", &init, sizeof init, mode,
-      [&o](const file_result& made) noexcept {
-        o = map_sem(made);
-        return o.err;
-      });
-  if (f.err != 0) {
-    if (o.sem != nullptr) ::munmap(o.sem, sizeof(sem_t));
-    o = opened{};
-    o.err = f.err;
-    o.step = f.step;
-    return o;
-  }
-  ::close(f.fd);
-  return o;
-}
-#endif  // NOB_USE_DEV_SHM
-
-/// How often unlink_and_create unlinks again when someone re-creates the
-/// name between its unlink and its exclusive create, before EEXIST.
-inline constexpr int unlink_and_create_tries = 100;
+  /// sem_clockwait, sem_timedwait and the polling path all know CLOCK_REALTIME.
+  static constexpr step_clocks clocks = step_clocks::monotonic_and_realtime;
+};
 
 }  // namespace detail
 
 inline const char* named_semaphore::check_arguments(existence_policy policy,
                                                     unsigned int initial_value, mode_t mode,
                                                     owner_check check) noexcept {
-  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
-    return "unknown existence_policy";
-  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
-    return "unknown owner_check";
+  if (const char* why = detail::check_open_arguments(policy, mode, check)) return why;
   if (initial_value > static_cast<unsigned int>(SEM_VALUE_MAX))
     return "initial_value is above SEM_VALUE_MAX";
-  if ((mode & ~static_cast<mode_t>(0777)) != 0) return "mode must be permission bits (0 to 0777)";
   return nullptr;
 }
 
@@ -601,10 +370,10 @@ inline named_semaphore::named_semaphore(std::string_view name, existence_policy 
                                         owner_check check)
     : name_(normalize_name(name)) {
   if (const char* why = check_arguments(policy, initial_value, mode, check)) {
-    std::string msg = std::string("nob: ") + why + " for " + name_;
-    if (initial_value > static_cast<unsigned int>(SEM_VALUE_MAX))
-      msg += " (initial_value " + std::to_string(initial_value) + ")";
-    detail::throw_or_abort(std::invalid_argument(msg));
+    const bool value_bad = initial_value > static_cast<unsigned int>(SEM_VALUE_MAX);
+    detail::throw_invalid(why, value_bad ? name_ + " (initial_value " +
+                                               std::to_string(initial_value) + ")"
+                                         : name_);
   }
   const char* step = "";
   if (const int err = open_as(policy, initial_value, mode, check, step)) throw_errno(err, step);
@@ -616,22 +385,12 @@ inline std::optional<named_semaphore> named_semaphore::open(std::string_view nam
                                                            unsigned int initial_value,
                                                            mode_t mode,
                                                            owner_check check) noexcept {
-  ec.clear();
-  std::string_view body;
-  if (detail::check_name(name, body) != nullptr ||
-      check_arguments(policy, initial_value, mode, check) != nullptr) {
-    ec = std::make_error_code(std::errc::invalid_argument);
-    return std::nullopt;
-  }
   named_semaphore s;
-  s.name_.reserve(body.size() + 1);
-  s.name_ += '/';
-  s.name_ += body;
   const char* step = "";
-  if (const int err = s.open_as(policy, initial_value, mode, check, step)) {
-    ec.assign(err, std::generic_category());
-    return std::nullopt;
-  }
+  if (detail::checked_name(name, check_arguments(policy, initial_value, mode, check), s.name_,
+                           ec))
+    detail::set_error(ec, s.open_as(policy, initial_value, mode, check, step));
+  if (ec) return std::nullopt;
   return std::optional<named_semaphore>(std::move(s));
 }
 
@@ -639,93 +398,17 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
                                     mode_t mode, owner_check check,
                                     const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-  const std::string path = detail::shm_path(name_);
-  detail::opened o;
-  switch (policy) {
-    case existence_policy::raise_if_exists:
-      o = detail::create_exclusive(path, initial_value, mode);
-      break;
-    case existence_policy::raise_if_not_exists:
-      o = detail::open_existing(path, check);
-      linked_existing_ = o.err == 0;
-      break;
-    case existence_policy::unlink_and_create:
-      // Someone may re-create the name between our unlink and our create:
-      // unlink again (a bounded number of times).
-      for (int tries = 1;; ++tries) {
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-          o.err = errno;
-          o.step = "unlink";
-          break;
-        }
-        o = detail::create_exclusive(path, initial_value, mode);
-        if (o.err != EEXIST || tries == detail::unlink_and_create_tries) break;
-      }
-      break;
-    case existence_policy::link_or_create:
-      for (;;) {  // as glibc: open, else create exclusively, else it appeared: again
-        o = detail::open_existing(path, check);
-        if (o.err != ENOENT) {
-          linked_existing_ = o.err == 0;
-          break;
-        }
-        o = detail::create_exclusive(path, initial_value, mode);
-        if (o.err != EEXIST) break;
-      }
-      break;
-  }
-  if (o.err != 0) {
-    step = o.step;
-    return o.err;
-  }
-  sem_ = o.sem;
-  dev_ = o.dev;
-  ino_ = o.ino;
+  detail::sem_opener k{detail::sem_file_path(name_), initial_value, mode, check};
 #else
-  auto create = [&] {
-    return ::sem_open(name_.c_str(), O_CREAT | O_EXCL, mode, initial_value);
-  };
-  sem_t* s = SEM_FAILED;
-  step = "sem_open";
-  switch (policy) {
-    case existence_policy::raise_if_exists:
-      s = create();
-      break;
-    case existence_policy::raise_if_not_exists:
-      s = ::sem_open(name_.c_str(), 0);
-      linked_existing_ = s != SEM_FAILED;
-      break;
-    case existence_policy::unlink_and_create:
-      for (int tries = 1;; ++tries) {
-        if (::sem_unlink(name_.c_str()) != 0 && errno != ENOENT) {
-          step = "sem_unlink";
-          return errno;
-        }
-        s = create();
-        if (s != SEM_FAILED || errno != EEXIST || tries == detail::unlink_and_create_tries) break;
-      }
-      break;
-    case existence_policy::link_or_create:
-      for (;;) {
-        s = ::sem_open(name_.c_str(), 0);
-        if (s != SEM_FAILED || errno != ENOENT) {
-          linked_existing_ = s != SEM_FAILED;
-          break;
-        }
-        s = create();
-        if (s != SEM_FAILED || errno != EEXIST) break;
-      }
-      break;
-  }
-  if (s == SEM_FAILED) return errno;
-  if (linked_existing_ && check == owner_check::same_uid) {
-    // sem_open gives no descriptor to ask who owns the semaphore.
-    ::sem_close(s);
-    linked_existing_ = false;
-    step = "sem_open (owner_check::same_uid needs NOB_USE_DEV_SHM)";
-    return ENOTSUP;
-  }
-  sem_ = s;
+  detail::sem_opener k{name_.c_str(), initial_value, mode, check};
+#endif
+  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+#if NOB_USE_DEV_SHM
+  sem_ = k.got.sem;
+  dev_ = k.got.dev;
+  ino_ = k.got.ino;
+#else
+  sem_ = k.sem;
 #endif
   owner_pid_ = ::getpid();
   unlink_on_destroy_ = !linked_existing_;
@@ -770,21 +453,13 @@ inline void named_semaphore::throw_errno(int err, const char* what) const {
   detail::throw_errno_for(err, what, name_, sem_ == nullptr);
 }
 
-inline bool named_semaphore::still_same_semaphore() const noexcept {
-#if NOB_USE_DEV_SHM
-  return detail::same_file(detail::shm_path(name_), dev_, ino_);
-#else
-  return true;  // no way to tell: trust the name
-#endif
-}
-
 inline void named_semaphore::unlink_if_owned() noexcept {
   if (sem_ == nullptr || !unlink_on_destroy_ || unlinked_ || owner_pid_ != ::getpid()) return;
   unlinked_ = true;
 #if NOB_USE_DEV_SHM
   // The inode check and the unlink are two calls, back to back: see
   // detail::unlink_if_same and docs/semantics.md for the exact guarantee.
-  detail::unlink_if_same(detail::shm_path(name_), dev_, ino_);
+  detail::unlink_if_same(detail::sem_file_path(name_).c_str(), dev_, ino_);
 #else
   ::sem_unlink(name_.c_str());
 #endif
@@ -804,7 +479,7 @@ inline void named_semaphore::close() noexcept {
 inline void named_semaphore::unlink() {
   check_open("unlink");
 #if NOB_USE_DEV_SHM
-  const int err = detail::unlink_if_same(detail::shm_path(name_), dev_, ino_);
+  const int err = detail::unlink_if_same(detail::sem_file_path(name_).c_str(), dev_, ino_);
   if (err == ESTALE) {
     unlinked_ = true;  // our name is gone; the one there now is someone else's
     detail::throw_system(ENOENT, "nob: unlink " + name_ +
@@ -820,7 +495,7 @@ inline void named_semaphore::unlink() {
 inline bool named_semaphore::remove(std::string_view name) {
   const std::string n = normalize_name(name);
 #if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_path(n).c_str());
+  const int rc = ::unlink(detail::sem_file_path(n).c_str());
 #else
   const int rc = ::sem_unlink(n.c_str());
 #endif
@@ -833,7 +508,7 @@ inline bool named_semaphore::exists(std::string_view name) {
   const std::string n = normalize_name(name);
 #if NOB_USE_DEV_SHM
   struct stat st {};
-  if (::lstat(detail::shm_path(n).c_str(), &st) == 0) return true;
+  if (::lstat(detail::sem_file_path(n).c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
   detail::throw_system(errno, "nob: stat " + n);
 #else
@@ -848,19 +523,36 @@ inline bool named_semaphore::exists(std::string_view name) {
 #endif
 }
 
+// The hot paths: one call and one test on success, the rest out of line.
+
 inline void named_semaphore::acquire() {
+  if (__builtin_expect(sem_ != nullptr && ::sem_wait(sem_) == 0, 1)) return;
+  acquire_slow();
+}
+
+[[gnu::cold, gnu::noinline]] inline void named_semaphore::acquire_slow() {
   check_open("sem_wait");
-  while (::sem_wait(sem_) != 0) {
+  do {
     if (errno != EINTR) throw_errno(errno, "sem_wait");
-  }
+  } while (::sem_wait(sem_) != 0);
 }
 
 inline bool named_semaphore::try_acquire() {
-  check_open("sem_trywait");
-  int err = 0;
-  const int r = detail::trywait(sem_, err);
-  if (r < 0) throw_errno(err, "sem_trywait");
-  return r > 0;
+  if (__builtin_expect(sem_ != nullptr && ::sem_trywait(sem_) == 0, 1)) return true;
+  return !first_try_failed("sem_trywait");
+}
+
+[[gnu::cold, gnu::noinline]] inline bool named_semaphore::first_try_failed(const char* what) {
+  // After a sem_trywait that did not take a unit: false when a retry after
+  // EINTR took one; true when none is free; throws when closed or failing.
+  check_open(what);
+  int err = errno;
+  while (err == EINTR) {
+    if (::sem_trywait(sem_) == 0) return false;
+    err = errno;
+  }
+  if (err != EAGAIN) throw_errno(err, "sem_trywait");
+  return true;
 }
 
 inline bool named_semaphore::try_acquire(std::error_code& ec) noexcept {
@@ -875,79 +567,33 @@ inline bool named_semaphore::try_acquire(std::error_code& ec) noexcept {
   return r > 0;
 }
 
-template <class Step>
-bool named_semaphore::wait_with(Step&& step) {
-  // The caller has tried once already: wait with `step` (one wait_step*
-  // towards a fixed deadline), retrying EINTR against that same deadline.
-  for (;;) {
-    int err = 0;
-    switch (step(err)) {
-      case wait_result::acquired:
-        return true;
-      case wait_result::interrupted:
-        continue;
-      case wait_result::timed_out:
-        if (err != 0) throw_errno(err, "sem_clockwait");
-        return false;
-    }
-  }
-}
-
-inline bool named_semaphore::wait_until(clockid_t clock, std::chrono::nanoseconds deadline) {
-  return wait_with([&](int& err) { return detail::wait_step(sem_, clock, deadline, err); });
-}
-
-inline bool named_semaphore::wait_until_steady(std::chrono::nanoseconds deadline) {
-  return wait_with([&](int& err) { return detail::wait_step_steady(sem_, deadline, err); });
+template <class Clock>
+bool named_semaphore::wait_toward(std::chrono::nanoseconds at) {
+  int err = 0;
+  const bool got = detail::wait_toward<Clock>(at, detail::sem_step::clocks, detail::sem_step{sem_}, err);
+  if (err != 0) throw_errno(err, "sem_clockwait");
+  return got;
 }
 
 template <class Rep, class Period>
 bool named_semaphore::try_acquire_for(const std::chrono::duration<Rep, Period>& rel_time) {
-  check_open("sem_clockwait");
-  if (!(rel_time > std::chrono::duration<Rep, Period>::zero())) return try_acquire();
-  int err = 0;
-  const int r = detail::trywait(sem_, err);  // most acquires never need the clock
-  if (r < 0) throw_errno(err, "sem_trywait");
-  if (r > 0) return true;
-  return wait_until_steady(detail::steady_deadline_after(rel_time));
+  // Most acquires never need the clock: one try first.
+  if (__builtin_expect(sem_ != nullptr && ::sem_trywait(sem_) == 0, 1)) return true;
+  if (!first_try_failed("sem_clockwait")) return true;
+  if (!(rel_time > std::chrono::duration<Rep, Period>::zero())) return false;
+  return wait_toward<std::chrono::steady_clock>(detail::steady_deadline_after(rel_time));
 }
 
 template <class Clock, class Duration>
 bool named_semaphore::try_acquire_until(
     const std::chrono::time_point<Clock, Duration>& abs_time) {
-  using namespace std::chrono;
-  check_open("sem_clockwait");
-  int err = 0;
-  const int r = detail::trywait(sem_, err);
-  if (r < 0) throw_errno(err, "sem_trywait");
-  if (r > 0) return true;
-  // ns since the clock's epoch, saturated (no overflow, no float-to-int UB).
-  const nanoseconds deadline = detail::since_epoch_saturated(abs_time);
-  if constexpr (std::is_same_v<Clock, steady_clock>) {
-    if (deadline <= nanoseconds(0)) return false;
-    if (detail::steady_left(deadline) <= nanoseconds(0)) return false;
-    return wait_until_steady(deadline);
-  } else if constexpr (std::is_same_v<Clock, system_clock>) {
-    // system_clock is CLOCK_REALTIME, counted from the same epoch, everywhere.
-    if (deadline <= nanoseconds(0) || deadline <= detail::now_on(CLOCK_REALTIME)) return false;
-    return wait_until(CLOCK_REALTIME, deadline);
-  } else {
-    // Any other clock: wait on the steady clock for what is left, then ask
-    // the deadline's own clock again; only it can say the time is up.
-    for (;;) {
-      const nanoseconds now = detail::since_epoch_saturated(Clock::now());
-      if (!(now < deadline)) return false;
-      if (wait_until_steady(detail::steady_deadline_after(deadline - now))) return true;
-    }
-  }
+  if (__builtin_expect(sem_ != nullptr && ::sem_trywait(sem_) == 0, 1)) return true;
+  if (!first_try_failed("sem_clockwait")) return true;
+  return wait_toward<Clock>(detail::since_epoch_saturated(abs_time));
 }
 
-inline wait_result named_semaphore::wait_once(std::error_code& ec) {
-  return wait_once_until(std::chrono::steady_clock::time_point::max(), ec);
-}
-
-inline wait_result named_semaphore::wait_once_until(
-    std::chrono::steady_clock::time_point deadline, std::error_code& ec) {
+template <class Clock>
+wait_result named_semaphore::step_toward(std::chrono::nanoseconds at, std::error_code& ec) {
   ec.clear();
   if (sem_ == nullptr) {
     ec.assign(EBADF, std::generic_category());
@@ -955,9 +601,18 @@ inline wait_result named_semaphore::wait_once_until(
   }
   int err = 0;
   const wait_result r =
-      detail::wait_step_steady(sem_, detail::since_epoch_saturated(deadline), err);
-  if (err != 0) ec.assign(err, std::generic_category());
+      detail::step_toward<Clock>(at, detail::sem_step::clocks, detail::sem_step{sem_}, err);
+  detail::set_error(ec, err);
   return r;
+}
+
+inline wait_result named_semaphore::wait_once(std::error_code& ec) {
+  return step_toward<std::chrono::steady_clock>(std::chrono::nanoseconds::max(), ec);
+}
+
+inline wait_result named_semaphore::wait_once_until(
+    std::chrono::steady_clock::time_point deadline, std::error_code& ec) {
+  return step_toward<std::chrono::steady_clock>(detail::since_epoch_saturated(deadline), ec);
 }
 
 inline void named_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noexcept {
@@ -1006,11 +661,19 @@ inline void named_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noex
 }
 
 inline void named_semaphore::release(std::ptrdiff_t n) {
+  if (__builtin_expect(n == 1 && sem_ != nullptr && ::sem_post(sem_) == 0, 1)) return;
+  release_slow(n);
+}
+
+[[gnu::cold, gnu::noinline]] inline void named_semaphore::release_slow(std::ptrdiff_t n) {
   if (n < 0)
     detail::throw_or_abort(std::invalid_argument("nob: release(n) needs n >= 0, got " +
                                                  std::to_string(n) + " for " + name_));
   std::error_code ec;
-  release(n, ec);
+  if (n == 1 && sem_ != nullptr)
+    ec.assign(errno, std::generic_category());  // the post above failed
+  else
+    release(n, ec);
   if (ec) throw_errno(ec.value(), "sem_post");
 }
 

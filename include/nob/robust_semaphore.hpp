@@ -36,6 +36,8 @@
 #define NOB_ROBUST_SEMAPHORE_HPP
 
 #include <nob/common.hpp>
+#include <nob/detail/deadline.hpp>
+#include <nob/detail/files.hpp>
 
 #if !defined(__linux__)
 #error "nob::robust_semaphore needs Linux (futex and OFD locks)"
@@ -229,6 +231,13 @@ class robust_semaphore {
   /// FUTEX_PRIVATE_FLAG) and subtracts it after. Any unit freed while the high
   /// half is non-zero bumps the low half and wakes every sleeper. nullptr when closed.
   std::atomic<std::uint64_t>* wait_word() const noexcept;
+  /// Low-level: the descriptor of this process's open file description of the
+  /// semaphore's file, whose lock keeps the process's registration (and every
+  /// unit it holds) alive; -1 when closed. A process that gets a duplicate of
+  /// it without FD_CLOEXEC (dup, then fork and exec) keeps that registration
+  /// alive for as long as it holds the duplicate, even after this process has
+  /// ended (nob-sem run lends it to its command so). Do not close or lock it.
+  int liveness_handle() const noexcept;
 
  private:
   void check_open(const char* what) const;
@@ -334,6 +343,10 @@ struct file {
   int child_err = 0;              ///< during fork(): why the child has no entry
   std::size_t refs = 0;        ///< handles of this process on it
   std::atomic<std::uint32_t> hint{0};  ///< where this process looks first
+  /// When a thread of this process last looked for dead holders (steady
+  /// clock, ns since its epoch): the reclaim schedule of every wait, kept
+  /// here so that a wait step that a signal ends does not restart it.
+  mutable std::atomic<std::int64_t> last_look{0};
   std::atomic<bool> giving_back{false};  ///< a release(n) of this process is claiming slots
 };
 
@@ -354,6 +367,17 @@ inline void set_views(file& f, void* map, std::uint32_t capacity, std::uint32_t 
 // OFD locks and the futex.
 ///
 
+/// The time from `now` to `deadline` (both saturated ns since one clock's
+/// epoch), 0 when it has passed; never overflows. (The one place that
+/// subtracts two time points here: the shared deadline engine replaces it.)
+inline std::chrono::nanoseconds time_between(std::chrono::nanoseconds now,
+                                             std::chrono::nanoseconds deadline) noexcept {
+  using std::chrono::nanoseconds;
+  if (deadline <= now) return nanoseconds(0);
+  if (now < nanoseconds(0) && deadline > nanoseconds::max() + now) return nanoseconds::max();
+  return deadline - now;
+}
+
 /// One OFD lock request on byte `at` of `fd` (type F_WRLCK or F_UNLCK).
 inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   struct flock fl {};
@@ -368,9 +392,12 @@ inline int ofd_lock(int fd, off_t at, short type, bool wait) noexcept {
   }
 }
 
-/// Per thread: when true, a signal handler that runs while this thread waits
-/// for the file-wide lock ends the wait with EINTR (the Python binding sets
-/// it around an open, so that Ctrl+C is seen); when false, it waits on.
+/// Per thread: when true, a wait for the file-wide lock ends with EINTR when
+/// a signal handler ran in this thread, and in any case once a slice
+/// (NOB_ROBUST_SLICE_MS) has passed, so that the caller can run handlers of
+/// signals that no sleep of this thread saw (handled on another thread, or
+/// between two tries) and try again (the Python binding sets it around an
+/// open, so that Ctrl+C is always seen); when false, it waits on.
 inline thread_local bool lock_wait_interruptible = false;
 /// Per thread: when not the epoch, the end of every wait for the file-wide
 /// lock instead of NOB_ROBUST_LOCK_TIMEOUT_MS from its start (so an open
@@ -380,22 +407,47 @@ inline thread_local std::chrono::steady_clock::time_point lock_wait_deadline{};
 /// The file-wide lock (byte 0): held around register, unregister and unlink.
 /// Tried at once, then again after pauses that grow from 0.1 to 10 ms, for
 /// at most NOB_ROBUST_LOCK_TIMEOUT_MS: 0, EBUSY when that ran out, EINTR
-/// (only with lock_wait_interruptible), or another errno of fcntl.
+/// (only with lock_wait_interruptible: a handler ran, or a slice passed), or
+/// another errno of fcntl.
 inline int lock_file(int fd) noexcept {
   using namespace std::chrono;
+  const auto start = steady_clock::now();
   const auto deadline = lock_wait_deadline != steady_clock::time_point{}
                             ? lock_wait_deadline
-                            : steady_clock::now() + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+                            : start + milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
   long pause_ns = 100000;
   for (;;) {
     const int err = ofd_lock(fd, 0, F_WRLCK, false);
     if (err != EAGAIN && err != EACCES) return err;  // 0, or a real error
-    if (steady_clock::now() >= deadline) return EBUSY;
+    const auto now = steady_clock::now();
+    if (now >= deadline) return EBUSY;
+    if (lock_wait_interruptible && now - start >= milliseconds(NOB_ROBUST_SLICE_MS)) return EINTR;
     timespec ts{0, pause_ns};
     if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR && lock_wait_interruptible) return EINTR;
     pause_ns = pause_ns * 2 > 10000000 ? 10000000 : pause_ns * 2;
   }
 }
+
+/// For the life of one open (a constructor): every wait for a file-wide lock
+/// in it, across its retries, ends at one deadline, NOB_ROBUST_LOCK_TIMEOUT_MS
+/// after the open began (unless the caller already set lock_wait_deadline,
+/// as the Python binding does for an open it retries after signals).
+class one_lock_deadline {
+ public:
+  one_lock_deadline() noexcept : mine_(lock_wait_deadline == std::chrono::steady_clock::time_point{}) {
+    if (mine_)
+      lock_wait_deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(NOB_ROBUST_LOCK_TIMEOUT_MS);
+  }
+  ~one_lock_deadline() {
+    if (mine_) lock_wait_deadline = std::chrono::steady_clock::time_point{};
+  }
+  one_lock_deadline(const one_lock_deadline&) = delete;
+  one_lock_deadline& operator=(const one_lock_deadline&) = delete;
+
+ private:
+  bool mine_;
+};
 
 /// The step named in the error of an open whose lock_file() returned `err`.
 inline const char* lock_step(int err) noexcept {
@@ -540,8 +592,49 @@ struct census {
   }
 };
 
+/// Now on the steady clock, in ns since its epoch.
+inline std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// True when no thread of this process has looked for dead holders for a
+/// slice (NOB_ROBUST_SLICE_MS): a waiter looks then, whatever ended its last sleep.
+inline bool look_due(const file& f) noexcept {
+  constexpr std::int64_t slice_ns = std::int64_t(NOB_ROBUST_SLICE_MS) * 1000000;
+  return steady_now_ns() - f.last_look.load(std::memory_order_relaxed) >= slice_ns;
+}
+
+/// Free units now: value(). Units of ended processes count as free. (`f` may
+/// also be a copy of a file read with pread, f.token 0: nob-sem's inspection.)
+inline int free_units(const file& f) {
+  census c(f);
+  int n = 0;
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
+    if (t == 0 || ((t & ~claim_bit) != f.token && !c.owner_alive(f, t))) ++n;
+  }
+  return n;
+}
+
+/// Live processes that hold units, with how many: holders().
+inline std::vector<holder> live_holders(const file& f) {
+  census c(f);
+  std::vector<unsigned int> units(f.nusers, 0);
+  for (std::uint32_t j = 0; j < f.capacity; ++j) {
+    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire) & ~claim_bit;
+    if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
+  }
+  std::vector<holder> out;
+  for (std::uint32_t i = 0; i < f.nusers; ++i)
+    if (units[i] != 0) out.push_back(holder{static_cast<pid_t>(f.users[i].pid.load()), units[i]});
+  return out;
+}
+
 /// Frees the slots of dead owners; returns how many (waking waiters if any).
 inline std::uint32_t reclaim(const file& f) {
+  f.last_look.store(steady_now_ns(), std::memory_order_relaxed);
   census c(f);
   std::uint32_t freed = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
@@ -1151,6 +1244,7 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
   const std::string path = r::path_of(name_);
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
+  const r::one_lock_deadline bounded;  // every retry below shares it
   t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
   int err = 0;
   const char* step = "";
@@ -1331,21 +1425,20 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
   // Try; else register as a waiter, try again (a unit freed before the
   // registration was seen is found here; one freed after it changes the
   // futex word), and sleep one slice. Dead holders' units are looked for
-  // (a few fcntl calls) only when a slice ended without a wake-up or a slice
-  // has passed since the last look, and always before reporting a timeout:
-  // a hand-over between live processes costs no extra system call. Never
-  // reports timed_out before `deadline`.
+  // (a few fcntl calls) only when a slice ended without a wake-up or no
+  // thread of this process has looked for a slice (a schedule kept in the
+  // file record, so that signals, which end a step, cannot starve it), and
+  // always before reporting a timeout: a hand-over between live processes
+  // costs no extra system call. Never reports timed_out before `deadline`.
   namespace r = detail::robust;
   using namespace std::chrono;
   r::file& f = *f_;
   err = 0;
   const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
-  bool look_for_dead = false;
-  steady_clock::time_point last_look{};
+  bool look_for_dead = r::look_due(f);
   for (;;) {
     const int got = r::take(f, look_for_dead, err);
     if (got != 0) return got > 0 ? wait_result::acquired : wait_result::timed_out;
-    if (look_for_dead || last_look == steady_clock::time_point{}) last_look = steady_clock::now();
     nanoseconds nap = slice;
     if (!detail::is_forever(deadline)) {
       const nanoseconds left = detail::steady_left(deadline);
@@ -1376,8 +1469,8 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
       err = rc;
       return wait_result::timed_out;
     }
-    look_for_dead = rc == ETIMEDOUT || steady_clock::now() - last_look >= slice;
-    if (rc == ETIMEDOUT) r::drop_dead_waiters_if_free(f);
+    look_for_dead = rc == ETIMEDOUT || r::look_due(f);
+    if (look_for_dead) r::drop_dead_waiters_if_free(f);
   }
 }
 
@@ -1431,18 +1524,24 @@ bool robust_semaphore::try_acquire_until(
     const std::chrono::time_point<Clock, Duration>& abs_time) {
   using namespace std::chrono;
   check_open("acquire");
+  // Everything in saturated ns since the clock's epoch: compared or
+  // subtracted as they are, a coarse far time point (time_point<..., hours>::max())
+  // and now() would overflow (undefined behaviour) in their common type.
+  const nanoseconds deadline = detail::since_epoch_saturated(abs_time);
   if constexpr (std::is_same_v<Clock, steady_clock>) {
-    if (!(steady_clock::now() < abs_time)) return try_acquire();
-    return wait_until(detail::since_epoch_saturated(abs_time));
+    if (detail::robust::time_between(detail::since_epoch_saturated(steady_clock::now()),
+                                     deadline) == nanoseconds(0))
+      return try_acquire();
+    return wait_until(deadline);
   } else {
     // Any other clock: wait on the steady clock for what is left (at most a
     // slice, so a jump of that clock costs at most a slice), then ask the
     // deadline's own clock again; only it can say the time is up.
     for (;;) {
-      const auto now = Clock::now();
-      if (!(now < abs_time)) return try_acquire();
+      nanoseconds left =
+          detail::robust::time_between(detail::since_epoch_saturated(Clock::now()), deadline);
+      if (left == nanoseconds(0)) return try_acquire();
       const nanoseconds slice = milliseconds(NOB_ROBUST_SLICE_MS);
-      nanoseconds left = detail::saturating_add(nanoseconds(0), abs_time - now);
       if (left > slice) left = slice;
       if (wait_until(detail::steady_deadline_after(left))) return true;
     }
@@ -1495,15 +1594,7 @@ inline void robust_semaphore::unlock() noexcept {
 
 inline int robust_semaphore::value() const {
   check_open("value");
-  const detail::robust::file& f = *f_;
-  detail::robust::census c(f);
-  int free_units = 0;
-  for (std::uint32_t j = 0; j < f.capacity; ++j) {
-    const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
-    if (t == 0 || ((t & ~detail::robust::claim_bit) != f.token && !c.owner_alive(f, t)))
-      ++free_units;
-  }
-  return free_units;
+  return detail::robust::free_units(*f_);
 }
 
 inline unsigned int robust_semaphore::held() const {
@@ -1513,23 +1604,15 @@ inline unsigned int robust_semaphore::held() const {
 
 inline std::vector<holder> robust_semaphore::holders() const {
   check_open("holders");
-  const detail::robust::file& f = *f_;
-  detail::robust::census c(f);
-  std::vector<unsigned int> units(f.nusers, 0);
-  for (std::uint32_t j = 0; j < f.capacity; ++j) {
-    const std::uint64_t t =
-        f.slots[j].load(std::memory_order_acquire) & ~detail::robust::claim_bit;
-    if (t != 0 && (t == f.token || c.owner_alive(f, t))) ++units[(t >> 48) - 1];
-  }
-  std::vector<holder> out;
-  for (std::uint32_t i = 0; i < f.nusers; ++i)
-    if (units[i] != 0)
-      out.push_back(holder{static_cast<pid_t>(f.users[i].pid.load()), units[i]});
-  return out;
+  return detail::robust::live_holders(*f_);
 }
 
 inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept {
   return f_ == nullptr ? nullptr : &f_->head->wait_word;
+}
+
+inline int robust_semaphore::liveness_handle() const noexcept {
+  return f_ == nullptr ? -1 : f_->fd;
 }
 
 }  // namespace nob

@@ -17,7 +17,9 @@
 //    created the object; on Linux the object is made with no name, sized,
 //    given exactly `mode` (whatever the umask) and mapped, and only then
 //    linked into place: nobody ever sees it half sized, and a crash at any
-//    point leaves nothing behind;
+//    point leaves nothing behind (unlink_and_create that finds the name
+//    re-created after its unlink replaces it in one step, through a
+//    temporary name: see docs/semantics.md);
 //  * the handle that created a name unlinks it on close, only in the
 //    creating process, at most once, and only while the name still refers to
 //    the very object it opened (device and inode are compared on Linux);
@@ -35,12 +37,20 @@
 // gives it the device and inode for the ownership check and an exact mode.
 // Parameter order: as the Python NamedSharedMemory(name, size, read_only,
 // handle_existence, ..., mode), with the policy second as in named_semaphore.
+// NOB_USE_DEV_SHM (common.hpp) chooses between /dev/shm and shm_open.
+//
+// This header is the class; the machinery is in nob/detail/ (shm.hpp for
+// opening, making and mapping; files.hpp, open_by_policy.hpp, errors.hpp).
 ///
 
 #ifndef NOB_SHARED_MEMORY_HPP
 #define NOB_SHARED_MEMORY_HPP
 
 #include <nob/common.hpp>
+#include <nob/detail/errors.hpp>
+#include <nob/detail/files.hpp>
+#include <nob/detail/open_by_policy.hpp>
+#include <nob/detail/shm.hpp>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -48,33 +58,15 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <limits>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-///
-// Configuration.
-///
-
-/// 1: open /dev/shm/NAME directly (Linux: exact mode, inode check, no half
-/// sized object ever visible). 0: go through shm_open/shm_unlink (portable;
-/// no inode check, the object is sized after it is named). The semaphore
-/// header has the same macro with the same default.
-#ifndef NOB_USE_DEV_SHM
-#if defined(__linux__)
-#define NOB_USE_DEV_SHM 1
-#else
-#define NOB_USE_DEV_SHM 0
-#endif
-#endif
 
 namespace nob {
 
@@ -92,6 +84,13 @@ class named_shared_memory {
                                existence_policy policy = existence_policy::raise_if_not_exists,
                                std::size_t size = 0, bool read_only = false, mode_t mode = 0600,
                                owner_check check = owner_check::any_owner);
+  /// As the constructor, without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_shared_memory> open(
+      std::string_view name, std::error_code& ec,
+      existence_policy policy = existence_policy::raise_if_not_exists, std::size_t size = 0,
+      bool read_only = false, mode_t mode = 0600,
+      owner_check check = owner_check::any_owner) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -134,9 +133,13 @@ class named_shared_memory {
   int native_handle() const noexcept { return fd_; }
 
  private:
+  named_shared_memory() noexcept = default;
+  static const char* check_arguments(existence_policy policy, std::size_t size, mode_t mode,
+                                     owner_check check) noexcept;
+  int open_as(existence_policy policy, std::size_t size, mode_t mode, owner_check check,
+              const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
-  bool still_same_object() const noexcept;
 
   void* data_ = nullptr;
   std::size_t size_ = 0;
@@ -152,204 +155,117 @@ class named_shared_memory {
 };
 
 ///
-// Implementation. Everything below is inline; nothing here is public API
-// except through the declarations above.
+// Implementation: short inline bodies over nob/detail/. Everything in
+// namespace detail is private to nob.
 ///
 
 namespace detail {
 
-/// What opening or creating a shared memory object gave.
-struct shm_opened {
-  file_result file;       ///< fd, dev, ino, size; err and step on failure
-  void* data = nullptr;   ///< the mapping (null for size 0)
-  std::size_t size = 0;   ///< bytes mapped
-};
-
-/// Maps `size` bytes of `fd` (nothing for 0); 0 or the errno.
-inline int map_shm(int fd, std::size_t size, bool read_only, void*& data) noexcept {
-  data = nullptr;
-  if (size == 0) return 0;
-  void* p = ::mmap(nullptr, size, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
-                   fd, 0);
-  if (p == MAP_FAILED) return errno;
-  data = p;
-  return 0;
-}
-
-/// Maps the whole of an opened object (its size from f.size); under
-/// owner_check::same_uid an object owned by another uid (f.uid, from fstat
-/// of the descriptor) is refused with EACCES before anything is mapped.
-inline shm_opened map_whole(file_result f, bool read_only, owner_check check) noexcept {
-  shm_opened o;
-  if (f.err == 0 && !owner_allowed(f, check))
-    f = file_error(f, EACCES, "open (owned by another user)");
-  if (f.err == 0 && static_cast<std::uintmax_t>(f.size) > std::numeric_limits<std::size_t>::max())
-    f = file_error(f, EFBIG, "mmap (object larger than the address space)");
-  if (f.err == 0) {
-    const int err = map_shm(f.fd, static_cast<std::size_t>(f.size), read_only, o.data);
-    if (err != 0) f = file_error(f, err, "mmap");
-  }
-  if (f.err == 0) o.size = static_cast<std::size_t>(f.size);
-  o.file = f;
-  return o;
-}
-
+/// named_shared_memory's three calls for open_by_policy(), and what they opened.
+struct shm_opener {
+  /// link_or_create creates first (exclusive create, else open), the
+  /// contract's order: making an object writes no data, so unlike a
+  /// semaphore file it is not stopped by a full /dev/shm.
+  static constexpr bool opens_first = false;
 #if NOB_USE_DEV_SHM
-/// "/dev/shm/NAME" for a normalised "/NAME" (where glibc's shm_open looks).
-inline std::string shm_object_path(const std::string& normalized) {
-  return "/dev/shm" + normalized;
-}
-
-/// "/dev/shm/NAME" for a normalised "/NAME" in a buffer of its own: opening
-/// an existing object then allocates nothing for its path (glibc's shm_open
-/// uses a stack buffer too).
-class shm_path_buffer {
- public:
-  explicit shm_path_buffer(const std::string& normalized) noexcept {
-    constexpr std::size_t prefix = sizeof("/dev/shm") - 1;
-    const std::size_t n = std::min(normalized.size(), sizeof(text_) - prefix - 1);
-    std::memcpy(text_, "/dev/shm", prefix);
-    std::memcpy(text_ + prefix, normalized.data(), n);
-    text_[prefix + n] = '\0';
-  }
-  /// The path, NUL-terminated.
-  const char* c_str() const noexcept { return text_; }
-
- private:
-  char text_[sizeof("/dev/shm") + NOB_MAX_NAME_LENGTH + 1];  // + '/' of the name
-};
-
-/// Opens an existing object without following a symlink and maps it whole.
-/// Read-only opens add O_NONBLOCK: a FIFO put in place of the name would
-/// otherwise block the open until a writer came (it is then refused as not
-/// a regular file, as anything else is).
-inline shm_opened open_existing_shm(const char* path, bool read_only,
-                                    owner_check check) noexcept {
-  return map_whole(open_existing_file(path, read_only ? O_RDONLY | O_NONBLOCK : O_RDWR),
-                   read_only, check);
-}
-
-/// Creates the object exclusively (detail::create_exclusive_file): sized,
-/// exact mode and mapped before its name appears. With read_only, the
-/// descriptor kept is a read-only one of the same file (through
-/// /proc/self/fd; the creating one is kept when /proc is missing).
-inline shm_opened create_exclusive_shm(const std::string& path, std::size_t size, bool read_only,
-                                       mode_t mode) noexcept {
-  shm_opened o;
-  o.file = create_exclusive_file(path, "/dev/shm/nob-shm-XXXXXX", nullptr, size, mode,
-                                 [&o, size, read_only](const file_result& made) noexcept {
-                                   return map_shm(made.fd, size, read_only, o.data);
-                                 });
-  if (o.file.err != 0) {
-    if (o.data != nullptr) ::munmap(o.data, size);
-    o.data = nullptr;
-    return o;
-  }
-  o.size = size;
-  if (read_only) {
-    const std::string self = "/proc/self/fd/" + std::to_string(o.file.fd);
-    const int ro = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ro >= 0) {
-      ::close(o.file.fd);
-      o.file.fd = ro;
-    }
-  }
-  return o;
-}
+  /// nob makes the file itself: a fresh file can be renamed over a name.
+  static constexpr bool replace_in_one_step = true;
+  static constexpr const char* remove_step = "unlink";
+  path_buffer path;
 #else
-/// shm_open, then the whole object mapped; `oflag` holds the access and
-/// O_CREAT | O_EXCL when creating (then sized, and its mode made exact);
-/// `check` applies to an object that existed (map_whole).
-inline shm_opened shm_open_and_map(const std::string& name, int oflag, std::size_t size,
-                                   bool read_only, mode_t mode, owner_check check) noexcept {
-  file_result f;
-  f.fd = ::shm_open(name.c_str(), oflag, mode);
-  if (f.fd < 0) return shm_opened{file_error(f, errno, "shm_open")};
-  const bool creating = (oflag & O_CREAT) != 0;
-  if (creating && ::fchmod(f.fd, mode) != 0) {
-    f = file_error(f, errno, "fchmod");
-  } else if (creating && size > 0 && ::ftruncate(f.fd, static_cast<off_t>(size)) != 0) {
-    f = file_error(f, errno, "ftruncate");
-  } else if (!fill_stat(f)) {
-    f = file_error(f, errno, "fstat");
+  /// shm_open cannot put an object in place of a name.
+  static constexpr bool replace_in_one_step = false;
+  static constexpr const char* remove_step = "shm_unlink";
+  const char* path;
+#endif
+  std::size_t size;
+  bool read_only;
+  mode_t mode;
+  owner_check check;
+  shm_opened got{};
+
+  int open(const char*& step) noexcept {
+#if NOB_USE_DEV_SHM
+    return take(open_shm_file(path.c_str(), read_only, check), step);
+#else
+    return take(shm_open_and_map(path, read_only ? O_RDONLY : O_RDWR, 0, read_only, 0, check),
+                step);
+#endif
   }
-  if (f.err != 0) {
-    if (creating) ::shm_unlink(name.c_str());
-    return shm_opened{f};
+  int create(bool replace, const char*& step) noexcept {
+#if NOB_USE_DEV_SHM
+    return take(create_shm_file(path.c_str(), size, read_only, mode, replace), step);
+#else
+    // Creating needs a writable descriptor to size the object; a read-only
+    // handle then keeps it (there is no /proc to reopen through portably).
+    (void)replace;
+    return take(shm_open_and_map(path, O_RDWR | O_CREAT | O_EXCL, size, read_only, mode,
+                                 owner_check::any_owner),
+                step);
+#endif
   }
-  shm_opened o = map_whole(f, read_only, creating ? owner_check::any_owner : check);
-  if (o.file.err != 0 && creating) ::shm_unlink(name.c_str());
-  return o;
-}
-#endif  // NOB_USE_DEV_SHM
+  int remove_name() noexcept {
+#if NOB_USE_DEV_SHM
+    return ::unlink(path.c_str()) == 0 ? 0 : errno;
+#else
+    return ::shm_unlink(path) == 0 ? 0 : errno;
+#endif
+  }
+  int take(const shm_opened& o, const char*& step) noexcept {
+    got = o;
+    if (o.file.err != 0) step = o.file.step;
+    return o.file.err;
+  }
+};
 
 }  // namespace detail
+
+inline const char* named_shared_memory::check_arguments(existence_policy policy, std::size_t size,
+                                                        mode_t mode, owner_check check) noexcept {
+  if (const char* why = detail::check_open_arguments(policy, mode, check)) return why;
+  if (static_cast<std::uintmax_t>(size) >
+      static_cast<std::uintmax_t>(std::numeric_limits<off_t>::max()))
+    return "size is larger than off_t holds";
+  return nullptr;
+}
 
 inline named_shared_memory::named_shared_memory(std::string_view name, existence_policy policy,
                                                 std::size_t size, bool read_only, mode_t mode,
                                                 owner_check check)
     : name_(normalize_name(name)), read_only_(read_only) {
-  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
-    throw std::invalid_argument("nob: unknown existence_policy for " + name_);
-  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
-    throw std::invalid_argument("nob: unknown owner_check for " + name_);
-  if ((mode & ~static_cast<mode_t>(0777)) != 0)
-    throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
-  if (static_cast<std::uintmax_t>(size) >
-      static_cast<std::uintmax_t>(std::numeric_limits<off_t>::max()))
-    throw std::invalid_argument("nob: size " + std::to_string(size) + " is too large for " + name_);
+  if (const char* why = check_arguments(policy, size, mode, check)) detail::throw_invalid(why, name_);
+  const char* step = "";
+  if (const int err = open_as(policy, size, mode, check, step)) throw_errno(err, step);
+}
 
+inline std::optional<named_shared_memory> named_shared_memory::open(
+    std::string_view name, std::error_code& ec, existence_policy policy, std::size_t size,
+    bool read_only, mode_t mode, owner_check check) noexcept {
+  named_shared_memory m;
+  m.read_only_ = read_only;
+  const char* step = "";
+  if (detail::checked_name(name, check_arguments(policy, size, mode, check), m.name_, ec))
+    detail::set_error(ec, m.open_as(policy, size, mode, check, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_shared_memory>(std::move(m));
+}
+
+inline int named_shared_memory::open_as(existence_policy policy, std::size_t size, mode_t mode,
+                                        owner_check check, const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-  const detail::shm_path_buffer path(name_);
-  auto create = [&] {
-    return detail::create_exclusive_shm(path.c_str(), size, read_only, mode);
-  };
-  auto open = [&] { return detail::open_existing_shm(path.c_str(), read_only, check); };
-  auto remove_name = [&] { return ::unlink(path.c_str()); };
+  detail::shm_opener k{detail::shm_file_path(name_), size, read_only_, mode, check};
 #else
-  const int access = read_only ? O_RDONLY : O_RDWR;
-  // Creating needs a writable descriptor to size the object; a read-only
-  // handle then keeps it (there is no /proc to reopen through portably).
-  auto create = [&] {
-    return detail::shm_open_and_map(name_, O_RDWR | O_CREAT | O_EXCL, size, read_only, mode,
-                                    owner_check::any_owner);
-  };
-  auto open = [&] { return detail::shm_open_and_map(name_, access, 0, read_only, 0, check); };
-  auto remove_name = [&] { return ::shm_unlink(name_.c_str()); };
+  detail::shm_opener k{name_.c_str(), size, read_only_, mode, check};
 #endif
-  detail::shm_opened o;
-  switch (policy) {
-    case existence_policy::raise_if_exists:
-      o = create();
-      break;
-    case existence_policy::raise_if_not_exists:
-      o = open();
-      linked_existing_ = o.file.err == 0;
-      break;
-    case existence_policy::unlink_and_create:
-      if (remove_name() != 0 && errno != ENOENT) throw_errno(errno, "unlink");
-      o = create();
-      break;
-    case existence_policy::link_or_create:
-      for (;;) {  // exclusive create, else open, else it vanished: again
-        o = create();
-        if (o.file.err != EEXIST) break;
-        o = open();
-        if (o.file.err != ENOENT) {
-          linked_existing_ = o.file.err == 0;
-          break;
-        }
-      }
-      break;
-  }
-  if (o.file.err != 0) throw_errno(o.file.err, o.file.step);
-  fd_ = o.file.fd;
-  dev_ = o.file.dev;
-  ino_ = o.file.ino;
-  data_ = o.data;
-  size_ = o.size;
+  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+  fd_ = k.got.file.fd;
+  dev_ = k.got.file.dev;
+  ino_ = k.got.file.ino;
+  data_ = k.got.data;
+  size_ = k.got.size;
   if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
   unlink_on_destroy_ = !linked_existing_;
+  return 0;
 }
 
 inline named_shared_memory::named_shared_memory(named_shared_memory&& other) noexcept
@@ -396,21 +312,15 @@ inline void named_shared_memory::throw_errno(int err, const char* what) const {
   detail::throw_errno_for(err, what, name_, fd_ < 0);
 }
 
-inline bool named_shared_memory::still_same_object() const noexcept {
-#if NOB_USE_DEV_SHM
-  return detail::same_file(detail::shm_object_path(name_), dev_, ino_);
-#else
-  return true;  // no way to tell: trust the name
-#endif
-}
-
 inline void named_shared_memory::close() noexcept {
   if (fd_ < 0) return;
-  if (unlink_on_destroy_ && !unlinked_ && owner_pid_ == ::getpid() && still_same_object()) {
+  if (unlink_on_destroy_ && !unlinked_ && owner_pid_ == ::getpid()) {
 #if NOB_USE_DEV_SHM
-    ::unlink(detail::shm_object_path(name_).c_str());
+    // The inode check and the unlink are two calls, back to back (see
+    // detail::unlink_if_same).
+    detail::unlink_if_same(detail::shm_file_path(name_).c_str(), dev_, ino_);
 #else
-    ::shm_unlink(name_.c_str());
+    ::shm_unlink(name_.c_str());  // no way to tell: trust the name
 #endif
   }
   if (data_ != nullptr) ::munmap(data_, size_);
@@ -423,7 +333,7 @@ inline void named_shared_memory::close() noexcept {
 inline void named_shared_memory::unlink() {
   check_open("unlink");
 #if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_object_path(name_).c_str());
+  const int rc = ::unlink(detail::shm_file_path(name_).c_str());
 #else
   const int rc = ::shm_unlink(name_.c_str());
 #endif
@@ -434,7 +344,7 @@ inline void named_shared_memory::unlink() {
 inline bool named_shared_memory::remove(std::string_view name) {
   const std::string n = normalize_name(name);
 #if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_object_path(n).c_str());
+  const int rc = ::unlink(detail::shm_file_path(n).c_str());
 #else
   const int rc = ::shm_unlink(n.c_str());
 #endif
@@ -447,7 +357,7 @@ inline bool named_shared_memory::exists(std::string_view name) {
   const std::string n = normalize_name(name);
 #if NOB_USE_DEV_SHM
   struct stat st {};
-  if (::lstat(detail::shm_object_path(n).c_str(), &st) == 0) return true;
+  if (::lstat(detail::shm_file_path(n).c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
   detail::throw_system(errno, "nob: stat " + n);
 #else

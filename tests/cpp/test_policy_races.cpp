@@ -1,8 +1,11 @@
 // The existence policies under races and full file systems:
-// unlink_and_create retries when the name is re-created between its unlink
-// and its create; link_or_create opens first (as glibc), so an existing name
+// unlink_and_create against a process that re-creates the name as fast as it
+// can (one step with /dev/shm: never file_exists; a bounded number of rounds
+// through sem_open); link_or_create opens first (as glibc), so an existing name
 // opens even on a full /dev/shm; unlink() removes only its own semaphore.
 #include "support.hpp"
+
+#include "../common/recreator.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -18,34 +21,19 @@ using nob::named_semaphore;
 
 class PolicyRaces : public nob_test::SemTest {};
 
-TEST_F(PolicyRaces, UnlinkAndCreateRetriesWhenTheNameComesBack) {
+TEST_F(PolicyRaces, UnlinkAndCreateAgainstAProcessThatRecreatesTheName) {
+  // The adversary: a child that links a ready semaphore file under the name
+  // as fast as it can, one link(2) per attempt, while we unlink_and_create
+  // in a loop (keeping each new semaphore under the name).
   const std::string name = unique_name();
-  // A child re-creates the name as fast as it can while we unlink_and_create.
-  const pid_t kid = nob_test::start_child([&] {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (std::chrono::steady_clock::now() < end) {
-      try {
-        named_semaphore s(name, existence_policy::raise_if_exists, 0);
-        s.unlink_on_destroy(false);
-      } catch (const std::system_error&) {
-      }
-    }
-    return 0;
-  });
-  int eexist = 0, made = 0;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
-  while (std::chrono::steady_clock::now() < end) {
-    try {
-      named_semaphore s(name, existence_policy::unlink_and_create, 0);
-      s.unlink_on_destroy(false);
-      ++made;
-    } catch (const std::system_error& e) {
-      if (e.code() == std::errc::file_exists) ++eexist;
-    }
-  }
-  EXPECT_EQ(nob_test::wait_child(kid), 0);
-  EXPECT_GT(made, 100);
-  EXPECT_EQ(eexist, 0) << "of " << made + eexist << " tries";
+  const std::string source = unique_name("src");
+  named_semaphore(source, existence_policy::raise_if_exists, 0).unlink_on_destroy(false);
+  const nob_test::race_outcome r = nob_test::race_against_links(
+      "/dev/shm/sem." + source, "/dev/shm/sem." + name, [&] {
+        named_semaphore(name, existence_policy::unlink_and_create, 0).unlink_on_destroy(false);
+      });
+  EXPECT_TRUE(nob_test::kept_unlink_and_create_promise(r, nob::uses_dev_shm,
+                                                       nob::detail::unlink_and_create_tries));
 }
 
 TEST_F(PolicyRaces, UnlinkRemovesOnlyItsOwnSemaphore) {

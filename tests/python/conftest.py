@@ -103,6 +103,16 @@ def installed_package_is_tested():
     assert hasattr(nob.ipc, "NamedSemaphore")
 
 
+@pytest.fixture
+def needs_mypy():
+    """Skips a test that runs mypy where mypy is not installed, and says so (it comes with
+    the `test` extra: pip install "nob.py[test]")."""
+    import importlib.util
+
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (it comes with the test extra: pip install 'nob.py[test]')")
+
+
 def child_code(code):
     """Dedented source for a child interpreter."""
     return textwrap.dedent(code)

@@ -78,8 +78,8 @@ def test_infinite_timeout_waits_until_released(empty):
     import threading
 
     timer = threading.Timer(0.2, empty.release)
+    start = time.monotonic()  # before the timer starts: it may fire 0.2 s after that
     timer.start()
-    start = time.monotonic()
     assert empty.acquire(timeout=math.inf) is True
     assert time.monotonic() - start >= 0.19
     timer.join()

@@ -29,14 +29,20 @@ def test_version_names_the_package_version(via):
     assert r.stdout.strip() == f"nob-sem (nob.py) {nob.__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["info"], ["create"], ["post"], ["wait"],
-                                     ["unlink"], ["run"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["list"], ["info"], ["holders"], ["create"], ["post"], ["wait"],
+                                     ["unlink"], ["run"], ["demo"], ["completion"]])
 def test_help_on_every_command(command):
     r = cli(*command, "--help")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("usage: nob-sem"), r.stdout
     if command:
         assert f"nob-sem {command[0]}" in r.stdout.splitlines()[0]
+
+
+def test_post_help_says_it_adds_in_one_atomic_add():
+    r = cli("post", "--help")
+    assert "in one atomic add" in " ".join(r.stdout.split())
+    assert "sem_post N times" not in r.stdout
 
 
 def test_create_persists_with_value_and_exact_mode(sem_name):
@@ -56,7 +62,7 @@ def test_create_persists_with_value_and_exact_mode(sem_name):
 def test_create_refuses_an_existing_name_unless_exist_ok(sem_name):
     assert cli("create", sem_name, "--value", "2").returncode == 0
     r = cli("create", sem_name, "--value", "5")
-    assert r.returncode == 1
+    assert r.returncode == 4  # already exists
     assert "exists" in r.stderr and "Traceback" not in r.stderr
     r = cli("create", sem_name, "--value", "5", "--exist-ok")
     assert r.returncode == 0, r.stderr
@@ -64,10 +70,10 @@ def test_create_refuses_an_existing_name_unless_exist_ok(sem_name):
     assert cli("unlink", sem_name).returncode == 0
 
 
-def test_info_of_a_missing_name_exits_1(sem_name):
+def test_info_of_a_missing_name_exits_3(sem_name):
     r = cli("info", sem_name)
-    assert r.returncode == 1
-    assert "no such semaphore" in r.stderr
+    assert r.returncode == 3
+    assert "no such object" in r.stderr  # of any kind
     assert not os.path.exists(shm_file(sem_name))
 
 
@@ -99,7 +105,7 @@ def test_list_json_reports_semaphores_and_survives_broken_files(make_name):
         line = next(ln for ln in text.stdout.splitlines() if ln.startswith("/" + good + " "))
         assert line.split()[1:3] == ["plain", "4"]
         r = cli("info", empty, "--json")
-        assert r.returncode == 1  # exists, but is no semaphore
+        assert r.returncode == 6  # exists, but is no semaphore
         assert json.loads(r.stdout)["value"] is None
         assert_clean_error(cli("unlink", odd), 2)  # nob refuses the name ...
         assert cli("unlink", "--raw", spelled).returncode == 0  # ... unless spelled as list shows it
@@ -177,9 +183,9 @@ def test_post_past_the_maximum_exits_1_and_keeps_the_value(sem_name):
     assert cli("unlink", sem_name).returncode == 0
 
 
-def test_post_to_a_missing_name_exits_1(sem_name):
+def test_post_to_a_missing_name_exits_3(sem_name):
     r = cli("post", sem_name)
-    assert r.returncode == 1
+    assert r.returncode == 3
     assert not os.path.exists(shm_file(sem_name))
 
 
@@ -188,11 +194,11 @@ def test_unlink_removes_all_and_reports_the_missing_one(make_name):
     assert cli("create", a).returncode == 0
     assert cli("create", b).returncode == 0
     r = cli("unlink", a, missing, b)
-    assert r.returncode == 1
+    assert r.returncode == 3
     assert missing in r.stderr and a not in r.stderr.replace(missing, "")
     assert not os.path.exists(shm_file(a))
     assert not os.path.exists(shm_file(b))
-    assert cli("unlink", a).returncode == 1  # already gone
+    assert cli("unlink", a).returncode == 3  # already gone
 
 
 def test_module_entry_point_is_the_same_tool(sem_name):

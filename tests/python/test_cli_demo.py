@@ -45,8 +45,8 @@ def test_demo_refuses_a_name_that_exists(sem_name):
     path = f"/dev/shm/sem.{sem_name}"
     assert subprocess.run(nob_sem_cmd("create", sem_name), timeout=30).returncode == 0
     r, _ = _run_demo(nob_sem_cmd("demo", "--name", sem_name))
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr
+    assert r.returncode == 4  # already exists
+    assert r.stderr == f"nob-sem: /{sem_name}: already exists\n"
     assert os.path.exists(path)  # someone else's: left alone
     os.unlink(path)
 
@@ -66,3 +66,11 @@ def test_demo_interrupted_stops_its_workers_and_removes_the_name(sem_name):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_demo_says_one_slot_and_one_turn(sem_name):
+    r, _ = _run_demo(nob_sem_cmd("demo", "--name", sem_name, "--workers", "1", "--slots", "1", "--rounds", "1",
+                                 "--hold", "0"))
+    assert r.returncode == 0, r.stderr
+    assert "with 1 slot; starting 1 worker (1 turn of 0 s each)" in r.stdout, r.stdout
+    assert "at most 1 of 1 slot held at once" in r.stdout, r.stdout

@@ -54,7 +54,7 @@ def test_terminal_escapes_in_a_name_are_printed_escaped(hostile):
     _assert_printable(out)
     assert ("/" + _spelled(raw)).encode() in out
     r = subprocess.run(nob_sem_cmd("info", "--raw", "/" + _spelled(raw)), capture_output=True, timeout=30)
-    assert r.returncode == 1  # exists, but is no semaphore
+    assert r.returncode == 6  # exists, but is no semaphore
     _assert_printable(r.stdout + r.stderr)
     assert f"name:     /{_spelled(raw)}".encode() in r.stdout
 
@@ -105,7 +105,7 @@ def test_unlink_raw_removes_exactly_the_listed_name(hostile, sem_prefix):
     assert not os.path.exists(path)
     assert os.path.exists(os.fsencode(SHM) + b"/sem." + bystander)
     r = cli("unlink", "--raw", "/" + _spelled(raw))
-    assert r.returncode == 1 and "no such semaphore" in r.stderr
+    assert r.returncode == 3 and "no such semaphore" in r.stderr
 
 
 def test_unlink_raw_removes_a_symlink_not_its_target(hostile, sem_prefix, tmp_path):
@@ -149,12 +149,16 @@ def test_unlink_raw_removes_a_robust_kind_file_of_any_name(sem_prefix):
             os.unlink(path)
 
 
-def test_unlink_raw_touches_only_sem_files(sem_prefix):
-    other = os.path.join(SHM, f"{sem_prefix}-notasem")  # no 'sem.' prefix
+def test_unlink_raw_touches_only_semaphore_files_unless_told_the_kind(sem_prefix):
+    other = os.path.join(SHM, f"{sem_prefix}-notasem\x01")  # no 'sem.' prefix: a shared memory object
     open(other, "wb").close()
     try:
-        r = cli("unlink", "--raw", f"{sem_prefix}-notasem")
-        assert r.returncode == 1
+        r = cli("unlink", "--raw", f"{sem_prefix}-notasem\\x01")
+        assert r.returncode == 3
         assert os.path.exists(other)
+        r = cli("unlink", "--raw", "--kind", "shm", f"{sem_prefix}-notasem\\x01")
+        assert r.returncode == 0, r.stderr
+        assert not os.path.exists(other)
     finally:
-        os.unlink(other)
+        if os.path.exists(other):
+            os.unlink(other)

@@ -1,6 +1,7 @@
 """A robust file whose file-wide lock another process keeps (any user can, on a file of
 its own in /dev/shm) neither stalls `list` 5 s per file nor freezes `run`: list reports
-it busy at once, run waits for it as for a slot (--timeout, signals end the wait)."""
+it busy after one look again 0.05 s later for all files, run waits for it as for a slot
+(--timeout, signals end the wait)."""
 
 import json
 import os
@@ -13,7 +14,7 @@ from test_cli_support import SHM, cli, start_cli, stop_cli
 
 import nob.ipc
 
-from conftest import run_child, start_child, wait_for_line
+from conftest import start_child, wait_for_line
 
 pytestmark = pytest.mark.skipif(not hasattr(nob.ipc, "RobustSemaphore"), reason="no RobustSemaphore in this build")
 
@@ -64,38 +65,19 @@ def test_list_reports_locked_robust_files_busy_without_waiting_for_each(locked):
     rows = [row for row in json.loads(r.stdout) if row["name"].lstrip("/") in names]
     assert len(rows) == 6
     assert all(row["value"] is None and "busy" in row["error"] for row in rows), rows
-    # it was 5 s a file, 30 s here; now 0.5 s a file (up to 10 s more when another run's
-    # locked files share /dev/shm)
-    assert took < 18, took
+    # it was 5 s a file, 30 s here; then 0.5 s a file; now one pause of 0.05 s in all
+    assert took < 5, took
 
 
 def test_list_spends_a_bounded_time_on_many_locked_robust_files(locked):
-    names = locked(40)  # 0.5 s a file would be 20 s; list caps robust reads at 10 s in all
+    names = locked(40)  # 0.5 s a file was 20 s (capped at 10 s); now one pause of 0.05 s in all
     start = time.monotonic()
     r = cli("list", "--json", timeout=120)
     took = time.monotonic() - start
     assert r.returncode == 0, r.stderr
     rows = [row for row in json.loads(r.stdout) if row["name"].lstrip("/") in names]
     assert len(rows) == 40 and all("busy" in row["error"] for row in rows), rows
-    assert took < 16, took
-
-
-def test_list_waits_a_bounded_time_when_locks_are_taken_after_the_check(locked):
-    # A user who takes the lock just after nob-sem looked (inotify tells when it opens the file)
-    # makes every reader child wait: here the check is blinded and the locks are always held.
-    names = locked(40)
-    r = run_child("""
-        import sys, time
-        import nob.ipc._cli as cli
-        cli._file_lock_taken = lambda fd: False
-        start = time.monotonic()
-        rows = [e for e in cli._list_entries() if e["name"].lstrip("/") in sys.argv[1:]]
-        print(len(rows), sum("busy" in (e["error"] or "") for e in rows), time.monotonic() - start)
-    """, *names, timeout=300)
-    assert r.returncode == 0, r.stderr
-    rows, busy, took = r.stdout.split()
-    assert (rows, busy) == ("40", "40"), r.stdout
-    assert float(took) < 40, took  # 10 s, then 0.25 s a file; it was 5 s a file: 200 s
+    assert took < 5, took
 
 
 def test_info_of_a_locked_robust_file_is_busy_at_once(locked):
@@ -153,9 +135,14 @@ def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_
             os.close(fd)
         if proc.returncode != 4:
             cli("unlink", sem_name)
-    # nob-sem ended without closing: the next opener finds no live user and removes the name
+    # nob-sem ended without closing: no live user is left, so the name counts as absent; it is
+    # stale until whoever opens it first removes it (the next run here, or any other program's
+    # open on a shared machine, which once came first under load)
     try:
-        assert cli("info", sem_name).returncode == 1
+        r = cli("info", sem_name)
+        assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+        assert "stale" in r.stdout or "no such object" in r.stderr, (r.stdout, r.stderr)
+        assert cli("run", sem_name, "--", "true").returncode == 0
         assert not os.path.exists(os.path.join(SHM, "nob." + sem_name))
     finally:
         cli("unlink", sem_name)

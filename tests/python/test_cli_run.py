@@ -146,4 +146,4 @@ def test_run_limits_concurrency_across_independent_jobs(run_name, tmp_path, kind
     if kind == "--plain":
         assert value(run_name) == 2
     else:  # gone with the last run
-        assert cli("info", run_name).returncode == 1
+        assert cli("info", run_name).returncode == 3

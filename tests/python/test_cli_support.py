@@ -123,6 +123,11 @@ def shm_file(name):
     return os.path.join(SHM, "sem." + name.lstrip("/"))
 
 
+def robust_file_of(name):
+    """/dev/shm/nob.NAME."""
+    return os.path.join(SHM, "nob." + name.lstrip("/"))
+
+
 def assert_clean_error(result, code=2):
     """Exit `code` with exactly one line on stderr and no traceback."""
     assert result.returncode == code, (result.returncode, result.stderr)
@@ -160,3 +165,107 @@ def sleeping_in_wait(pid, name):
             return f.read().rsplit(")", 1)[1].split()[0] == "S"
     except FileNotFoundError:
         return False
+
+
+def other_user(name):
+    """(uid, gid) of the real user `name` (e.g. "nob-cli-other"), made with useradd the first
+    time; skips the test unless it runs as root."""
+    import pwd
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as other users")
+    for _ in range(20):
+        try:
+            pw = pwd.getpwnam(name)
+            return pw.pw_uid, pw.pw_gid
+        except KeyError:
+            pass
+        r = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                           capture_output=True, text=True)
+        if r.returncode not in (0, 9, 10):  # 9: made meanwhile, 10: /etc/passwd busy (another run)
+            pytest.skip(f"useradd {name} failed: {r.stderr.strip()}")
+        time.sleep(0.1)
+    pytest.skip(f"no user {name}")
+
+
+# The start of a child that acts as another user: what it needs is imported first (this
+# interpreter may live where that user cannot read, e.g. under /root), then it drops root.
+_AS_USER = """
+import argparse, ctypes, errno, fcntl, gettext, json, locale, math, os, pwd, re, select, shutil, signal, stat
+import struct, subprocess, sys, textwrap, threading, time, traceback
+import importlib
+import nob.ipc
+import nob.ipc._cli, nob.ipc._cli.changes, nob.ipc._cli.inspect, nob.ipc._cli.parser, nob.ipc._cli.run
+import nob.ipc._cli_native
+uid, gid = int(sys.argv.pop(1)), int(sys.argv.pop(1))
+os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)
+"""
+
+
+def start_as(user, code, *args, inside=None, **kwargs):
+    """Starts `python -c code args...` as `user` (uid, gid), with pipes (inside a PrivateIpc
+    if given); the caller waits."""
+    import textwrap
+
+    argv = [sys.executable, "-c", _AS_USER + textwrap.dedent(code), *map(str, user), *map(str, args)]
+    return subprocess.Popen(inside.wrap(argv) if inside else argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
+
+
+def run_as(user, code, *args, timeout=60, inside=None):
+    """Runs `python -c code args...` as `user` to completion; returns CompletedProcess."""
+    proc = start_as(user, code, *args, inside=inside)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+class PrivateIpc:
+    """A /dev/shm and a /dev/mqueue of its own (a mount and an IPC namespace kept by a sleeping
+    process), for tests whose files must not be seen by anybody else: a stale robust file is
+    removed by whoever opens it first (the contract), and other programs on a shared machine
+    do. `wrap(argv)` runs argv inside; everything there goes with the namespace at close()."""
+
+    def __init__(self):
+        import pytest
+
+        if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("nsenter") is None:
+            pytest.skip("needs root, unshare and nsenter for a private /dev/shm")
+        self.keeper = subprocess.Popen(
+            ["unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
+             "mount -t tmpfs -o mode=1777 none /dev/shm && mount -t mqueue none /dev/mqueue && echo ready && "
+             "exec sleep 3600"], stdout=subprocess.PIPE, text=True)
+        assert self.keeper.stdout.readline() == "ready\n"
+
+    def wrap(self, argv):
+        return ["nsenter", "-t", str(self.keeper.pid), "-m", "-i", "--", *map(str, argv)]
+
+    def cli(self, *args, timeout=30):
+        """`nob-sem args...` inside."""
+        return cli(*args, timeout=timeout, via=lambda *a: self.wrap(nob_sem_cmd(*a)))
+
+    def run(self, argv, timeout=60):
+        return subprocess.run(self.wrap(argv), capture_output=True, text=True, timeout=timeout)
+
+    def exists(self, path):
+        return self.run(["test", "-e", path]).returncode == 0
+
+    def close(self):
+        self.keeper.kill()
+        self.keeper.wait()
+        self.keeper.stdout.close()
+
+
+def private_ipc():
+    """For a fixture (`yield from`): a PrivateIpc, closed after the test."""
+    space = PrivateIpc()
+    try:
+        yield space
+    finally:
+        space.close()

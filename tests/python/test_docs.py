@@ -1,6 +1,8 @@
-"""The documentation is tested: every ```python block of docs/*.md and
-README.md runs (against the INSTALLED nob), the references list every public
-name, and relative links and anchors resolve.
+"""The documentation is tested: every ```python block of docs/*.md, README.md
+and the PyPI description (bindings/python/README.md) runs (against the
+INSTALLED nob), the references list every public name, relative links and
+anchors resolve, and what the pages say about installing is true: install
+commands, versions, file lists, build directories.
 
 Markers, an HTML comment on the line(s) just before a fence:
   <!-- no-test -->         not run (a synopsis, a shell command)
@@ -27,7 +29,8 @@ import nob.ipc
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-PAGES = sorted(DOCS.glob("*.md")) + [REPO / "README.md"]
+# The PyPI long description (pyproject.toml's readme) is a page too.
+PAGES = sorted(DOCS.glob("*.md")) + [REPO / "README.md", REPO / "bindings" / "python" / "README.md"]
 
 FENCE = re.compile(r"((?:<!--[^\n]*-->[ \t]*\n)*)```python\n(.*?)```", re.S)
 SLASH_NAME = re.compile(r"""(["'])/([A-Za-z0-9._-]{1,200})\1""")
@@ -162,7 +165,158 @@ def test_install_page_shows_what_the_consumer_tests_build():
     assert wrap == (consumers / "meson_subproject" / "subprojects" / "nob.wrap").read_text()
     cmake_doc = re.search(r"```cmake\n(.*?)```", text, re.S).group(1)
     cmake_test = (consumers / "cmake" / "CMakeLists.txt").read_text()
-    for line in ("find_package(nob 0.1 REQUIRED)", "target_link_libraries(app PRIVATE nob::nob)"):
+    for line in ("find_package(nob 2.0 REQUIRED)", "target_link_libraries(app PRIVATE nob::nob)"):
         assert line in cmake_doc and line in cmake_test, line
     meson_test = (consumers / "meson_subproject" / "meson.build").read_text()
-    assert "dependency('nob', version: '>=0.1')" in text and "dependency('nob', version: '>=0.1')" in meson_test
+    assert "dependency('nob', version: '>=2.0')" in text and "dependency('nob', version: '>=2.0')" in meson_test
+
+
+# --- what the pages say about installing nob ---------------------------------
+
+# nob.py on PyPI: another, pure-Python project's releases.
+PUBLISHED_ELSEWHERE = {"0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5", "1.0.0", "1.1.0",
+                       "1.2.0", "1.3.0", "1.3.1", "1.3.2", "1.4.0", "1.5.0", "1.5.1", "1.5.2",
+                       "1.6.0", "1.6.1", "1.6.2", "1.6.3"}
+# performance.md records the versions a benchmark run measured, as they were.
+DATED = {"performance.md"}
+
+
+def _pages_text():
+    return {page.name if page.parent != REPO / "bindings" / "python" else "bindings/python/README.md":
+            page.read_text() for page in PAGES if page.exists()}
+
+
+def _paragraphs(text):
+    return re.split(r"\n\s*\n", text)
+
+
+def _meson_version():
+    m = re.search(r"^project\(.*?^\s*version: '([^']+)'", (REPO / "meson.build").read_text(),
+                  re.M | re.S)
+    return m.group(1)
+
+
+def test_one_version_everywhere():
+    """meson.build's version is the installed package's, and every version of nob
+    the pages name is that one (or one of the other project's on PyPI)."""
+    version = _meson_version()
+    assert nob.__version__ == version, (nob.__version__, version)
+    major = version.split(".")[0]
+    wrong = []
+    for name, text in _pages_text().items():
+        if name in DATED:
+            continue
+        for m in re.finditer(r"\bnob(?:\.py)?`? (\d+\.\d+\.\d+[0-9a-z.]*)", text):
+            if m.group(1) not in PUBLISHED_ELSEWHERE | {version}:
+                wrong.append(f"{name}: {m.group(0)!r}")
+        for m in re.finditer(r"\b\d+\.\d+\.\d+(?:\.?(?:dev|rc|a|b)\d+)", text):
+            wrong.append(f"{name}: a pre-release {m.group(0)!r}")
+        for m in re.finditer(r"find_package\(nob (\d+)|dependency\('nob', version: '>=(\d+)", text):
+            if (m.group(1) or m.group(2)) != major:
+                wrong.append(f"{name}: {m.group(0)!r} (major version {major})")
+        for line in text.splitlines():
+            if "NOB_VERSION_MAJOR" in line:
+                for m in re.finditer(r"\b(\d+), (\d+), (\d+)\b", line):
+                    if ".".join(m.groups()) != version:
+                        wrong.append(f"{name}: {line.strip()!r}")
+    assert not wrong, f"versions other than {version}: {wrong}"
+
+
+def _install_commands():
+    """(page, command, paragraph, in a sh block?) for each `pip install` a page shows."""
+    found = []
+    for name, text in _pages_text().items():
+        for block in re.finditer(r"```(?:sh|console)\n(.*?)```", text, re.S):
+            for line in block.group(1).splitlines():
+                for cmd in re.split(r"&&|;", line.split(" #")[0]):
+                    if "pip install" in cmd:
+                        found.append((name, cmd.strip(), "", True))
+        prose = re.sub(r"```.*?```", "", text, flags=re.S)
+        for para in _paragraphs(prose):
+            for cmd in re.findall(r"`([^`]*pip install[^`]*)`", para):
+                found.append((name, cmd.strip(), para, False))
+    return found
+
+
+def test_install_commands_are_ones_that_work():
+    """No system-wide pip (PEP 668 refuses it), and `nob.py` from an index only with
+    --find-links/--no-index (PyPI's nob.py is another project) or next to the warning."""
+    cmds = _install_commands()
+    assert any("README.md" == n and b for n, _, _, b in cmds), "the README's install command"
+    bad = []
+    for name, cmd, para, in_block in cmds:
+        if in_block and not re.match(r"^\S*/bin/(python3?|pip3?)\b", cmd):
+            bad.append(f"{name}: {cmd!r}: run pip from a venv (e.g. .venv/bin/python -m pip)")
+        if re.search(r"(^|\s)(sudo|python3?) +(-m +)?pip install", cmd):
+            bad.append(f"{name}: {cmd!r}: a system-wide pip install")
+        names_dist = re.search(r"""(^|\s)["']?nob\.py([\[=<>~ "']|$)""", cmd)
+        if names_dist and not re.search(r"--find-links|--no-index|-f ", cmd) and "1.6.3" not in para:
+            bad.append(f"{name}: {cmd!r}: installs PyPI's nob.py 1.6.3, another project")
+    assert not bad, bad
+
+
+def _headers_in_wheel():
+    root = Path(nob.get_include(), "nob")
+    return sorted(str(p.relative_to(root.parent)) for p in root.rglob("*.hpp"))
+
+
+def test_file_lists_are_the_files():
+    """install.md's list of installed headers is what the wheel (and meson install)
+    ships, every nob/*.hpp the pages name exists, and the pages that introduce the
+    headers name every public one."""
+    import fnmatch
+
+    headers = _headers_in_wheel()
+    install = (DOCS / "install.md").read_text()
+    listed = re.search(r"^installs\b.*?```text\n(.*?)```", install, re.S | re.M).group(1)
+    listed = [line.replace("<prefix>/include/", "") for line in listed.split()
+              if line.startswith("<prefix>/include/")]
+    unlisted = [h for h in headers if not any(fnmatch.fnmatchcase(h, g) for g in listed)]
+    unmatched = [g for g in listed if not fnmatch.filter(headers, g)]
+    assert not unlisted and not unmatched, (unlisted, unmatched)
+    missing = []
+    for name, text in _pages_text().items():
+        for h in set(re.findall(r"\bnob/[a-z_/]+\.hpp\b", text)):
+            if h not in headers:
+                missing.append(f"{name}: {h}")
+    assert not missing, f"pages name headers that do not exist: {missing}"
+    public = [h.split("/", 1)[1] for h in headers if h.count("/") == 1]
+    first = install.split("\n## ")[0]
+    readme = (REPO / "README.md").read_text()
+    for h in public:
+        assert h in first, f"install.md's opening does not name {h}"
+        assert h in readme, f"README.md does not name {h}"
+
+
+def test_build_directories_the_pages_name_exist():
+    """A build directory a page points at (build-ci-cpp/...) is one a step makes, or
+    one the same page's own command makes (meson setup build-install)."""
+    steps = "\n".join(p.read_text() for p in (REPO / "tests").rglob("*.sh"))
+    steps += (REPO / "benchmarks" / "run.sh").read_text()
+    bad = []
+    for name, text in _pages_text().items():
+        for d in set(re.findall(r"(?<![\w./-])(build-[a-z0-9-]+)/", text)):
+            made_here = re.search(rf"meson setup {re.escape(d)}\b", text)
+            if d not in steps and not made_here:
+                bad.append(f"{name}: {d}/")
+    assert not bad, f"build directories nothing makes: {bad}"
+
+
+def test_pages_cite_no_issue_numbers():
+    """A reader has no issue tracker: say what the target or the bug is."""
+    bad = [f"{name}: {m.group(0)!r}" for name, text in _pages_text().items()
+           for m in re.finditer(r"\b[Ii]ssues? #?\d+", text)]
+    assert not bad, bad
+
+
+def test_the_manylinux_tag_is_the_one_the_wheel_step_checks():
+    tag = re.search(r"^NOB_MANYLINUX=(\S+)$", (REPO / "tests" / "steps" / "lib" / "wheel.sh").read_text(),
+                    re.M).group(1)
+    for name in ("install.md",):
+        tags = set(re.findall(r"manylinux_\d+_\d+", (DOCS / name).read_text()))
+        assert f"{tag}" in tags, (name, tags)
+    readme = (REPO / "bindings" / "python" / "README.md").read_text()
+    assert f"`{tag}`" in readme, "the PyPI description names the tag"
+    for name, text in _pages_text().items():
+        claimed = set(re.findall(r"`(manylinux_\d+_\d+)(?:_x86_64)?`", text)) - {"manylinux_2_17"}
+        assert claimed <= {tag}, (name, claimed)

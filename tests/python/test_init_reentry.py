@@ -19,24 +19,15 @@ def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
 
-class FlagsLookAlike:
-    """Passes isinstance(x, Flags); reading its value runs `hook` first."""
+def name_that_reenters(name, hook):
+    """A str subclass whose isascii() (which name conversion calls) runs `hook` first."""
 
-    def __init__(self, hook):
-        self.hook = hook
+    class Reenters(str):
+        def isascii(self):
+            hook()
+            return str.isascii(self)
 
-    @property
-    def __class__(self):
-        return Flags
-
-    @property
-    def value(self):
-        self.hook()
-        return Flags.RAISE_IF_EXISTS.value
-
-    @property
-    def _value_(self):
-        return self.value
+    return Reenters(name)
 
 
 @pytest.mark.parametrize("cls", [NamedSemaphore, NamedSharedMemory, NamedMessageQueue],
@@ -57,7 +48,8 @@ def test_init_reentered_from_argument_conversion_is_refused(
     fds = open_fds()
     try:
         with pytest.raises(RuntimeError, match="may run only once"):
-            obj.__init__(outer, handle_existence=FlagsLookAlike(reenter), **kwargs)
+            obj.__init__(name_that_reenters(outer, reenter),
+                         handle_existence=Flags.RAISE_IF_EXISTS, **kwargs)
         assert open_fds() == fds
         assert obj.closed
         assert not cls.exists(outer)

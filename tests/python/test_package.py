@@ -1,6 +1,6 @@
 """The installed package: nob.get_include() and its header, version, typing files, exports."""
 
-import importlib.metadata
+import importlib.metadata  # asked for as "nob-py": Python 3.9's finds no "nob.py" (no name normalization)
 import os
 import shutil
 import subprocess
@@ -12,8 +12,17 @@ import nob.ipc
 from nob.ipc import SEMAPHORE_VALUE_MAX, Flags, NamedSemaphore
 
 
-def test_version_matches_the_distribution():
-    assert nob.__version__ == importlib.metadata.version("nob.py") == "2.0.0.dev0"
+def test_version_matches_the_distribution_and_the_header():
+    """One version: the distribution's, nob.__version__ and the header's macros."""
+    import re
+
+    version = importlib.metadata.version("nob-py")
+    assert nob.__version__ == version
+    with open(os.path.join(nob.get_include(), "nob", "common.hpp")) as f:
+        macros = dict(re.findall(r"^#define NOB_VERSION_(MAJOR|MINOR|PATCH) (\d+)$", f.read(), re.M))
+    assert f"{macros['MAJOR']}.{macros['MINOR']}.{macros['PATCH']}" == version
+    # A final release above 1.6.3, the last nob.py on PyPI (another project).
+    assert tuple(int(p) for p in version.split(".")) > (1, 6, 3)
 
 
 def test_get_include_holds_the_header():
@@ -39,7 +48,7 @@ def test_typing_files_are_installed():
 
 
 def test_console_script_is_declared():
-    eps = importlib.metadata.distribution("nob.py").entry_points
+    eps = importlib.metadata.distribution("nob-py").entry_points
     assert [e.value for e in eps if e.name == "nob-sem"] == ["nob.ipc._cli:main"]
 
 

@@ -49,14 +49,13 @@ def test_close_is_idempotent_and_attributes_stay_readable(sem_name):
     assert not RobustSemaphore.exists(sem_name)
 
 
-def test_closing_inside_with_makes_exit_raise_and_frees_the_unit(sem_name):
+def test_closing_inside_with_gives_the_unit_back_at_the_blocks_end(sem_name):
     sem = RobustSemaphore(sem_name, 1, Flags.RAISE_IF_EXISTS)
     keeper = RobustSemaphore(sem_name)
-    with pytest.raises(ValueError):
-        with sem:
-            sem.close()
-    assert keeper.held == 1  # the process still holds it: the handle that took it is closed
-    keeper.release()
+    with sem:
+        sem.close()
+        assert sem.closed and keeper.held == 1  # the block still holds its unit
+    assert (keeper.held, keeper.value) == (0, 1)  # "`with` after close": given back, no error
     keeper.close()
 
 

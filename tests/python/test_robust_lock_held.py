@@ -93,6 +93,44 @@ def test_ctrl_c_ends_the_wait(sem_name):
     assert float(took) < 4.0  # well before the 5 s bound
 
 
+OPENER_OTHER_THREAD_SIGNALLED = """
+import signal, sys, threading, time
+from nob.ipc import RobustSemaphore
+def ctrl_c_lands_on_this_thread():  # its C handler runs here: the opener's sleep goes on
+    time.sleep(0.5)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+t0 = time.monotonic()
+try:
+    threading.Thread(target=ctrl_c_lands_on_this_thread, daemon=True).start()
+    RobustSemaphore(sys.argv[1])
+except OSError as e:
+    print(e.errno, round(time.monotonic() - t0, 2), flush=True)
+    raise SystemExit(0)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", round(time.monotonic() - t0, 2), flush=True)
+    raise SystemExit(3)
+print("opened", flush=True)
+"""
+
+
+def test_ctrl_c_that_no_sleep_of_the_opener_sees_still_ends_the_wait(sem_name):
+    """A SIGINT handled on another thread (or between two of the opener's sleeps) interrupts
+    no system call of the opener: the open must still return to Python to run the handler,
+    not wait for the 5 s bound and then raise KeyboardInterrupt inside `except OSError`."""
+    sem = RobustSemaphore(sem_name, 1, Flags.LINK_OR_CREATE, mode=0o666)
+    fd = hold_file_lock(sem_name)
+    try:
+        proc = subprocess.run([sys.executable, "-c", OPENER_OTHER_THREAD_SIGNALLED, sem_name],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(fd)
+        sem.close()
+    assert proc.returncode == 3, (proc.stdout, proc.stderr)
+    word, took = proc.stdout.split()
+    assert word == "KeyboardInterrupt"
+    assert float(took) < 4.0  # well before the 5 s bound
+
+
 def test_close_with_the_lock_held_returns_and_leaves_a_stale_name(sem_name):
     sem = RobustSemaphore(sem_name, 1, Flags.LINK_OR_CREATE)
     sem.acquire()

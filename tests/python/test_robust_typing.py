@@ -72,12 +72,12 @@ def run(tmp_path, *args):
     return r.returncode, r.stdout + r.stderr
 
 
-def test_stubtest_finds_the_stubs_match_the_runtime(tmp_path):
+def test_stubtest_finds_the_stubs_match_the_runtime(needs_mypy, tmp_path):
     status, out = run(tmp_path, "mypy.stubtest", "nob.ipc._robust")
     assert status == 0, out
 
 
-def test_user_code_passes_mypy_strict_and_runs(tmp_path, sem_name):
+def test_user_code_passes_mypy_strict_and_runs(needs_mypy, tmp_path, sem_name):
     src = tmp_path / "user_code.py"
     src.write_text(textwrap.dedent(USER_CODE))
     status, out = run(tmp_path, "mypy", "--cache-dir", str(tmp_path / "c"), "--strict", str(src))
@@ -87,7 +87,7 @@ def test_user_code_passes_mypy_strict_and_runs(tmp_path, sem_name):
     assert ran.returncode == 0, ran.stderr
 
 
-def test_mypy_rejects_misuse(tmp_path):
+def test_mypy_rejects_misuse(needs_mypy, tmp_path):
     src = tmp_path / "misuse.py"
     src.write_text(MISUSE)
     status, out = run(tmp_path, "mypy", "--cache-dir", str(tmp_path / "c"), "--strict", str(src))

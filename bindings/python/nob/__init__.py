@@ -2,9 +2,11 @@
 
 import os
 
-__all__ = ["__version__", "get_include"]
+# The version of nob, the C++ headers and this package alike: meson.build's
+# project version, written into nob/_version.py when the package is built.
+from nob._version import __version__ as __version__
 
-__version__ = "2.0.0.dev0"
+__all__ = ["__version__", "get_include"]
 
 
 def get_include() -> str:

@@ -1,12 +1,18 @@
 // A downstream program that gets nob through: pkgconfig.
-// Creates a semaphore, posts, acquires, checks the value, and cleans up.
+// Creates a semaphore, posts, acquires, checks the value, and cleans up; then
+// a shared memory object through the non-throwing open(). Every public header
+// is included, so every file of nob/detail/ must have been found.
+#include <nob/message_queue.hpp>
 #include <nob/named_semaphore.hpp>
+#include <nob/robust_semaphore.hpp>
+#include <nob/shared_memory.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <unistd.h>
 
 int main() {
@@ -24,6 +30,12 @@ int main() {
     if (!nob::named_semaphore::exists(name)) return 5;
   }  // the creating handle unlinks the name here
   if (nob::named_semaphore::exists(name)) return 6;
+  {
+    std::error_code ec;
+    auto shm = nob::named_shared_memory::open(name, ec, nob::existence_policy::raise_if_exists, 64);
+    if (!shm || ec || shm->size() != 64) return 7;
+  }
+  if (nob::named_shared_memory::exists(name)) return 8;
   std::printf("ok pkgconfig (nob %d.%d.%d)\n", NOB_VERSION_MAJOR, NOB_VERSION_MINOR, NOB_VERSION_PATCH);
   return 0;
 }

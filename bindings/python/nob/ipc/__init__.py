@@ -1,4 +1,7 @@
-"""POSIX named semaphores shared between processes: ``from nob.ipc import NamedSemaphore, Flags``."""
+"""POSIX named IPC shared between processes: named semaphores (``NamedSemaphore``),
+robust semaphores whose units come back when their holder dies
+(``RobustSemaphore``), shared memory (``NamedSharedMemory``) and message queues
+(``NamedMessageQueue``), with their existence policies in ``Flags``."""
 
 from nob.ipc._semaphore import (
     SEMAPHORE_VALUE_MAX as SEMAPHORE_VALUE_MAX,

@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False
+# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
@@ -73,6 +73,11 @@ cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
     void async_wait_private(uintptr_t addr, uint32_t expected, long long timeout_ns)
     uintptr_t async_dup_word(uintptr_t addr)
     void async_drop_word(uintptr_t dup)
+
+
+cdef extern from "_sealed.hpp" namespace "nob_py":
+    int seal_type(object t) except -1
+    int seal_cython_type_of(object obj) except -1
 
 
 cdef extern from "_async_uring.hpp" namespace "nob_py" nogil:
@@ -419,7 +424,7 @@ cdef class _Deadline:
 
 
 cdef _Deadline _deadline(_Channel ch, fut, double at):
-    cdef _Deadline d = _Deadline()
+    cdef _Deadline d = _Deadline.__new__(_Deadline)
     d.ch = ch
     d.fut = fut
     d.at = at
@@ -431,7 +436,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
     key = (id(loop), id(sem))
     cdef _Channel ch = _channels.get(key)
     if ch is None:
-        ch = _Channel()
+        ch = _Channel.__new__(_Channel)
         ch.loop = loop
         ch.sem = sem
         ch.waiters = collections.deque()
@@ -564,3 +569,22 @@ def closing(sem):
                 ch.loop.call_soon_threadsafe(ch.on_closed)
             except RuntimeError:
                 pass
+
+
+def _seal():
+    """Python may reach these types (threading.enumerate(), the loop's
+    handles, a coroutine's referents) but never make one: their fields are
+    set only here (`T.__new__(T)`, and Cython for an async def's closure)."""
+    import gc
+    for t in (_Watch, _Entry, _Helper, _Ring, _UringWatch, _Channel, _Deadline):
+        seal_type(t)
+    for c in (acquire(None, 0.0), aenter(None), aexit(None)):  # never started
+        seal_cython_type_of(c)
+        for r in gc.get_referents(c):
+            if type(r).__module__ == __name__:  # the closure of the async def
+                seal_type(type(r))
+        c.close()
+
+
+_seal()
+del _seal

@@ -231,7 +231,7 @@ cdef void _drop_word(_Entry e):
 cdef _Helper _new_helper():
     """A helper, counted in _helpers at once; its thread is started later,
     by _start_thread, once the entry that needed it is in place."""
-    h = _Helper()
+    cdef _Helper h = _Helper.__new__(_Helper)
     _helpers.append(h)
     return h
 
@@ -253,7 +253,7 @@ cdef _Entry _register(_Channel ch, uintptr_t addr):
     until the entry is complete (no two loops start a helper for one slot)."""
     cdef _Helper h = None
     cdef _Helper c
-    cdef _Entry e = _Entry()
+    cdef _Entry e = _Entry.__new__(_Entry)
     e.channel = ch
     if addr != 0 and _have_waitv():
         for c in _helpers:

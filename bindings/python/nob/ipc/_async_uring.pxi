@@ -54,7 +54,7 @@ cdef _Ring _ring_for(loop):
     if ring is not None and not ring.dead and ring.loop_ref() is loop:
         return ring
     _close_rings_of_closed_loops()
-    ring = _Ring()
+    ring = _Ring.__new__(_Ring)
     if ring.r.open(_URING_SQ, _URING_CQ, 0) != 0:
         return None
     try:
@@ -311,7 +311,7 @@ cdef class _UringWatch(_Watch):
 
 
 cdef _UringWatch _uring_watch(_Channel ch, _Ring ring, uintptr_t addr, bint hand_on):
-    cdef _UringWatch w = _UringWatch()
+    cdef _UringWatch w = _UringWatch.__new__(_UringWatch)
     w.channel = ch
     w.ring = ring
     w.hand_on = hand_on

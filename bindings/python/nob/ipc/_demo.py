@@ -9,9 +9,12 @@ name is gone from /dev/shm when it is done.
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from typing import Any, Optional
+
+from nob.ipc._cli import Exit, Interrupted, complain
 
 
 def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held: Any, peak: Any,
@@ -21,6 +24,10 @@ def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held: Any
 
     from nob.ipc import Flags, NamedSemaphore
 
+    from nob.ipc._cli.waiting import catchable_signals
+
+    for signo in catchable_signals():  # nob-sem's handlers are the parent's: a worker just ends
+        signal.signal(signo, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     sem = NamedSemaphore(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS)
     try:
@@ -40,6 +47,11 @@ def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held: Any
         sem.close()
 
 
+def _count(n: int, thing: str) -> str:
+    """"1 slot", "2 slots"."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def _context() -> Any:
     """'fork' where it exists (fast), else 'spawn'."""
     methods = multiprocessing.get_all_start_methods()
@@ -48,18 +60,23 @@ def _context() -> Any:
 
 def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.25,
              name: Optional[str] = None) -> int:
-    """Runs the demo; returns 0 when every check passed, 1 otherwise, 130 on Ctrl+C."""
+    """Runs the demo; returns 0 when every check passed, Exit.ERROR (6) otherwise, 128+N
+    when signal N (130: Ctrl+C) stopped it."""
     from nob.ipc import Flags, NamedSemaphore
 
     name = name or f"/nob-demo-{os.getpid()}"
     ctx = _context()
     held = ctx.Value("i", 0)
     peak = ctx.Value("i", 0)
-    sem = NamedSemaphore(name, slots, Flags.RAISE_IF_EXISTS)  # unlinked again by close()
+    try:
+        sem = NamedSemaphore(name, slots, Flags.RAISE_IF_EXISTS)  # unlinked again by close()
+    except FileExistsError:
+        complain(f"{name}: already exists")
+        return Exit.EXISTS
     procs = []
     try:
-        print(f"created {sem.name} with {slots} slots; starting {workers} workers "
-              f"({rounds} turns of {hold:g} s each)", flush=True)
+        print(f"created {sem.name} with {_count(slots, 'slot')}; starting {_count(workers, 'worker')} "
+              f"({_count(rounds, 'turn')} of {hold:g} s each)", flush=True)
         start = time.monotonic()
         for wid in range(1, workers + 1):
             p = ctx.Process(target=_worker, args=(sem.name, wid, rounds, hold, slots, held, peak, start))
@@ -69,19 +86,19 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
             p.join()
         elapsed = time.monotonic() - start
         value = sem.value
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted) as e:
         for p in procs:
             p.terminate()
         for p in procs:
             p.join()
         sem.close()
         print(f"demo interrupted: workers stopped, {name} removed", file=sys.stderr)
-        return 130
+        return 128 + (e.signo if isinstance(e, Interrupted) else int(signal.SIGINT))
     finally:
         sem.close()
     gone = not NamedSemaphore.exists(name)
     failed = [p.exitcode for p in procs if p.exitcode != 0]
-    print(f"done in {elapsed:.2f}s: at most {peak.value} of {slots} slots held at once; "
+    print(f"done in {elapsed:.2f}s: at most {peak.value} of {_count(slots, 'slot')} held at once; "
           f"value back to {value}; {name} removed: {'yes' if gone else 'NO'}", flush=True)
     problems = []
     if failed:
@@ -94,4 +111,4 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
         problems.append(f"{name} is still there")
     for p in problems:
         print(f"demo FAILED: {p}", file=sys.stderr)
-    return 1 if problems else 0
+    return Exit.ERROR if problems else Exit.OK

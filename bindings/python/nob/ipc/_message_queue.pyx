@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """POSIX named message queues for Python: a thin Cython shim over nob/message_queue.hpp."""
@@ -6,22 +6,18 @@
 import numbers
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.ref cimport PyObject
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsDouble
 from libc.errno cimport EBADF, EBUSY
 from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
 from libcpp.string cimport string
 
-from nob.ipc._semaphore import ArgumentTypeError, Flags
-from nob.ipc._shared_memory import (
-    _REQUIRED, _ClassSignature, _check_bool, _closed_error, _open_args, _refuse_pickle,
-    _remove_name)
-
-
-cdef extern from "_errors.hpp" namespace "nob_py":
-    cdef void translate_error()
+from nob.ipc import _handle
+from nob.ipc._handle import ArgumentTypeError, Flags
+from nob.ipc._handle cimport (
+    FOREVER, Handle, by_name_methods, deadline_after, handle_ops, name_fn, normalized_name,
+    raise_oserror)
 
 
 cdef extern from "<nob/message_queue.hpp>" namespace "nob" nogil:
@@ -30,15 +26,6 @@ cdef extern from "<nob/message_queue.hpp>" namespace "nob" nogil:
         size_t max_message_size()
         int native_handle()
         bint linked_existing()
-        bint unlink_on_destroy()
-        void unlink_on_destroy(bint)
-        void unlink() except +translate_error
-        void unlink_if_owned()
-        void close()
-        @staticmethod
-        bint remove(string name) except +translate_error
-        @staticmethod
-        bint exists(string name) except +translate_error
 
 
 ctypedef void (*notify_fn)(long long) noexcept
@@ -46,8 +33,10 @@ ctypedef void (*notify_fn)(long long) noexcept
 cdef extern from "_mq_support.hpp" namespace "nob_py":
     named_message_queue* open_message_queue(
         string name, int policy, long long max_messages, long long max_message_size,
-        bint read, bint write, unsigned int mode, bint same_uid) except +translate_error
-    long long mq_deadline_after(double seconds) nogil
+        bint read, bint write, unsigned int mode, bint same_uid, object filename) except NULL
+    const handle_ops* MQ_OPS "nob_py::ops_of<nob::named_message_queue>"()
+    name_fn REMOVE "nob_py::remove_by_name<nob::named_message_queue>"
+    name_fn EXISTS "nob_py::exists_by_name<nob::named_message_queue>"
     int send_step(named_message_queue& q, const char* data, size_t length, unsigned int priority,
                   long long deadline_ns, int* err) nogil
     int receive_step(named_message_queue& q, char* buf, size_t cap, long long deadline_ns,
@@ -68,7 +57,6 @@ cdef extern from "<unistd.h>":
 include "_common.pxi"
 
 
-cdef long long _FOREVER = 0x7FFFFFFFFFFFFFFF
 cdef long long _NOW = 0  # a steady deadline already past: try once
 cdef object _ZERO = 0
 cdef long _PRIO_MAX = sysconf(_SC_MQ_PRIO_MAX)
@@ -117,25 +105,19 @@ cdef object _message_bytes(object message):
 cdef unsigned int _check_priority(object priority) except? 0xFFFFFFFF:
     if priority is _ZERO:
         return 0
-    if not _is_int(priority):
-        raise ArgumentTypeError(f"priority must be an int, not {type(priority).__name__}")
-    if not 0 <= priority < _PRIO_MAX:
-        raise ValueError(f"priority must be in 0..{_PRIO_MAX - 1}, got {priority!r}")
-    return <unsigned int>priority
+    return <unsigned int>_check_range(priority, "priority", 0, _PRIO_MAX - 1)
 
 
 cdef long long _check_limit(str what, object value) except -2:
     """max_messages / max_message_size: None (0: the system's default) or an int > 0."""
     if value is None:
         return 0
-    if not _is_int(value):
+    if not PyLong_Check(value) or PyBool_Check(value):
         raise ArgumentTypeError(f"{what} must be None or an int, not {type(value).__name__}")
-    if not 0 < value <= 0x7FFFFFFF:
-        raise ValueError(f"{what} must be in 1..2147483647, got {value!r}")
-    return value
+    return _check_range(value, what, 1, 0x7FFFFFFF)
 
 
-cdef class NamedMessageQueue:
+cdef class NamedMessageQueue(Handle):
     """A POSIX named message queue (mq_open) shared between processes.
 
     NamedMessageQueue(name, max_messages=None, max_message_size=None, read=True,
@@ -153,145 +135,71 @@ cdef class NamedMessageQueue:
     otherwise the wait goes on towards the same deadline. Closing while other
     threads of this process wait in send()/receive() on this object is safe:
     new calls raise ValueError at once, the name is unlinked at once (when
-    unlink_on_delete), the descriptor's close waits for the last waiter, and a waiter that ends without a message raises ValueError.
+    unlink_on_delete), the descriptor's close waits for the last waiter, and
+    a waiter that ends without a message raises ValueError. close() also
+    cancels a registered notification.
     """
 
-    cdef named_message_queue* _mq
-    cdef int _mqd  # -1 once close() has been called
-    cdef object _name
-    cdef bint _linked_existing
-    cdef bint _unlink_on_delete
     cdef bint _block
     cdef bint _read
     cdef bint _write
     cdef long long _max_messages
     cdef long long _max_message_size
-    cdef bint _close_pending
-    cdef Py_ssize_t _inflight
     cdef long long _notify_id
-    cdef bint _init_started  # set before argument conversion can run Python
-    cdef object __weakref__
-    # No instance __dict__: tells type checkers this class is a disjoint base
-    # (PEP 800) without @disjoint_base in the stub, which older mypy lacks.
-    __slots__ = ("__weakref__",)
 
-    Flags = Flags
-    __signature__ = _ClassSignature(
-        ("name", _REQUIRED, False), ("max_messages", None, False),
+    # C fields of its own (no __dict__): tells stubtest it is a disjoint base.
+    __slots__ = ("__weakref__",)
+    remove, exists = by_name_methods("NamedMessageQueue", "message queue", REMOVE, EXISTS)
+    __signature__ = _handle.ClassSignature(
+        ("name", _handle.REQUIRED, False), ("max_messages", None, False),
         ("max_message_size", None, False), ("read", True, False), ("write", True, False),
         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
         ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True))
+    unlink_on_delete = _handle.unlink_on_delete
+    __enter__ = _handle.__enter__
+    __exit__ = _handle.__exit__
 
     def __cinit__(self):
-        self._mq = NULL
-        self._mqd = -1
-        self._name = None
         self._block = True
 
     def __init__(self, name, max_messages=None, max_message_size=None, read=True, write=True,
                  handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
                  mode=0o600, same_uid_only=False):
-        cdef named_message_queue* mq
-        cdef string cname
-        cdef int policy
-        cdef unsigned int cmode
-        cdef long long cmax, csize
-        cdef bint r, w, same_uid
-        if self._init_started:  # also when re-entered from the conversions below
-            raise RuntimeError("NamedMessageQueue.__init__ may run only once")
-        self._init_started = True
-        cname, policy, cmode = _open_args(name, handle_existence, unlink_on_delete, mode)
-        cmax = _check_limit("max_messages", max_messages)
-        csize = _check_limit("max_message_size", max_message_size)
-        r = _check_bool("read", read)
-        w = _check_bool("write", write)
+        self._begin_init()
+        cdef string cname = normalized_name(name)
+        cdef long long cmax = _check_limit("max_messages", max_messages)
+        cdef long long csize = _check_limit("max_message_size", max_message_size)
+        cdef bint r = _check_bool(read, "read")
+        cdef bint w = _check_bool(write, "write")
         if not (r or w):
             raise ValueError("read and write cannot both be False")
-        same_uid = _check_bool("same_uid_only", same_uid_only)
+        cdef open_args a
+        _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         py_name = cname.decode("ascii")
-        try:
-            mq = open_message_queue(cname, policy, cmax, csize, r, w, cmode, same_uid)
-        except OSError as e:
-            e.filename = py_name
-            raise
-        self._mq = mq
-        self._mqd = mq.native_handle()
-        self._name = py_name
+        cdef named_message_queue* mq = open_message_queue(cname, a.policy, cmax, csize, r, w,
+                                                          a.mode, a.same_uid, py_name)
         self._read = r
         self._write = w
-        self._linked_existing = mq.linked_existing()
-        if unlink_on_delete is not None:
-            mq.unlink_on_destroy(<bint>unlink_on_delete)
-        self._unlink_on_delete = mq.unlink_on_destroy()
         self._max_messages = mq.max_messages()
         self._max_message_size = mq.max_message_size()
+        self._opened(mq, MQ_OPS(), py_name, mq.linked_existing(), a.unlink)
 
     def __dealloc__(self):
-        cdef named_message_queue* mq = self._mq
-        self._mq = NULL
-        self._mqd = -1
         if self._notify_id != 0 and _notifications is not None:
             _notifications.pop(self._notify_id, None)
-        if mq is not NULL:
-            del mq  # closes, and unlinks under the contract's rules
 
-    cdef int _finish_close(self) except -1:
-        cdef named_message_queue* mq = self._mq
-        self._mq = NULL
-        self._close_pending = False
-        if mq is not NULL:
-            del mq
+    cdef int _on_close(self) except -1:
+        if self._notify_id != 0:
+            _notifications.pop(self._notify_id, None)
+            self._notify_id = 0
         return 0
 
-    cdef inline void _call_started(self):
-        """Before a region without the GIL: close() must not free the queue under it.
-        Counts inherited through fork() are kept: the thread that forked goes
-        on in the child, maybe inside such a region (a signal handler)."""
-        self._inflight += 1
-
-    cdef int _call_ended(self) except -1:
-        """After that region: the last one out finishes a close() that came meanwhile."""
-        if self._inflight <= 0:  # never below 0
-            return 0
-        self._inflight -= 1
-        if self._inflight == 0 and self._close_pending:
-            self._finish_close()
-        return 0
+    cdef str _describe(self):
+        return f"max_messages={self._max_messages} max_message_size={self._max_message_size}"
 
     cdef int _check_open(self) except -1:
-        if self._mqd < 0:
-            raise _closed_error("NamedMessageQueue", self._name)
-        return self._mqd
-
-    cdef object _stopped_by_close(self):
-        return ValueError(f"NamedMessageQueue {self._name!r} was closed while waiting")
-
-    @property
-    def name(self):
-        """The normalised name, with its leading '/' ("/jobs")."""
-        return self._name
-
-    @property
-    def linked_existing_object(self):
-        """True when this handle opened a queue that existed; False when it created it."""
-        return self._linked_existing
-
-    @property
-    def unlink_on_delete(self):
-        """True when close() (or deletion) will unlink the name."""
-        return self._unlink_on_delete
-
-    @unlink_on_delete.setter
-    def unlink_on_delete(self, value):
-        _check_bool("unlink_on_delete", value)
-        self._check_open()
-        self._mq.unlink_on_destroy(<bint>value)
-        self._unlink_on_delete = value
-
-    @property
-    def closed(self):
-        """True once close() has been called."""
-        return self._mqd < 0
+        """The descriptor, or ValueError once closed."""
+        return (<named_message_queue*>self._open_object()).native_handle()
 
     @property
     def block(self):
@@ -302,9 +210,9 @@ cdef class NamedMessageQueue:
 
     @block.setter
     def block(self, value):
-        _check_bool("block", value)
+        cdef bint on = _check_bool(value, "block")
         self._check_open()
-        self._block = value
+        self._block = on
 
     @property
     def mqd(self):
@@ -334,7 +242,7 @@ cdef class NamedMessageQueue:
         cdef int err = 0
         cdef long n = current_messages(self._check_open(), &err)
         if n < 0:
-            raise _oserror(err, self._name)
+            self._raise_oserror(err, "mq_getattr")
         return n
 
     def send(self, message, timeout=None, priority=0):
@@ -357,7 +265,8 @@ cdef class NamedMessageQueue:
             raise ValueError(
                 f"message of {n} bytes is longer than max_message_size ({self._max_message_size})")
         if not self._write:
-            raise PermissionError(EBADF, "the queue was opened with write=False", self._name)
+            raise_oserror(<PyObject*>PermissionError, EBADF, "mq_send (opened without write)",
+                          self._name)
         return self._transfer(True, PyBytes_AS_STRING(data), <size_t>n, prio, NULL, 0, t,
                               NULL, NULL) == 1
 
@@ -377,7 +286,8 @@ cdef class NamedMessageQueue:
             t = _check_timeout(timeout)
         self._check_open()
         if not self._read:
-            raise PermissionError(EBADF, "the queue was opened with read=False", self._name)
+            raise_oserror(<PyObject*>PermissionError, EBADF, "mq_receive (opened without read)",
+                          self._name)
         cap = <size_t>self._max_message_size
         if cap > _STACK_BUFFER:
             buf = <char*>malloc(cap)
@@ -400,15 +310,16 @@ cdef class NamedMessageQueue:
         (t < 0: forever). 1: done; 0: timed out."""
         cdef int err = 0
         cdef long long deadline
-        cdef named_message_queue* mq = self._mq
+        cdef named_message_queue* mq = <named_message_queue*>self._open_object()
+        cdef const char* step = "mq_send" if sending else "mq_receive"
         cdef int r = _step(mq, sending, data, n, prio, buf, cap, _NOW, got, got_prio, &err)
         if r == 0:
             return 1
         if err != 0:
-            raise _oserror(err, self._name)
+            self._raise_oserror(err, step)
         if t == 0.0 or not self._block:
             return 0
-        deadline = _FOREVER if t < 0 else mq_deadline_after(t)
+        deadline = FOREVER if t < 0 else deadline_after(t)
         self._call_started()
         try:
             while True:
@@ -418,13 +329,13 @@ cdef class NamedMessageQueue:
                     return 1
                 if r == 1:
                     if err != 0:
-                        raise _oserror(err, self._name)
+                        self._raise_oserror(err, step)
                     if self._close_pending:
-                        raise self._stopped_by_close()
+                        self._raise_closed_while_waiting()
                     return 0
                 PyErr_CheckSignals()  # a handler's exception propagates unchanged
                 if self._close_pending:
-                    raise self._stopped_by_close()
+                    self._raise_closed_while_waiting()
         finally:
             self._call_ended()
 
@@ -440,108 +351,39 @@ cdef class NamedMessageQueue:
         cdef long long nid = 0
         cdef int err
         cdef object entry = None
+        cdef tuple pair
         global _last_notification
         if notification is None:
             pass
-        elif _is_int(notification):
-            if not 0 < notification < NSIG:
-                raise ValueError(f"signal number must be in 1..{NSIG - 1}, got {notification!r}")
-            signo = notification
-        elif isinstance(notification, tuple):
-            if len(notification) != 2 or not callable(notification[0]):
+        elif PyLong_Check(notification) and not PyBool_Check(notification):
+            signo = <int>_check_range(notification, "signal number", 1, NSIG - 1)
+        elif isinstance(notification, tuple):  # a subclass's __len__, __getitem__ never run
+            pair = <tuple>notification
+            if len(pair) != 2 or not callable(pair[0]):
                 raise ArgumentTypeError(
                     "notification must be None, a signal number or a (function, param) pair")
-            entry = (notification[0], notification[1])
+            entry = (pair[0], pair[1])
             _last_notification += 1
             nid = _last_notification
         else:
             raise ArgumentTypeError(
                 "notification must be None, a signal number or a (function, param) pair, "
                 f"not {type(notification).__name__}")
-        self._check_open()
+        cdef int mqd = self._check_open()
         if nid != 0:
             _notifications[nid] = entry
-        err = request_notify(self._mqd, signo, nid, _run_notification)
+        err = request_notify(mqd, signo, nid, _run_notification)
         if err != 0:
             if nid != 0:
                 _notifications.pop(nid, None)
             if err == EBUSY:
                 return False
-            raise _oserror(err, self._name)
+            self._raise_oserror(err, "mq_notify")
         if self._notify_id != 0:
             # Dropping the old callback may run a __del__ that closes us.
             _notifications.pop(self._notify_id, None)
-            if self._mqd < 0:
+            if self._live is NULL:
                 _notifications.pop(nid, None)  # a closed queue notifies no one
                 self._check_open()
         self._notify_id = nid
         return True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        self.close()
-
-    def unlink(self):
-        """Remove the name now; the queue lives on while handles are open.
-
-        After this, close() never unlinks (the name may belong to someone else).
-        """
-        self._check_open()
-        try:
-            self._mq.unlink()
-        except OSError as e:
-            e.filename = self._name
-            raise
-
-    def close(self):
-        """Close the handle, unlinking the name when unlink_on_delete; idempotent.
-
-        A registered notification is cancelled.  If receive()/send() calls
-        are still in flight on this object (also ones inherited through
-        fork(), which in a child may never end), only closing the descriptor
-        waits for them: the object is closed and any unlink it owes is done at once.
-        """
-        if self._mqd < 0:
-            return None
-        self._mqd = -1
-        if self._notify_id != 0:
-            _notifications.pop(self._notify_id, None)
-            self._notify_id = 0
-        if self._inflight > 0:
-            # The name goes now (close() unlinks when unlink_on_delete); the
-            # descriptor stays for the waiters: the last one out closes it.
-            self._mq.unlink_if_owned()
-            self._close_pending = True
-            return None
-        self._finish_close()
-        return None
-
-    @staticmethod
-    def remove(name):
-        """Remove the message queue called `name`; False if there was none."""
-        return _remove_name(_mq_remove, name)
-
-    @staticmethod
-    def exists(name):
-        """True when a message queue called `name` exists."""
-        return _remove_name(_mq_exists, name)
-
-    def __repr__(self):
-        kind = type(self).__name__
-        if self._mqd < 0:
-            return f"<{kind} {self._name!r} closed>"
-        return (f"<{kind} {self._name!r} max_messages={self._max_messages} "
-                f"max_message_size={self._max_message_size}>")
-
-    def __reduce__(self):
-        _refuse_pickle(self)
-
-
-def _mq_remove(bytes cname):
-    return named_message_queue.remove(cname)
-
-
-def _mq_exists(bytes cname):
-    return named_message_queue.exists(cname)

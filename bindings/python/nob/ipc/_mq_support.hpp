@@ -12,7 +12,7 @@
 
 #include <nob/message_queue.hpp>
 
-#include "_errors.hpp"
+#include "_handle.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -26,20 +26,18 @@ namespace nob_py {
 
 /// Opens or creates a message queue (see nob::named_message_queue's
 /// constructor); max_messages / max_message_size 0: the system's defaults.
+/// nullptr with the Python error set (filename: the name) when that fails.
 inline nob::named_message_queue* open_message_queue(const std::string& name, int policy,
                                                     long long max_messages,
                                                     long long max_message_size, bool read,
-                                                    bool write, unsigned int mode, bool same_uid) {
-  return new nob::named_message_queue(
-      name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(max_messages),
-      static_cast<std::size_t>(max_message_size), read, write, static_cast<mode_t>(mode),
-      same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
-}
-
-/// The steady-clock deadline `seconds` from now, in ns since the clock's
-/// epoch (saturated: LLONG_MAX, forever, for inf or anything too far).
-inline long long mq_deadline_after(double seconds) noexcept {
-  return nob::detail::steady_deadline_after(std::chrono::duration<double>(seconds)).count();
+                                                    bool write, unsigned int mode, bool same_uid,
+                                                    PyObject* filename) noexcept {
+  return or_set_error(filename, static_cast<nob::named_message_queue*>(nullptr), [&] {
+    return new nob::named_message_queue(
+        name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(max_messages),
+        static_cast<std::size_t>(max_message_size), read, write, static_cast<mode_t>(mode),
+        same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
+  });
 }
 
 inline std::chrono::steady_clock::time_point steady_point(long long deadline_ns) noexcept {

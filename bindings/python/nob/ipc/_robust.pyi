@@ -4,7 +4,7 @@ from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, Coroutine, List, NamedTuple, Optional, Type, TypeVar
 
-from nob.ipc._semaphore import Flags as _Flags
+from nob.ipc._handle import Flags as _Flags, Handle
 
 _R = TypeVar("_R", bound="RobustSemaphore")
 
@@ -14,7 +14,7 @@ class Holder(NamedTuple):
     pid: int
     units: int
 
-class RobustSemaphore:
+class RobustSemaphore(Handle):
     """A named semaphore whose units belong to the process that took them."""
 
     # A C type with no instance __dict__: __slots__ (as at runtime) tells
@@ -33,12 +33,9 @@ class RobustSemaphore:
         same_uid_only: bool = False,
     ) -> None: ...
     def _wait_word_address(self) -> int: ...
-    @property
-    def name(self) -> str: ...
+    def _liveness_fd(self) -> int: ...
     @property
     def linked_existing_semaphore(self) -> bool: ...
-    @property
-    def closed(self) -> bool: ...
     @property
     def value(self) -> int: ...
     @property
@@ -67,8 +64,6 @@ class RobustSemaphore:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None: ...
-    def unlink(self) -> None: ...
-    def close(self) -> None: ...
     @staticmethod
     def remove(name: str) -> bool: ...
     @staticmethod

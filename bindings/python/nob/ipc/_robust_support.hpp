@@ -8,12 +8,13 @@
 
 #include <nob/robust_semaphore.hpp>
 
-#include "_errors.hpp"
+#include "_handle.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace nob_py {
 
@@ -28,12 +29,15 @@ inline long long robust_lock_deadline() noexcept {
 
 /// Opens or creates a robust semaphore (see nob::robust_semaphore's
 /// constructor), without the GIL, waiting for the file-wide lock until
-/// `deadline_ns` at most. nullptr when a signal handler became due while it
-/// waited: the caller runs the handlers (Ctrl+C raises there) and calls
-/// again with the same deadline.
+/// `deadline_ns` at most. nullptr when a signal handler ran while it waited
+/// or a slice (NOB_ROBUST_SLICE_MS) of waiting passed: the caller runs the
+/// pending handlers (Ctrl+C raises there; a signal handled on another thread
+/// or between two tries interrupted no sleep of this one, so only this
+/// return can let it be seen) and calls again with the same deadline.
 inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
                                           unsigned int capacity, unsigned int mode,
-                                          bool same_uid, long long deadline_ns) {
+                                          bool same_uid, long long deadline_ns,
+                                          PyObject* filename) noexcept {
   namespace r = nob::detail::robust;
   struct interruptible {
     explicit interruptible(long long ns) noexcept {
@@ -52,15 +56,40 @@ inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
                                      same_uid ? nob::owner_check::same_uid
                                               : nob::owner_check::any_owner);
   } catch (const std::system_error& e) {
-    if (e.code() == std::errc::interrupted) return nullptr;
-    throw;
+    if (e.code() != std::errc::interrupted) set_current_error_anywhere(filename);
+  } catch (...) {
+    set_current_error_anywhere(filename);
   }
+  return nullptr;
 }
 
-/// The steady-clock deadline `seconds` from now, in ns since the clock's
-/// epoch; LLONG_MAX (forever) for inf or anything too far to represent.
-inline long long robust_deadline_after(double seconds) noexcept {
-  return nob::detail::steady_deadline_after(std::chrono::duration<double>(seconds)).count();
+/// persistent(on), value(), held(), holders() and persistent() without
+/// exceptions: the result, or -1 with the Python error set (filename: the name).
+inline int robust_set_persistent(nob::robust_semaphore& sem, bool on, PyObject* filename) noexcept {
+  return or_set_error(filename, -1, [&] {
+    sem.persistent(on);
+    return 0;
+  });
+}
+
+inline int robust_persistent(const nob::robust_semaphore& sem, PyObject* filename) noexcept {
+  return or_set_error(filename, -1, [&] { return sem.persistent() ? 1 : 0; });
+}
+
+inline long long robust_value(const nob::robust_semaphore& sem, PyObject* filename) noexcept {
+  return or_set_error(filename, -1LL, [&] { return static_cast<long long>(sem.value()); });
+}
+
+inline long long robust_held(const nob::robust_semaphore& sem, PyObject* filename) noexcept {
+  return or_set_error(filename, -1LL, [&] { return static_cast<long long>(sem.held()); });
+}
+
+inline int robust_holders(const nob::robust_semaphore& sem, std::vector<nob::holder>* out,
+                          PyObject* filename) noexcept {
+  return or_set_error(filename, -1, [&] {
+    *out = sem.holders();
+    return 0;
+  });
 }
 
 /// One non-blocking try: 1 acquired, 0 none free, -1 error (errno in *err).

@@ -1,30 +1,19 @@
 """Type stubs for the Cython extension nob.ipc._semaphore (hand-written)."""
 
-import enum
 from inspect import Signature
 from types import TracebackType
 from typing import Any, ClassVar, Coroutine, Optional, Type, TypeVar
 
+from nob.ipc._handle import ArgumentTypeError as ArgumentTypeError, Flags as Flags, Handle
+
 _S = TypeVar("_S", bound="NamedSemaphore")
+_Flags = Flags
 
 SEMAPHORE_VALUE_MAX: int
 
-class ArgumentTypeError(ValueError, TypeError):
-    """An argument of the wrong type: both a ValueError and a TypeError."""
-
-class Flags(enum.Enum):
-    """What NamedSemaphore() does when the name exists, or does not."""
-
-    RAISE_IF_EXISTS = 0
-    LINK_OR_CREATE = 1
-    RAISE_IF_NOT_EXISTS = 2
-    UNLINK_AND_CREATE = 3
-
-_Flags = Flags
-
 def normalize_name(name: str, /) -> str: ...
 
-class NamedSemaphore:
+class NamedSemaphore(Handle):
     """A POSIX named semaphore shared between processes."""
 
     # A C type with no instance __dict__: __slots__ (as at runtime) tells
@@ -43,17 +32,11 @@ class NamedSemaphore:
         same_uid_only: bool = False,
     ) -> None: ...
     @property
-    def name(self) -> str: ...
-    @property
     def linked_existing_semaphore(self) -> bool: ...
-    @property
-    def linked_existing_object(self) -> bool: ...
     @property
     def unlink_on_delete(self) -> bool: ...
     @unlink_on_delete.setter
     def unlink_on_delete(self, value: bool) -> None: ...
-    @property
-    def closed(self) -> bool: ...
     @property
     def value(self) -> int: ...
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool: ...
@@ -73,8 +56,6 @@ class NamedSemaphore:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None: ...
-    def unlink(self) -> None: ...
-    def close(self) -> None: ...
     @staticmethod
     def remove(name: str) -> bool: ...
     @staticmethod

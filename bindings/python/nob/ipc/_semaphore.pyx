@@ -1,21 +1,22 @@
-# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, always_allow_keywords=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """POSIX named semaphores for Python: a thin Cython shim over nob/named_semaphore.hpp."""
 
 cimport cython
 
-import enum
 import numbers
 
-from nob.ipc import _async  # acquire_async / async with (it imports nothing of ours)
+from nob.ipc import _handle
+from nob.ipc._handle import ArgumentTypeError, Flags  # re-exported: nob.ipc takes them from here
+from nob.ipc._handle cimport (
+    FOREVER, Handle, bind_with, by_name_methods, deadline_after, handle_ops, name_fn, normalized_name,
+    with_fn, with_slot)
 
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.float cimport PyFloat_AS_DOUBLE
-from libc.math cimport INFINITY
 from cpython.ref cimport PyObject
-from cpython.long cimport PyLong_AsDouble, PyLong_AsLongLongAndOverflow
 from libc.errno cimport errno, EOVERFLOW
+from libc.math cimport INFINITY
 from libcpp.string cimport string
 
 
@@ -24,42 +25,27 @@ cdef extern from "<semaphore.h>" nogil:
         pass
     int sem_trywait(sem_t* sem)
     int sem_post(sem_t* sem)
-    int sem_getvalue(sem_t* sem, int* sval)
     int SEM_VALUE_MAX
-
-
-cdef extern from "_errors.hpp" namespace "nob_py":
-    cdef void translate_error()
 
 
 cdef extern from "<nob/named_semaphore.hpp>" namespace "nob" nogil:
     cdef cppclass named_semaphore:
-        bint linked_existing()
-        bint unlink_on_destroy()
-        void unlink_on_destroy(bint)
-        void unlink() except +translate_error
         sem_t* native_handle()
-        void close()
-        void unlink_if_owned()
-        @staticmethod
-        bint remove(string name) except +translate_error
-        @staticmethod
-        bint exists(string name) except +translate_error
-
-
-cdef extern from "<nob/named_semaphore.hpp>":
-    string _nob_normalize_name "nob::normalize_name"(string name) except +translate_error
+        bint linked_existing()
 
 
 cdef extern from "_semaphore_support.hpp" namespace "nob_py":
     named_semaphore* open_semaphore(string name, int policy, unsigned int initial_value,
-                                    unsigned int mode, bint same_uid) except +translate_error
-    long long deadline_after(double seconds) nogil
+                                    unsigned int mode, bint same_uid,
+                                    object filename) except NULL
     int try_once(sem_t* sem, int* err) nogil
     int wait_step(named_semaphore& sem, long long deadline_ns, int* err) nogil
     int release_n(named_semaphore& sem, long long n) nogil
     int value_of(named_semaphore& sem, int* err) nogil
     bint ATOMIC_RELEASE "nob_py::atomic_release"
+    const handle_ops* SEMAPHORE_OPS "nob_py::ops_of<nob::named_semaphore>"()
+    name_fn REMOVE "nob_py::remove_by_name<nob::named_semaphore>"
+    name_fn EXISTS "nob_py::exists_by_name<nob::named_semaphore>"
 
 
 cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
@@ -69,28 +55,10 @@ cdef extern from "_async_support.hpp" namespace "nob_py" nogil:
 SEMAPHORE_VALUE_MAX = SEM_VALUE_MAX
 """The largest value a semaphore can hold (the platform's SEM_VALUE_MAX)."""
 
-cdef long long _FOREVER = 0x7FFFFFFFFFFFFFFF
 cdef object _ONE = 1
 
 
-class ArgumentTypeError(ValueError, TypeError):
-    """An argument of the wrong type: both a ValueError (the contract) and a TypeError."""
-
-
 include "_common.pxi"
-
-
-class Flags(enum.Enum):
-    """What NamedSemaphore() does when the name exists, or does not."""
-
-    RAISE_IF_EXISTS = 0
-    """Create a new semaphore; FileExistsError if the name exists."""
-    LINK_OR_CREATE = 1
-    """Open the semaphore if the name exists, else create it (race-free)."""
-    RAISE_IF_NOT_EXISTS = 2
-    """Open an existing semaphore; FileNotFoundError if there is none."""
-    UNLINK_AND_CREATE = 3
-    """Remove any semaphore of that name, then create a new one."""
 
 
 def normalize_name(name, /):
@@ -99,24 +67,10 @@ def normalize_name(name, /):
     The canonical form of a semaphore name ("jobs", "/jobs" and "//jobs" all
     give "/jobs"); ValueError for a name that is not valid.
     """
-    return normalize_name_cpp(_encode_name(name)).decode("ascii")
-
-
-cdef inline string normalize_name_cpp(string name) except *:
-    return _nob_normalize_name(name)
-
-
-cdef object _closed_error(object name):
-    return ValueError(f"operation on a closed NamedSemaphore ({name!r})")
+    return normalized_name(name).decode("ascii")
 
 
 cdef class NamedSemaphore
-
-
-cdef extern from "_semaphore_support.hpp" namespace "nob_py":
-    ctypedef PyObject* (*with_fn)(PyObject* sem)
-    object make_with_slot(int is_exit, object unbound)
-    void set_with_calls(object sem_type, with_fn enter, with_fn exit)
 
 
 def _enter_unbound(NamedSemaphore self):
@@ -130,11 +84,11 @@ def _exit_unbound(NamedSemaphore self, exc_type, exc_value, traceback):
 
 
 cdef object _with_enter(object obj):
-    """__enter__ of a bound with-object (_semaphore_support.hpp); called
-    through a C pointer: returns a new reference, or NULL with an exception."""
+    """__enter__ of a bound with-object (_with.hpp); called through a C
+    pointer: returns a new reference, or NULL with an exception."""
     cdef NamedSemaphore sem = <NamedSemaphore>obj
-    cdef sem_t* h = sem._handle  # read last, used at once: nothing runs Python between
-    if h is not NULL and sem_trywait(h) == 0:
+    cdef named_semaphore* s = <named_semaphore*>sem._live  # read last, used at once
+    if s is not NULL and sem_trywait(s.native_handle()) == 0:
         return sem
     return sem._enter()
 
@@ -142,35 +96,13 @@ cdef object _with_enter(object obj):
 cdef object _with_exit(object obj):
     """__exit__ of a bound with-object, as _with_enter."""
     cdef NamedSemaphore sem = <NamedSemaphore>obj
-    cdef sem_t* h = sem._handle
-    if h is not NULL and sem_post(h) == 0:
+    cdef named_semaphore* s = <named_semaphore*>sem._live
+    if s is not NULL and sem_post(s.native_handle()) == 0:
         return None
     return sem._exit()
 
 
-class _ClassSignature:
-    """NamedSemaphore.__signature__: inspect.signature() of the class (a C
-    type's __init__ has none of its own). Subclasses with their own __init__
-    get None, so inspect looks at that __init__ instead."""
-
-    def __get__(self, obj, objtype=None):
-        if obj is not None or objtype is None:
-            return None
-        if objtype is not NamedSemaphore and objtype.__init__ is not NamedSemaphore.__init__:
-            return None
-        import inspect
-        P = inspect.Parameter
-        return inspect.Signature([
-            P("name", P.POSITIONAL_OR_KEYWORD),
-            P("initial_value", P.POSITIONAL_OR_KEYWORD, default=1),
-            P("handle_existence", P.POSITIONAL_OR_KEYWORD, default=Flags.RAISE_IF_NOT_EXISTS),
-            P("unlink_on_delete", P.POSITIONAL_OR_KEYWORD, default=None),
-            P("mode", P.KEYWORD_ONLY, default=0o600),
-            P("same_uid_only", P.KEYWORD_ONLY, default=False),
-        ])
-
-
-cdef class NamedSemaphore:
+cdef class NamedSemaphore(Handle):
     """A POSIX named semaphore shared between processes.
 
     NamedSemaphore(name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
@@ -191,144 +123,42 @@ cdef class NamedSemaphore:
     is given back.
     """
 
-    cdef named_semaphore* _sem
-    cdef sem_t* _handle
-    cdef object _name
-    cdef bint _linked_existing
-    cdef bint _unlink_on_delete
-    cdef bint _close_pending
-    cdef Py_ssize_t _inflight
-    cdef bint _init_started  # set before argument conversion can run Python
-    cdef object __weakref__
-
-    Flags = Flags
-    __signature__ = _ClassSignature()
-    # What instances hold besides C fields (no __dict__): tells type checkers
-    # this class is a disjoint base (PEP 800) without the stub needing
-    # @disjoint_base, which older mypy releases do not know.
-    __slots__ = ("__weakref__",)
-
-    def __cinit__(self):
-        self._sem = NULL
-        self._handle = NULL
-        self._name = None
-        self._inflight = 0
-        self._close_pending = False
+    remove, exists = by_name_methods("NamedSemaphore", "semaphore", REMOVE, EXISTS)
+    __signature__ = _handle.ClassSignature(
+        ("name", _handle.REQUIRED, False), ("initial_value", 1, False),
+        ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
+        ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True))
+    unlink_on_delete = _handle.unlink_on_delete
+    linked_existing_semaphore = _handle.linked_existing_semaphore
+    acquire_async = _handle.acquire_async
+    __aenter__ = _handle.__aenter__
+    __aexit__ = _handle.__aexit__
+    _ASYNC_RETRY = False  # a unit comes back only through a post, which wakes the helper
+    __enter__ = with_slot(False, _enter_unbound)
+    __exit__ = with_slot(True, _exit_unbound)
 
     def __init__(self, name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
                  unlink_on_delete=None, *, mode=0o600, same_uid_only=False):
-        cdef string cname
-        cdef named_semaphore* sem
-        if self._init_started:  # also when re-entered from the conversions below
-            raise RuntimeError("NamedSemaphore.__init__ may run only once")
-        self._init_started = True
-        cname = normalize_name_cpp(_encode_name(name))
+        self._begin_init()
+        cdef string cname = normalized_name(name)
         cdef unsigned int c_initial = _check_uint(initial_value, "initial_value", SEM_VALUE_MAX)
-        if not isinstance(handle_existence, Flags):
-            raise ArgumentTypeError(
-                f"handle_existence must be a nob.ipc.Flags member, not {handle_existence!r}")
-        cdef int policy = (<object>handle_existence)._value_
-        if unlink_on_delete is not None and not isinstance(unlink_on_delete, bool):
-            raise ArgumentTypeError(
-                f"unlink_on_delete must be None or a bool, not {type(unlink_on_delete).__name__}")
-        cdef unsigned int c_mode = _check_uint(mode, "mode", 0o777)
-        if not isinstance(same_uid_only, bool):
-            raise ArgumentTypeError(
-                f"same_uid_only must be a bool, not {type(same_uid_only).__name__}")
+        cdef open_args a
+        _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         py_name = cname.decode("ascii")
-        try:
-            sem = open_semaphore(cname, policy, c_initial, c_mode, same_uid_only is True)
-        except OSError as e:
-            e.filename = py_name
-            raise
-        self._sem = sem
-        self._handle = sem.native_handle()
-        self._name = py_name
-        self._linked_existing = sem.linked_existing()
-        if unlink_on_delete is not None:
-            sem.unlink_on_destroy(unlink_on_delete is True)
-        self._unlink_on_delete = sem.unlink_on_destroy()
+        cdef named_semaphore* sem = open_semaphore(cname, a.policy, c_initial, a.mode, a.same_uid,
+                                                   py_name)
+        self._opened(sem, SEMAPHORE_OPS(), py_name, sem.linked_existing(), a.unlink)
 
-    def __dealloc__(self):
-        cdef named_semaphore* sem = self._sem
-        self._sem = NULL
-        self._handle = NULL
-        if sem is not NULL:
-            del sem  # closes, and unlinks under the contract's rules
-
-    cdef int _finish_close(self) except -1:
-        cdef named_semaphore* sem = self._sem
-        self._sem = NULL
-        self._handle = NULL
-        self._close_pending = False
-        if sem is not NULL:
-            del sem
-        return 0
-
-    cdef inline void _call_started(self):
-        """Before a region that may run Python or drop the GIL: close() must
-        not free the sem_t under it (it defers the unmap to _call_ended).
-        Counts inherited through fork() are kept: the thread that forked goes
-        on in the child, maybe inside such a region (a signal handler)."""
-        self._inflight += 1
-
-    cdef int _call_ended(self) except -1:
-        """After that region: the last one out finishes a close() that came meanwhile."""
-        if self._inflight <= 0:  # never below 0
-            return 0
-        self._inflight -= 1
-        if self._inflight == 0 and self._close_pending:
-            self._finish_close()
-        return 0
-
-    cdef inline int _check_open(self) except -1:
-        if self._handle is NULL:
-            raise _closed_error(self._name)
-        return 0
-
-    @property
-    def name(self):
-        """The normalised name, with its leading '/' ("/jobs")."""
-        return self._name
-
-    @property
-    def linked_existing_semaphore(self):
-        """True when this handle opened a semaphore that existed; False when it created it."""
-        return self._linked_existing
-
-    @property
-    def linked_existing_object(self):
-        """Same as linked_existing_semaphore (the name every nob.ipc kind shares)."""
-        return self._linked_existing
-
-    @property
-    def unlink_on_delete(self):
-        """True when close() (or deletion) will unlink the name."""
-        return self._unlink_on_delete
-
-    @unlink_on_delete.setter
-    def unlink_on_delete(self, value):
-        if not isinstance(value, bool):
-            raise ArgumentTypeError(
-                f"unlink_on_delete must be a bool, not {type(value).__name__}")
-        self._check_open()
-        self._sem.unlink_on_destroy(value is True)
-        self._unlink_on_delete = value is True
-
-    @property
-    def closed(self):
-        """True once close() has been called."""
-        return self._handle is NULL
+    cdef str _describe(self):
+        return f"value={self.value}"
 
     @property
     def value(self):
         """The current value (a snapshot, stale as soon as it is read)."""
         cdef int err = 0
-        cdef int v
-        self._check_open()
-        v = value_of(self._sem[0], &err)
+        cdef int v = value_of((<named_semaphore*>self._open_object())[0], &err)
         if err != 0:
-            raise _oserror(err, self._name)
+            self._raise_oserror(err, "sem_getvalue")
         return v
 
     def acquire(self, blocking=True, timeout=None):
@@ -340,23 +170,13 @@ cdef class NamedSemaphore:
         raise (KeyboardInterrupt too) propagates, otherwise the wait goes on
         towards the same deadline.
         """
-        cdef sem_t* h
-        cdef double t = -1.0
         # Arguments first (converting a timeout may run Python code, which may
         # close this semaphore); the handle is read only afterwards.
-        if blocking is True:
-            if timeout is not None:
-                t = _check_timeout(timeout)
-        elif blocking is False:
-            if timeout is not None:
-                raise ValueError("a timeout cannot be combined with blocking=False")
-            t = 0.0
-        else:
-            raise ArgumentTypeError(f"blocking must be a bool, not {type(blocking).__name__}")
-        h = self._handle
-        if h is NULL:
-            raise _closed_error(self._name)
-        if sem_trywait(h) == 0:  # the common case: no clock, no GIL release
+        cdef double t = _check_wait(blocking, timeout)
+        cdef named_semaphore* s = <named_semaphore*>self._live
+        if s is NULL:
+            self._raise_closed()
+        if sem_trywait(s.native_handle()) == 0:  # the common case: no clock, no GIL release
             return True
         if t == 0.0:
             return self._try()
@@ -364,13 +184,9 @@ cdef class NamedSemaphore:
 
     cdef bint _try(self) except -1:
         cdef int err = 0
-        cdef int r
-        cdef sem_t* h = self._handle
-        if h is NULL:
-            raise _closed_error(self._name)
-        r = try_once(h, &err)
+        cdef int r = try_once((<named_semaphore*>self._open_object()).native_handle(), &err)
         if r < 0:
-            raise _oserror(err, self._name)
+            self._raise_oserror(err, "sem_trywait")
         return r
 
     cdef object _acquire_slow(self, double timeout):
@@ -381,11 +197,11 @@ cdef class NamedSemaphore:
         cdef named_semaphore* sem
         if self._try():
             return True
-        deadline = _FOREVER if timeout < 0 else deadline_after(timeout)
+        deadline = FOREVER if timeout < 0 else deadline_after(timeout)
         # From here on `sem` stays mapped: close() defers the unmap while
-        # _inflight > 0, so neither `with nogil` nor the signal handlers that
-        # PyErr_CheckSignals runs can free it under us.
-        sem = self._sem
+        # calls are in flight, so neither `with nogil` nor the signal handlers
+        # that PyErr_CheckSignals runs can free it under us.
+        sem = <named_semaphore*>self._live
         self._call_started()
         try:
             while True:
@@ -394,44 +210,40 @@ cdef class NamedSemaphore:
                 if r == 0:
                     if self._close_pending:
                         sem_post(sem.native_handle())  # give back what we took
-                        raise ValueError(
-                            f"NamedSemaphore {self._name!r} was closed while waiting")
+                        self._raise_closed_while_waiting()
                     return True
                 if r == 1:
                     if err != 0:
-                        raise _oserror(err, self._name)
+                        self._raise_oserror(err, "sem_timedwait")
                     if self._close_pending:
-                        raise ValueError(
-                            f"NamedSemaphore {self._name!r} was closed while waiting")
+                        self._raise_closed_while_waiting()
                     return False
                 PyErr_CheckSignals()  # a handler's exception propagates unchanged
                 if self._close_pending:
-                    raise ValueError(f"NamedSemaphore {self._name!r} was closed while waiting")
+                    self._raise_closed_while_waiting()
         finally:
             self._call_ended()
 
     def release(self, n=1):
         """Add n units (an int >= 1) at once; OverflowError, with the value unchanged, past the maximum."""
-        cdef sem_t* h
+        cdef named_semaphore* s
         cdef long long count
         cdef int err
-        cdef named_semaphore* sem
         if n is _ONE:  # release() and release(1): the small-int singleton
-            h = self._handle
-            if h is not NULL and sem_post(h) == 0:
+            s = <named_semaphore*>self._live
+            if s is not NULL and sem_post(s.native_handle()) == 0:
                 return None
-            self._check_open()
+            self._open_object()
             return self._raise_post_error(errno)
         count = _check_count(n, SEM_VALUE_MAX)  # no Python code of n's runs after this
-        self._check_open()
+        s = <named_semaphore*>self._open_object()
         if ATOMIC_RELEASE or count <= 64:
-            err = release_n(self._sem[0], count)
+            err = release_n(s[0], count)
         else:  # one sem_post per unit: let other threads run meanwhile
-            sem = self._sem
             self._call_started()
             try:
                 with nogil:
-                    err = release_n(sem[0], count)
+                    err = release_n(s[0], count)
             finally:
                 self._call_ended()
         if err != 0:
@@ -442,119 +254,25 @@ cdef class NamedSemaphore:
         if err == EOVERFLOW:
             raise OverflowError(
                 f"release would raise {self._name!r} past SEMAPHORE_VALUE_MAX ({SEM_VALUE_MAX})")
-        raise _oserror(err, self._name)
+        self._raise_oserror(err, "sem_post")
 
     cdef object _enter(self):
         """Acquire (waiting as long as needed) and return the semaphore."""
-        cdef sem_t* h = self._handle
-        if h is NULL:
-            raise _closed_error(self._name)
-        if sem_trywait(h) != 0:
+        cdef named_semaphore* s = <named_semaphore*>self._open_object()
+        if sem_trywait(s.native_handle()) != 0:
             self._acquire_slow(-1.0)
         return self
 
     cdef object _exit(self):
         """Release one unit."""
-        cdef sem_t* h = self._handle
-        if h is NULL:
-            raise _closed_error(self._name)
-        if sem_post(h) != 0:
+        cdef named_semaphore* s = <named_semaphore*>self._open_object()
+        if sem_post(s.native_handle()) != 0:
             self._raise_post_error(errno)
         return None
 
-    __enter__ = make_with_slot(False, _enter_unbound)
-    __exit__ = make_with_slot(True, _exit_unbound)
-
-    def acquire_async(self, timeout=None):
-        """Await one unit without blocking the event loop: True when taken, False on timeout.
-
-        `timeout` as acquire()'s, checked at the call. Cancelling the awaiting
-        task takes no unit (see docs/python.md, "asyncio").
-        """
-        return _async.acquire(self, -1.0 if timeout is None else _check_timeout(timeout))
-
-    def __aenter__(self):
-        """`async with sem:` waits as acquire_async() and gives the semaphore."""
-        return _async.aenter(self)
-
-    def __aexit__(self, exc_type, exc_value, traceback):
-        """Releases the unit at the end of `async with`."""
-        return _async.aexit(self)
-
     def _wait_word_address(self):
         """For nob.ipc._async: the address of the futex word (0 where the sem_t layout is unknown)."""
-        if self._handle is NULL:
-            raise _closed_error(self._name)
-        return _sem_wait_word(self._handle)
-
-    def _async_hold(self, bint on):
-        """For nob.ipc._async: True keeps the mapping alive across an await (close() defers the unmap), False ends that."""
-        if on:
-            self._call_started()
-        elif self._inflight > 0:  # a False without its True does nothing
-            self._call_ended()
-
-    def unlink(self):
-        """Remove the name now, if it still refers to this semaphore; the
-        semaphore lives on while handles are open.
-
-        After this, close() never unlinks (the name may belong to someone else).
-        """
-        self._check_open()
-        try:
-            self._sem.unlink()
-        except OSError as e:
-            e.filename = self._name
-            raise
-
-    def close(self):
-        """Close the handle, unlinking the name when unlink_on_delete; idempotent.
-
-        The name is unlinked at once; if other threads are still blocked in
-        acquire() on this object, only the unmapping waits for them.  Waits
-        inherited through fork() count too: a child that closes while its
-        inherited waits never end keeps the mapping until exit (safe: the
-        object is closed and any unlink it owes is already done).
-        """
-        if self._handle is NULL:
-            return None
-        self._handle = NULL
-        self._sem.unlink_if_owned()
-        if self._inflight > 0:
-            self._close_pending = True  # the last waiter to return unmaps
-            _async.closing(self)  # awaiting tasks wake and raise ValueError
-            return None
-        self._finish_close()
-        return None
-
-    @staticmethod
-    def remove(name):
-        """Remove the semaphore called `name`; False if there was none."""
-        cdef string cname = normalize_name_cpp(_encode_name(name))
-        try:
-            return named_semaphore.remove(cname)
-        except OSError as e:
-            e.filename = cname.decode("ascii")
-            raise
-
-    @staticmethod
-    def exists(name):
-        """True when a semaphore called `name` exists."""
-        cdef string cname = normalize_name_cpp(_encode_name(name))
-        try:
-            return named_semaphore.exists(cname)
-        except OSError as e:
-            e.filename = cname.decode("ascii")
-            raise
-
-    def __repr__(self):
-        cls = type(self).__name__
-        if self._handle is NULL:
-            return f"<{cls} {self._name!r} closed>"
-        return f"<{cls} {self._name!r} value={self.value}>"
-
-    def __reduce__(self):
-        raise TypeError("a NamedSemaphore cannot be pickled; open it by name in the other process")
+        return _sem_wait_word((<named_semaphore*>self._open_object()).native_handle())
 
 
-set_with_calls(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)
+bind_with(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)

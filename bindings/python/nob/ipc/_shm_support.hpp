@@ -8,21 +8,26 @@
 
 #include <nob/shared_memory.hpp>
 
-#include "_errors.hpp"
+#include "_handle.hpp"
 
 #include <cstddef>
 #include <string>
 
 namespace nob_py {
 
-/// Opens or creates a shared memory object (see nob::named_shared_memory's constructor).
+/// Opens or creates a shared memory object (see nob::named_shared_memory's
+/// constructor); nullptr with the Python error set (filename: the name)
+/// when that fails.
 inline nob::named_shared_memory* open_shared_memory(const std::string& name, int policy,
                                                     unsigned long long size, bool read_only,
-                                                    unsigned int mode, bool same_uid) {
-  return new nob::named_shared_memory(
-      name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size), read_only,
-      static_cast<mode_t>(mode),
-      same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
+                                                    unsigned int mode, bool same_uid,
+                                                    PyObject* filename) noexcept {
+  return or_set_error(filename, static_cast<nob::named_shared_memory*>(nullptr), [&] {
+    return new nob::named_shared_memory(
+        name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size),
+        read_only, static_cast<mode_t>(mode),
+        same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
+  });
 }
 
 }  // namespace nob_py

@@ -1,0 +1,174 @@
+"""create, post, wait, unlink: the commands that change things. create, post and wait work
+on plain semaphores (a robust one's units belong to the processes that hold them: see
+run); unlink removes objects of every kind, by NAME or by --prefix, the caller's own
+unless --any-owner, and shows what it would do with --dry-run."""
+
+import argparse
+import os
+from typing import Any, List, Optional, Tuple
+
+from nob.ipc._cli import PROG, Exit, Failure, UsageError, code_of, complain
+from nob.ipc._cli.names import (KINDS, SEMAPHORES, Directory, classify, directory_here, file_of, kinds_of,
+                                name_bytes, normalize, owner, safe_text, shown, unescape)
+from nob.ipc._cli.waiting import (acquire_or_signal, block, deadline_after, handled_signals, interruptible,
+                                  ready_to_open, seconds_left)
+
+
+def _open(name: str) -> Any:
+    """Opens an existing plain semaphore (never unlinks it on close)."""
+    from nob.ipc import Flags, NamedSemaphore, RobustSemaphore
+
+    try:
+        return NamedSemaphore(name, handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=False)
+    except FileNotFoundError:
+        if RobustSemaphore.exists(name):
+            raise Failure(f"{name} is a robust semaphore: its units belong to processes, so post and wait "
+                          "work only on plain ones (use run)", Exit.NOT_FOUND) from None
+        raise Failure(f"{name}: no such semaphore", Exit.NOT_FOUND) from None
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    """nob-sem create NAME: creates a plain semaphore that outlives the tool."""
+    from nob.ipc import Flags, NamedSemaphore
+
+    name = normalize(args.name)
+    policy = Flags.LINK_OR_CREATE if args.exist_ok else Flags.RAISE_IF_EXISTS
+    ready_to_open(file_of("plain", name[1:].encode()), None)  # a lease: waited for where signals act
+    try:
+        sem = interruptible(lambda: NamedSemaphore(name, args.value, policy, unlink_on_delete=False,
+                                                   mode=args.mode))
+    except FileExistsError:
+        raise Failure(f"{name}: already exists (--exist-ok accepts that)", Exit.EXISTS) from None
+    if sem.linked_existing_semaphore:
+        print(f"{name} exists, left as it is")
+    else:
+        print(f"created {name} value={args.value} mode={args.mode:04o}")
+    sem.close()
+    return Exit.OK
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    """nob-sem post NAME [-n N]: adds N units in one atomic add."""
+    name = normalize(args.name)
+    ready_to_open(file_of("plain", name[1:].encode()), None)  # a lease: waited for where signals act
+    sem = interruptible(lambda: _open(name))
+    try:
+        sem.release(args.n)
+    except (OverflowError, ValueError):
+        raise Failure(f"{sem.name}: adding {args.n} would pass the maximum; value left at {sem.value}",
+                      Exit.TIMED_OUT) from None
+    finally:
+        sem.close()
+    return Exit.OK
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """nob-sem wait NAME: takes one unit; 1 on timeout, 128+N on signal N."""
+    name = normalize(args.name)
+    signals = handled_signals()
+    deadline = deadline_after(args.timeout)
+    got: Any = False
+    if ready_to_open(file_of("plain", name[1:].encode()), seconds_left(deadline)):  # a lease: waited for here
+        sem = interruptible(lambda: _open(name))  # signals act at their default: nothing is taken yet
+        block(signals)
+        try:
+            got = acquire_or_signal(sem, seconds_left(deadline), signals)
+        finally:
+            sem.close()
+    if got is True:
+        return Exit.OK
+    if got is False:
+        complain(f"{name}: timed out after {args.timeout:g} s")
+        return Exit.TIMED_OUT
+    return 128 + int(got)
+
+
+# ---------------------------------------------------------------- unlink
+
+Target = Tuple[str, bytes, os.stat_result]  # kind, the NAME's bytes, its file's lstat
+
+
+def _find(kind: str, raw: bytes) -> Optional[Target]:
+    """The object of that kind and name, or None."""
+    with Directory(KINDS[kind].directory) as dir_fd:
+        try:
+            return kind, raw, os.lstat(file_of(kind, raw), dir_fd=dir_fd)
+        except FileNotFoundError:
+            return None
+
+
+def _matching(prefix: bytes, kinds: List[str]) -> List[Target]:
+    """Every object of the kinds whose NAME starts with `prefix`, sorted."""
+    found = []
+    for directory in sorted({KINDS[k].directory for k in kinds}):
+        with Directory(directory) as dir_fd:
+            for file in os.listdir(dir_fd):
+                kind_raw = classify(directory, os.fsencode(file))
+                if kind_raw is None or kind_raw[0] not in kinds or not kind_raw[1].startswith(prefix):
+                    continue
+                try:
+                    found.append((kind_raw[0], kind_raw[1], os.lstat(file, dir_fd=dir_fd)))
+                except FileNotFoundError:
+                    pass
+    return sorted(found, key=lambda t: (t[1], t[0]))
+
+
+def _targets(args: argparse.Namespace, kinds: List[str]) -> Tuple[List[Target], List[Failure]]:
+    """What unlink would remove, and a failure for each NAME that names nothing."""
+    targets: List[Target] = []
+    missing: List[Failure] = []
+    names = [name_bytes(n, args.raw) for n in args.names]  # every NAME checked before anything is removed
+    if args.prefix is not None:
+        prefix = unescape(args.prefix) if args.raw else os.fsencode(args.prefix.lstrip("/"))
+        if not args.raw and not all(chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._-") for b in prefix):
+            raise UsageError(f"--prefix {safe_text(args.prefix)!r}: may only hold ASCII letters, digits, '-', '_' "
+                             "and '.' (or use --raw)")
+        if not prefix:
+            raise UsageError("--prefix must not be empty")
+        found = _matching(prefix, kinds)
+        if not found:
+            missing.append(Failure(f"nothing named /{safe_text(args.prefix.lstrip('/'))}... "
+                                   f"({', '.join(kinds)})", Exit.NOT_FOUND))
+        targets += found
+    for raw in names:
+        found = [t for t in (_find(k, raw) for k in kinds) if t is not None]
+        if not found:
+            what = "semaphore" if kinds == SEMAPHORES else "object" if len(kinds) > 1 else KINDS[kinds[0]].what
+            missing.append(Failure(f"{shown(raw)}: no such {what}", Exit.NOT_FOUND))
+        targets += [t for t in found if t not in targets]
+    return targets, missing
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    """nob-sem unlink NAME... / --prefix P: removes objects (semaphores unless --kind says
+    otherwise), the caller's own unless --any-owner; the first failure's code."""
+    if not args.names and args.prefix is None:
+        raise UsageError(f"unlink needs a NAME or --prefix PREFIX (see '{PROG} unlink --help')")
+    kinds = [k for k in kinds_of(args.kind, SEMAPHORES) if directory_here(k)]
+    if not kinds:
+        raise Failure(f"no {' or '.join(kinds_of(args.kind, SEMAPHORES))} directory here", Exit.NOT_FOUND)
+    targets, failures = _targets(args, kinds)
+    me = os.geteuid()
+    for kind, raw, st in targets:
+        what = f"{shown(raw)} ({kind}, owner {owner(st.st_uid)})"
+        if st.st_uid != me and not args.any_owner:
+            failures.append(Failure(f"{shown(raw)}: the {KINDS[kind].what} of that name belongs to uid "
+                                    f"{st.st_uid}, not you; --any-owner removes it", Exit.PERMISSION))
+            continue
+        if args.dry_run:
+            print(f"would remove {what}")
+            continue
+        try:
+            with Directory(KINDS[kind].directory) as dir_fd:
+                os.unlink(file_of(kind, raw), dir_fd=dir_fd)  # the name, never a symlink's target
+        except FileNotFoundError:
+            failures.append(Failure(f"{shown(raw)}: removed meanwhile by another process", Exit.NOT_FOUND))
+            continue
+        except OSError as e:
+            failures.append(Failure(f"{shown(raw)} ({kind}): {safe_text(e.strerror or str(e))}", code_of(e)))
+            continue
+        if args.verbose:
+            print(f"removed {what}")
+    for failure in failures:
+        complain(str(failure))
+    return failures[0].code if failures else Exit.OK

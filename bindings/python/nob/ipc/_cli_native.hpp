@@ -1,0 +1,187 @@
+// What nob-sem (nob/ipc/_cli/) needs from C and from the library's own code,
+// as flat non-throwing functions for nob.ipc._cli_native. Compiled into that
+// extension, not installed.
+#ifndef NOB_PY_CLI_NATIVE_HPP
+#define NOB_PY_CLI_NATIVE_HPP
+
+#include <nob/named_semaphore.hpp>
+#include <nob/robust_semaphore.hpp>
+
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <vector>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+
+namespace nob_py {
+
+/// Sets the signals that the C library keeps for itself (glibc: the kernel's
+/// real-time signals below SIGRTMIN, 32 and 33) to their default action, with
+/// the system call: the library's sigaction refuses them. glibc 2.36's
+/// posix_spawn leaves them ignored in the programs it starts (Python 3.13's
+/// subprocess uses it), and an ignored signal stays ignored across exec.
+/// For a child about to exec; returns how many it reset.
+inline int reset_internal_signals() noexcept {
+  int done = 0;
+#if defined(__linux__) && defined(SYS_rt_sigaction) && defined(SIGRTMIN)
+  // The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask
+  // (large enough for every architecture's layout).
+  alignas(8) unsigned char dfl[256] = {};
+  const long sigset_bytes = (SIGRTMAX + 1) / 8;  // the kernel's _NSIG / 8
+  for (int sig = 32; sig < SIGRTMIN; ++sig)
+    if (::syscall(SYS_rt_sigaction, sig, dfl, nullptr, sigset_bytes) == 0) ++done;
+#endif
+  return done;
+}
+
+/// Has the kernel send `signo` to the calling process when its parent dies
+/// (PR_SET_PDEATHSIG): 0, or an errno.
+inline int die_with_parent(int signo) noexcept {
+#if defined(__linux__)
+  return ::prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(signo), 0UL, 0UL, 0UL) == 0 ? 0 : errno;
+#else
+  (void)signo;
+  return ENOSYS;
+#endif
+}
+
+/// What nob-sem shows of a robust semaphore's file (see inspect_robust).
+struct robust_view {
+  int err = 0;  ///< 0: read; EINVAL: not a robust semaphore (`why`); EAGAIN: changed while read
+  std::string why;
+  unsigned int capacity = 0;
+  int value = 0;                      ///< free units (those of ended processes count as free)
+  bool persistent = false;
+  bool stale = false;                 ///< every user has ended (and not persistent): absent
+  bool locked = false;                ///< another open file description holds byte 0
+  std::vector<nob::holder> holders;   ///< live holders
+};
+
+/// True when another open file description holds byte 0 of the file: the
+/// file-wide lock of docs/robust.md, which opens and closes wait for.
+inline bool file_lock_taken(int fd) noexcept {
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_len = 1;
+  return ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/// Reads `len` bytes at `at`; false on a short read or an error (errno set).
+inline bool pread_all(int fd, void* into, std::size_t len, off_t at) noexcept {
+  auto* p = static_cast<char*>(into);
+  while (len > 0) {
+    const ssize_t n = ::pread(fd, p, len, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EAGAIN;
+      return false;
+    }
+    p += n;
+    len -= std::size_t(n);
+    at += n;
+  }
+  return true;
+}
+
+/// A robust semaphore's state read through `fd` (any open mode, O_RDONLY is
+/// enough) without mapping, locking or registering anything, so it never
+/// waits and never raises SIGBUS: the file is checked as an open checks it
+/// (check_header), copied with pread, and value, holders and staleness come
+/// from the library's own code run on the copy, liveness asked of the
+/// kernel through `fd`. The copy's generations are read again afterwards;
+/// if any moved (a process registered or left meanwhile), it is read again.
+inline robust_view inspect_robust(int fd) noexcept {
+  namespace r = nob::detail::robust;
+  robust_view v;
+  try {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) {
+        v.err = errno;
+        return v;
+      }
+      r::header h;
+      if (const char* why = r::check_header(fd, st.st_size, h)) {
+        v.err = EINVAL;
+        v.why = why;
+        return v;
+      }
+      const std::size_t len = r::file_size(h.capacity, h.users);
+      std::vector<std::uint64_t> copy((len + 7) / 8);
+      if (!pread_all(fd, copy.data(), len, 0)) {
+        v.err = errno;
+        return v;
+      }
+      r::file f;
+      r::set_views(f, copy.data(), h.capacity, h.users);
+      f.fd = fd;
+      f.index = UINT32_MAX;  // nobody's entry: no unit is this process's own
+      if (f.head->capacity != h.capacity || f.head->users != h.users) continue;  // rewritten
+      v.capacity = h.capacity;
+      v.persistent = (f.head->flags.load() & r::flag_persistent) != 0;
+      v.value = r::free_units(f);
+      v.holders = r::live_holders(f);
+      v.stale = !v.persistent && !r::any_live_user(f, UINT32_MAX);
+      std::vector<r::user> again(h.users);
+      if (!pread_all(fd, again.data(), h.users * sizeof(r::user), r::header_bytes)) {
+        v.err = errno;
+        return v;
+      }
+      bool same = true;
+      for (std::uint32_t i = 0; i < h.users && same; ++i)
+        same = again[i].gen.load() == f.users[i].gen.load();
+      if (!same) continue;
+      v.locked = file_lock_taken(fd);
+      return v;
+    }
+    v.err = EAGAIN;
+  } catch (const std::bad_alloc&) {
+    v.err = ENOMEM;
+  }
+  return v;
+}
+
+/// The value of the plain semaphore in the file behind `fd`, read as the
+/// library checks it (nob::detail::read_sem_file): the value, -1 when the file
+/// is not a semaphore, -2 where the layout is not known (open it instead).
+inline long long plain_value(int fd) noexcept {
+  unsigned int value = 0;
+  const int got = nob::detail::read_sem_file(fd, value);
+  return got == 1 ? static_cast<long long>(value) : got == 0 ? -1 : -2;
+}
+
+/// A message queue's attributes through a descriptor of its file in the
+/// mqueue file system (on Linux a message queue descriptor is one): 0, or
+/// an errno.
+inline int queue_attributes(int fd, long& max_messages, long& max_message_size,
+                            long& current_messages) noexcept {
+#if defined(__linux__)
+  struct mq_attr a {};
+  if (::mq_getattr(static_cast<mqd_t>(fd), &a) != 0) return errno;
+  max_messages = a.mq_maxmsg;
+  max_message_size = a.mq_msgsize;
+  current_messages = a.mq_curmsgs;
+  return 0;
+#else
+  (void)fd;
+  (void)max_messages;
+  (void)max_message_size;
+  (void)current_messages;
+  return ENOSYS;
+#endif
+}
+
+}  // namespace nob_py
+
+#endif  // NOB_PY_CLI_NATIVE_HPP

@@ -1,0 +1,77 @@
+///
+// nob - the one error path of the C++ headers (implementation detail)
+//
+// Every failure of every kind becomes one of two things, built here:
+//   * std::invalid_argument for a bad argument, found before any system call;
+//   * std::system_error in the generic category, errno as its code and
+//     "nob: <call> <name>" as its text.
+// Without exceptions (-fno-exceptions) a call that would throw prints the
+// text and aborts; the non-throwing members (open(..., std::error_code&),
+// the *_once* steps, ...) report through a std::error_code instead.
+///
+
+#ifndef NOB_DETAIL_ERRORS_HPP
+#define NOB_DETAIL_ERRORS_HPP
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+/// 1 when the compiler has C++ exceptions on. Without them (-fno-exceptions)
+/// the non-throwing members still work; a call that would throw prints the
+/// error and aborts instead.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define NOB_EXCEPTIONS 1
+#else
+#define NOB_EXCEPTIONS 0
+#endif
+
+namespace nob::detail {
+
+/// Throws `e`; without exceptions, prints its what() and aborts.
+template <class E>
+[[noreturn]] void throw_or_abort(const E& e) {
+#if NOB_EXCEPTIONS
+  throw e;
+#else
+  std::fprintf(stderr, "%s\n", e.what());
+  std::abort();
+#endif
+}
+
+/// std::invalid_argument("nob: <why> for <name>"): the one form of every
+/// argument error.
+[[noreturn]] inline void throw_invalid(const char* why, const std::string& name) {
+  throw_or_abort(std::invalid_argument(std::string("nob: ") + why + " for " + name));
+}
+
+/// std::system_error(err, generic_category(), what).
+[[noreturn]] inline void throw_system(int err, const std::string& what) {
+  throw_or_abort(std::system_error(err, std::generic_category(), what));
+}
+
+/// "nob: <what> <name>", the text of every system error of a handle.
+[[noreturn]] inline void throw_errno_for(int err, const char* what, const std::string& name,
+                                         bool closed) {
+  std::string msg = "nob: ";
+  msg += what;
+  msg += ' ';
+  msg += name.empty() ? std::string("(closed handle)") : name;
+  if (err == EBADF && closed) msg += " (the handle is closed)";
+  throw_system(err, msg);
+}
+
+/// `ec` set to errno value `err` in the generic category (cleared for 0).
+inline void set_error(std::error_code& ec, int err) noexcept {
+  if (err == 0)
+    ec.clear();
+  else
+    ec.assign(err, std::generic_category());
+}
+
+}  // namespace nob::detail
+
+#endif  // NOB_DETAIL_ERRORS_HPP

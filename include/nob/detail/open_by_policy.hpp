@@ -1,0 +1,130 @@
+///
+// nob - the one open-by-policy engine and the one argument check
+// (implementation detail)
+//
+// Every kind's constructor and open() come here: check_open_arguments()
+// refuses a bad policy, owner check or mode before any system call, and
+// open_by_policy() carries out the existence_policy with the kind's own
+// three calls. What a kind does differently is a named constant of its
+// `Kind` (each with its reason, listed in docs/semantics.md):
+//
+//   opens_first          link_or_create tries to open before it creates
+//   replace_in_one_step  unlink_and_create can put its new object in place
+//                        of a re-created name in one step (rename(2))
+//
+// A kind's open and create may do more inside (the robust semaphore's
+// stale-file removal: an open that finds a stale file removes it and says
+// ENOENT; a per-open deadline kept in the Kind object and checked by its
+// calls): the engine only sequences them.
+///
+
+#ifndef NOB_DETAIL_OPEN_BY_POLICY_HPP
+#define NOB_DETAIL_OPEN_BY_POLICY_HPP
+
+#include <nob/common.hpp>
+
+#include <sys/types.h>
+
+#include <cerrno>
+
+namespace nob::detail {
+
+/// Why the arguments every kind takes are bad, or nullptr: a policy or
+/// owner check outside its enum, a mode with more than permission bits.
+/// Checked before any system call, by every constructor and open().
+inline const char* check_open_arguments(existence_policy policy, mode_t mode,
+                                        owner_check check) noexcept {
+  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
+    return "unknown existence_policy";
+  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
+    return "unknown owner_check";
+  if ((mode & ~static_cast<mode_t>(0777)) != 0) return "mode must be permission bits (0 to 0777)";
+  return nullptr;
+}
+
+/// How many rounds unlink_and_create makes where a name can only be removed
+/// and then created, in two steps (sem_open, shm_open, message queues): it
+/// unlinks and creates again while someone re-creates the name in between,
+/// and fails with EEXIST only after losing this many rounds in a row
+/// (bounded, so that two such callers cannot make each other spin for ever).
+inline constexpr int unlink_and_create_tries = 100;
+
+/// unlink_and_create in two steps: `remove_name()` (0 or the errno; ENOENT
+/// counts as done), then `create()` (0 or the errno; EEXIST: the name came
+/// back), up to unlink_and_create_tries rounds. 0 or the errno; `step` is
+/// set to `unlink_step` when the unlink failed.
+template <class RemoveName, class Create>
+int unlink_then_create(RemoveName&& remove_name, Create&& create, const char* unlink_step,
+                       const char*& step) noexcept {
+  for (int round = 1;; ++round) {
+    const int gone = remove_name();
+    if (gone != 0 && gone != ENOENT) {
+      step = unlink_step;
+      return gone;
+    }
+    const int err = create();
+    if (err != EEXIST || round == unlink_and_create_tries) return err;
+  }
+}
+
+/// Carries out `policy` with the calls of `kind`, which provides
+///
+///   static constexpr bool opens_first, replace_in_one_step  (see the top)
+///   static constexpr const char* remove_step   what remove_name() calls
+///   int open(const char*& step)     0, or the errno (ENOENT: no such name)
+///   int create(bool replace, const char*& step)
+///                                   0, or the errno (EEXIST: the name
+///                                   exists; with `replace` it never is)
+///   int remove_name()               0, or the errno (ENOENT: nothing there)
+///
+/// and keeps what they opened. Returns 0, or the errno with `step` naming
+/// the call that failed; `linked` is true when an existing object was opened.
+template <class Kind>
+int open_by_policy(Kind& kind, existence_policy policy, bool& linked, const char*& step) noexcept {
+  linked = false;
+  switch (policy) {
+    case existence_policy::raise_if_exists:
+      return kind.create(false, step);
+    case existence_policy::raise_if_not_exists: {
+      const int err = kind.open(step);
+      linked = err == 0;
+      return err;
+    }
+    case existence_policy::link_or_create:
+      // Race-free: exclusive create, else open, else the name vanished in
+      // between: again (in the kind's order; never a plain O_CREAT that
+      // would hide who created it).
+      for (bool first = true;; first = false) {
+        if (Kind::opens_first || !first) {
+          const int err = kind.open(step);
+          if (err != ENOENT) {
+            linked = err == 0;
+            return err;
+          }
+        }
+        const int err = kind.create(false, step);
+        if (err != EEXIST) return err;
+      }
+    case existence_policy::unlink_and_create:
+      if constexpr (Kind::replace_in_one_step) {
+        // Unlink first, so that an ordinary call needs no temporary name;
+        // a name re-created after the unlink is replaced in one step.
+        const int gone = kind.remove_name();
+        if (gone != 0 && gone != ENOENT) {
+          step = Kind::remove_step;
+          return gone;
+        }
+        return kind.create(true, step);
+      } else {
+        return unlink_then_create([&] { return kind.remove_name(); },
+                                  [&] { return kind.create(false, step); }, Kind::remove_step,
+                                  step);
+      }
+  }
+  step = "open";
+  return EINVAL;  // not reached: check_open_arguments() refused the policy
+}
+
+}  // namespace nob::detail
+
+#endif  // NOB_DETAIL_OPEN_BY_POLICY_HPP

@@ -1,0 +1,74 @@
+// A /dev/shm of a test's own: a forked child in a private mount namespace
+// with a fresh tmpfs on /dev/shm. Every file that child and its own children
+// make there is theirs alone, so a test that counts what is in the directory
+// (temporary files left by a crash, say) counts exactly, even while other
+// programs (a second copy of the suite) use the machine's /dev/shm. Needs
+// root (unshare(CLONE_NEWNS)); the tmpfs goes away with the last process in
+// the namespace.
+#ifndef NOB_TESTS_PRIVATE_DEV_SHM_HPP
+#define NOB_TESTS_PRIVATE_DEV_SHM_HPP
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace nob_test {
+
+/// The exit status of in_private_dev_shm() when it could not make the
+/// private /dev/shm (not root, no mount namespaces): skip, with that reason.
+inline constexpr int no_private_dev_shm = 77;
+
+/// Runs `f` (returning an int, 0 for success) in a forked child that has a
+/// private mount namespace with a fresh tmpfs on /dev/shm; returns f's
+/// result, no_private_dev_shm, or 101 when the child did not exit normally.
+/// `f` runs in a child: report with the result (and stderr), not with
+/// GoogleTest assertions.
+template <class F>
+int in_private_dev_shm(F&& f) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return no_private_dev_shm;
+  if (pid == 0) {
+    if (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777") != 0)
+      ::_exit(no_private_dev_shm);
+    int rc = 100;
+    try {
+      rc = f();
+    } catch (...) {
+      rc = 100;
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+}
+
+/// Names in /dev/shm that start with `prefix` ("": every name, without
+/// "." and "..").
+inline std::vector<std::string> dev_shm_entries(const std::string& prefix = "") {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir("/dev/shm")) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) out.push_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+}  // namespace nob_test
+
+#endif  // NOB_TESTS_PRIVATE_DEV_SHM_HPP
