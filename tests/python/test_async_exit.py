@@ -1,6 +1,6 @@
 """A process that exits while tasks still await a semaphore (on a loop that
 was stopped and is never run again, or a daemon thread's loop that is busy) exits at once,
-hands on a wake its helper thread took for them (else a process blocked in
+hands on a wake its waiter (ring or helper thread) took for them (else a process blocked in
 a plain acquire sleeps through the unit) and leaves no waiter registered in
 the semaphore (else every post, forever, makes a futex system call)."""
 

@@ -2,7 +2,7 @@
 task, but not the parent's registration as a waiter in the semaphore: when
 the child cleans the task up (its coroutine is closed or collected), the
 parent must stay registered, or posts from other processes stop waking the
-parent's helper thread and its task sleeps through them.
+parent's ring or helper thread and its task sleeps through them.
 
 (The child does not run the inherited loop: an asyncio loop run or closed in
 a forked child unregisters the parent's self-pipe from the epoll instance

@@ -1,6 +1,6 @@
 """Two processes that both await with acquire_async pass units back and forth
 for thousands of rounds: no wake-up is ever lost (glibc's sem_post wakes ONE
-waiter, which may be the other process's helper thread, or a helper whose
+waiter, which may be the other process's ring or helper thread, or one whose
 tasks no longer want it), so neither side ever stalls."""
 
 import asyncio

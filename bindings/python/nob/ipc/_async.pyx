@@ -39,10 +39,12 @@ How a task waits, in short (docs/python.md, "asyncio", has the long version):
   interpreter exit (which also takes back this process's waiter counts). A
   forked child never touches the parent's waiter counts, rings or threads.
 
-The interface with the semaphore classes (_semaphore.pyx, _robust.pyx) is
-small: acquire(sem, timeout, reclaim), aenter, aexit and closing(sem) here;
-on the semaphore, acquire(False), value, closed, _wait_word_address() (the
-address of the 64-bit wait word: futex word low, waiter count high; 0 when
+The interface with the semaphore classes (their shared base _handle.pyx
+writes it down too) is small: acquire(sem, timeout, reclaim), aenter,
+aexit and closing(sem) here (reclaim: a RobustSemaphore, whose release
+wakes every waiter and whose dead holders are looked for); on the
+semaphore, acquire(False), value, closed, _wait_word_address() (the address
+of the 64-bit wait word: futex word low, waiter count high; 0 when
 unknown) and _async_hold(bool) (True keeps the mapping alive across an
 await, close() defers the unmap until the matching False).
 """
@@ -57,6 +59,7 @@ cdef extern from "<cerrno>":
 
 import atexit
 import collections
+import contextvars
 import os
 import weakref
 from time import monotonic as _monotonic, monotonic_ns as _monotonic_ns
@@ -109,6 +112,7 @@ cdef double _RECLAIM_S = 0.1            # robust semaphores: a retry every 100 m
 cdef long long _HAND_ON_NS = 10000000   # a wake a loop has not read by then goes on
 
 cdef dict _channels = {}     # (id(loop), id(sem)) -> _Channel
+cdef object _NO_CONTEXT = contextvars.Context()  # our callbacks read no context variable
 
 _MODES = ("uring", "thread", "poll")  # best first
 
@@ -482,7 +486,7 @@ cdef void _leave(_Channel ch):
         return
     if PyThread_get_thread_ident() == ch.thread:
         try:
-            ch.teardown_soon = ch.loop.call_soon(ch.teardown)
+            ch.teardown_soon = ch.loop.call_soon(ch.teardown, context=_NO_CONTEXT)
             return
         except RuntimeError:
             pass  # the loop is closed
