@@ -4,8 +4,8 @@ run). The same tool runs as ``python -m nob.ipc``.
 
 One module per concern: ``parser`` (the command line), ``names`` (kinds, files, the
 spelling of names), ``inspect`` (list, info, holders), ``changes`` (create, post, wait,
-unlink), ``waiting`` (leases, file locks and signals while waiting), ``run``, and
-``completion`` (bash). This module holds the exit codes and main(). Heavy modules are
+unlink), ``waiting`` (leases, file locks and signals while waiting), ``run``, ``job`` (the
+processes of run's CMD and the signals sent to them), and ``completion`` (bash). This module holds the exit codes and main(). Heavy modules are
 imported only by the commands that need them, so the tool starts fast.
 """
 
@@ -20,7 +20,8 @@ PROG = "nob-sem"
 
 class Exit(enum.IntEnum):
     """nob-sem's exit codes (docs/cli.md, "Exit codes"). `run` exits with CMD's status once
-    CMD has started; 126/127 when it cannot; 128+N after signal N."""
+    CMD has started (when its whole job has ended); 126/127 when it cannot; 128+N after
+    signal N."""
 
     OK = 0
     TIMED_OUT = 1  # timed out, would block, busy (another process holds a lease or a lock)
