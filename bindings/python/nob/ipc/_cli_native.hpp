@@ -238,6 +238,16 @@ inline bool file_lock_taken(int fd) noexcept {
   return ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
+/// True when `fd` is open on a robust semaphore's data file (its header passes
+/// the checks of an open): a file that every user maps, so a descriptor of it
+/// lets its holder change or truncate the semaphore under them.
+inline bool is_robust_data_file(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  nob::detail::robust::header h;
+  return nob::detail::robust::check_header(fd, st.st_size, h) == nullptr;
+}
+
 /// Reads `len` bytes at `at`; false on a short read or an error (errno set).
 inline bool pread_all(int fd, void* into, std::size_t len, off_t at) noexcept {
   auto* p = static_cast<char*>(into);

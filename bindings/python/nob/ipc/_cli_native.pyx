@@ -29,6 +29,7 @@ cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
 
     robust_view c_inspect_robust "nob_py::inspect_robust"(int fd)
     bint c_file_lock_taken "nob_py::file_lock_taken"(int fd)
+    bint c_is_robust_data_file "nob_py::is_robust_data_file"(int fd)
     int c_die_with_parent "nob_py::die_with_parent"(int signo)
     int c_become_subreaper "nob_py::become_subreaper"()
     int c_start_witness "nob_py::start_witness"(int& pid, int& ask, int& answer)
@@ -124,3 +125,12 @@ def start_witness():
         import os
         raise OSError(err, os.strerror(err))
     return pid, ask, answer
+
+
+def is_robust_data_file(int fd):
+    """True when `fd` is open on a robust semaphore's data file (the file its users map):
+    whoever holds such a descriptor can change or truncate the semaphore under them."""
+    cdef bint found
+    with nogil:
+        found = c_is_robust_data_file(fd)
+    return found

@@ -193,9 +193,13 @@ class Job:
 
         watch = self.signals | {int(signal.SIGCHLD)}
         while not self._reap():
-            info = signal.sigtimedwait(watch, 0.5)
-            if info is not None and info.si_signo in self.signals:
-                self._pass_on(info, time.monotonic())
+            batch = [signal.sigtimedwait(watch, 0.5)]
+            received = time.monotonic()
+            while batch[-1] is not None:  # all that came meanwhile: one WITNESS_GRACE for them all
+                batch.append(signal.sigtimedwait(watch, 0))
+            for info in batch[:-1]:
+                if info.si_signo in self.signals:
+                    self._pass_on(info, received)
         assert self.status is not None
         return self.status
 

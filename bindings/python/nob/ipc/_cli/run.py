@@ -46,6 +46,17 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
         raise Failure(f"{name}: permission denied", Exit.PERMISSION) from None
 
 
+def lendable(sem: Any) -> bool:
+    """True when `sem` is robust and its liveness descriptor is safe to lend: not its data
+    file, through which CMD could truncate or rewrite the pool under every user (a CMD that
+    changes user keeps the descriptors it inherits). nob's robust semaphores keep their
+    locks in a lock file of their own, which holds no data; where the library's liveness
+    descriptor is the data file itself (before that change), nothing is lent."""
+    from nob.ipc._cli_native import is_robust_data_file
+
+    return hasattr(sem, "_liveness_fd") and not is_robust_data_file(sem._liveness_fd())
+
+
 class _LentSlot:
     """A robust slot lent to the whole job, for when nob-sem itself is SIGKILLed: CMD
     inherits a duplicate of the descriptor whose open file description keeps nob-sem's
@@ -101,7 +112,7 @@ def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float],
         return _no_slot(sem.name, args)
     if got is not True:
         return 128 + int(got)
-    lent = _LentSlot(sem) if hasattr(sem, "_liveness_fd") else None
+    lent = _LentSlot(sem) if lendable(sem) else None
     try:
         try:
             job.start(args.cmd, old_mask, sigchld_ignored)
