@@ -263,6 +263,20 @@ def split_run(rest: List[str], valued: Set[str]) -> Tuple[List[str], List[str]]:
     return rest[:1], rest[1:]
 
 
+# Options that name objects by themselves: their value only as the next word, so that no
+# single word where a NAME belongs ("$N" = "--prefix=j") can act on objects.
+NAMING_OPTIONS = ("--prefix",)
+
+
+def _refuse_glued(argv: List[str]) -> None:
+    """UsageError for `--prefix=VALUE` (before any '--')."""
+    for word in argv[:argv.index("--")] if "--" in argv else argv:
+        for option in NAMING_OPTIONS:
+            if word.startswith(option + "="):
+                raise UsageError(f"{safe_text(word)!r}: write {option} PREFIX as two words (an option-looking NAME "
+                                 f"is refused; a NAME that starts with '-' goes after '--' or with its '/')")
+
+
 def parse(argv: List[str]) -> argparse.Namespace:
     """Parses argv, cutting `run`'s command off first; refuses names that look like options."""
     parser = build_parser()
@@ -270,6 +284,7 @@ def parse(argv: List[str]) -> argparse.Namespace:
     if at is not None and argv[at] in subcommands(parser):
         parser.hint = f"{PROG} {argv[at]}"  # type: ignore[attr-defined]
     if at is None or argv[at] != "run":
+        _refuse_glued(argv)
         args = parser.parse_args(argv)
         names = getattr(args, "names", None) or ([args.name] if getattr(args, "name", None) else [])
         if args.command not in ("demo", "completion"):
