@@ -363,6 +363,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     entries = info_entries(raw, kinds)
     if not entries:
         raise Failure(f"{shown(raw)}: no such {_what(kinds)}", Exit.NOT_FOUND)
+    # A stale robust semaphore counts as none: the first kind with an object that does not
+    # is shown (the stale one only when nothing else has the name).
+    entries.sort(key=lambda e: code_of_entry(e) == Exit.NOT_FOUND)  # stable: the kinds' order otherwise
     entry = entries[0]
     if args.json:
         print_json(entry)
@@ -377,7 +380,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             if value is not None or key == "value":
                 lines.append((key + ":", _cell(value)))
         for other in entries[1:]:
-            lines.append(("also:", f"a {KINDS[str(other['kind'])].what} of the same name "
+            stale = " (stale: counts as none)" if code_of_entry(other) == Exit.NOT_FOUND else ""
+            lines.append(("also:", f"a {KINDS[str(other['kind'])].what} of the same name{stale} "
                                    f"(info --kind {other['kind']})"))
         width = max(10, max(len(k) for k, _ in lines) + 1)
         for key, value in lines:
