@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from nob.ipc._cli import Exit, Failure
 from nob.ipc._cli.names import (KINDS, MQ_DIR, SEMAPHORES, SHM_DIR, classify, directory_here, escape, file_of,
-                                kinds_of, name_bytes, owner, safe_text, shown, valid_name)
+                                is_kind_of, kinds_of, name_bytes, owner, safe_text, shown, valid_name)
 
 LEASED = "busy: another process holds a lease on the file"
 LOCKED = "busy: another process keeps the file locked"
@@ -167,7 +167,10 @@ class Reading:
         return self.dirs[directory]
 
     def describe(self, kind: str, raw: bytes) -> Entry:
-        """One object as a dict (the keys of --json). FileNotFoundError when absent."""
+        """One object as a dict (the keys of --json). FileNotFoundError when absent (or when
+        the file is an object of another kind: /dev/shm/sem.x is no shared memory /sem.x)."""
+        if not is_kind_of(kind, raw):
+            raise FileNotFoundError(errno.ENOENT, "no such object")
         directory = KINDS[kind].directory
         dir_fd = self.dir_fd(directory)
         file = file_of(kind, raw)
