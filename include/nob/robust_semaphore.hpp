@@ -122,6 +122,24 @@ struct holder {
   unsigned int units;  ///< units it holds
 };
 
+/// What robust_semaphore::status() found at a name.
+enum class robust_state {
+  absent,      ///< nothing at the name
+  live,        ///< a live process has it open, or it is persistent
+  stale,       ///< every user ended: it counts as absent; its files stay until a user
+               ///< who may remove them looks (another user's, in the sticky /dev/shm,
+               ///< only its owner or root may remove; link_or_create joins it)
+  not_robust,  ///< a file at the name that is not a sound robust semaphore
+  unknown,     ///< this user may not open its lock file, so cannot tell live from stale
+};
+
+/// The state of a name and the owner and permission bits of its file.
+struct robust_status {
+  robust_state state;  ///< what is there
+  uid_t owner;         ///< owner of /dev/shm/nob.NAME (0 when absent)
+  mode_t mode;         ///< its permission bits (0 when absent)
+};
+
 namespace detail {
 namespace robust {
 struct file;
@@ -204,6 +222,10 @@ class robust_semaphore {
   static bool remove(std::string_view name);
   /// True when a robust semaphore called `name` exists and has a live user (or is persistent).
   static bool exists(std::string_view name);
+  /// What is at `name`, with the owner and mode of its file: a look that
+  /// changes nothing (tools such as nob-sem show stale semaphores and whose
+  /// they are with it).
+  static robust_status status(std::string_view name);
   /// Ends the handle; the process's last handle on the object gives back its units,
   /// and removes the name when no live user remains and it is not persistent.
   /// Idempotent, never throws.
@@ -232,8 +254,8 @@ class robust_semaphore {
   /// half is non-zero bumps the low half and wakes every sleeper. nullptr when closed.
   std::atomic<std::uint64_t>* wait_word() const noexcept;
   /// Low-level: the descriptor of this process's open file description of the
-  /// semaphore's file, whose lock keeps the process's registration (and every
-  /// unit it holds) alive; -1 when closed. A process that gets a duplicate of
+  /// semaphore's lock file (/dev/shm/nob~NAME), whose lock keeps the process's
+  /// registration (and every unit it holds) alive; -1 when closed. A process that gets a duplicate of
   /// it without FD_CLOEXEC (dup, then fork and exec) keeps that registration
   /// alive for as long as it holds the duplicate, even after this process has
   /// ended (nob-sem run lends it to its command so). Do not close or lock it.
@@ -268,15 +290,18 @@ inline void test_step(const char* step) noexcept {
 
 /// "nob-rsem" in ASCII, little-endian: the first 8 bytes of every file.
 inline constexpr std::uint64_t magic = 0x6d6573722d626f6eull;
-/// Version of the layout below.
-inline constexpr std::uint32_t layout_version = 1;
+/// Version of the layout below. 2: every lock lives in the lock file
+/// (/dev/shm/nob~NAME), none in the data file (version 1, refused: there a
+/// user with read access alone could take the locks, issue 19).
+inline constexpr std::uint32_t layout_version = 2;
 /// Header bytes (one cache line).
 inline constexpr std::size_t header_bytes = 64;
 /// Bit of header::flags: the name outlives its last user.
 inline constexpr std::uint32_t flag_persistent = 1;
 /// One registered waiter in the high half of the wait word.
 inline constexpr std::uint64_t one_waiter = std::uint64_t(1) << 32;
-/// Offset of the lock byte of user entry i: lock_base + i (past any data).
+/// Offset of the lock byte of user entry i in the lock file: lock_base + i
+/// (byte 0 is the file-wide lock).
 inline constexpr off_t lock_base = off_t(1) << 30;
 /// Bits of a token that hold the generation (bits 48..63: entry index + 1).
 inline constexpr std::uint64_t gen_mask = (std::uint64_t(1) << 47) - 1;
@@ -319,14 +344,20 @@ inline std::uint64_t make_token(std::uint32_t index, std::uint64_t gen) noexcept
   return (std::uint64_t(index) + 1) << 48 | (gen & gen_mask);
 }
 
-/// The process's one open file description of one file, shared by every
-/// handle of the process on it (process table, keyed by device and inode).
+/// The process's record of one robust semaphore, shared by every handle of
+/// the process on it (process table, keyed by the data file's device and
+/// inode): the data file mapped (its descriptor is closed once mapped), and
+/// the process's one open file description of the lock file, which holds
+/// every lock of the process on this semaphore.
 struct file {
-  int fd = -1;                 ///< own open file description (OFD locks live on it)
-  dev_t dev = 0;
+  int fd = -1;                 ///< own open file description of the lock file (the OFD locks live on it)
+  dev_t dev = 0;               ///< the data file
   ino_t ino = 0;
-  std::string path;            ///< /dev/shm/nob.NAME
-  void* map = nullptr;         ///< the whole file
+  dev_t lock_dev = 0;          ///< the lock file
+  ino_t lock_ino = 0;
+  std::string path;            ///< /dev/shm/nob.NAME, the data file
+  std::string lock_path;       ///< /dev/shm/nob~NAME, the lock file
+  void* map = nullptr;         ///< the whole data file
   std::size_t map_len = 0;
   header* head = nullptr;
   user* users = nullptr;
@@ -336,8 +367,9 @@ struct file {
   std::uint32_t index = 0;     ///< this process's entry
   std::uint64_t gen = 0;       ///< its generation
   std::uint64_t token = 0;     ///< make_token(index, gen); 0: not registered (broken)
+  uid_t owner = 0;             ///< owner of the data file
   int broken = 0;              ///< errno that left this process unregistered (after fork)
-  int child_fd = -1;           ///< during fork(): the child's descriptor, registered
+  int child_fd = -1;           ///< during fork(): the child's descriptor of the lock file, registered
   std::uint32_t child_index = 0;  ///< during fork(): the child's entry
   std::uint64_t child_gen = 0;    ///< during fork(): its generation
   int child_err = 0;              ///< during fork(): why the child has no entry
@@ -457,11 +489,14 @@ inline const char* lock_step(int err) noexcept {
 /// Lets go of the file-wide lock.
 inline void unlock_file(int fd) noexcept { ofd_lock(fd, 0, F_UNLCK, false); }
 
-/// True when another open file description holds the lock byte of entry i;
-/// on an error of fcntl, true (a holder is never declared dead by mistake).
+/// True when another open file description holds a write lock on the lock
+/// byte of entry i (the question is asked for a read lock, which only a
+/// write lock conflicts with: a read lock, which nob never takes, is not an
+/// owner); on an error of fcntl, true (a holder is never declared dead by
+/// mistake).
 inline bool user_byte_locked(int fd, std::uint32_t i) noexcept {
   struct flock fl {};
-  fl.l_type = F_WRLCK;
+  fl.l_type = F_RDLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = lock_base + off_t(i);
   fl.l_len = 1;
@@ -486,6 +521,38 @@ inline int futex_wait(std::atomic<std::uint64_t>* w, std::uint32_t seen,
   timespec ts = to_timespec(rel);
   if (::syscall(SYS_futex, futex_half(w), FUTEX_WAIT, seen, &ts, nullptr, 0) == 0) return 0;
   return errno;
+}
+
+/// Wake-ups in one sleep that find the futex word unchanged (FUTEX_WAKE
+/// calls that are not nob's) before the rest of the sleep polls instead.
+inline constexpr int spurious_limit = 8;
+
+/// Sleeps until the futex half of `w` is no longer `seen` (a unit was freed
+/// since), at most `rel`: 0 when it changed, ETIMEDOUT, EINTR (a signal
+/// handler ran), or another errno of futex. Only processes that may write
+/// the file change the word, but anyone who may read it can map it and send
+/// FUTEX_WAKE: a wake-up that finds the word unchanged costs one load and
+/// sleeps on (never a look at the slots), and after spurious_limit of them
+/// the rest of the sleep polls the word once a millisecond (nanosleep, which
+/// no FUTEX_WAKE ends), so a storm of them costs a waiter at most about a
+/// thousand cheap wake-ups a second, and a real change is seen within 1 ms.
+inline int sleep_for_change(std::atomic<std::uint64_t>* w, std::uint32_t seen,
+                            std::chrono::nanoseconds rel) noexcept {
+  using namespace std::chrono;
+  const auto end = steady_clock::now() + rel;
+  for (int spurious = 0;; ++spurious) {
+    if (spurious < spurious_limit) {
+      const int rc = futex_wait(w, seen, rel);
+      if (rc == EAGAIN) return 0;  // it had changed before the sleep
+      if (rc != 0) return rc;
+    } else {
+      const timespec ts = to_timespec(rel < milliseconds(1) ? rel : nanoseconds(milliseconds(1)));
+      if (::nanosleep(&ts, nullptr) != 0 && errno == EINTR) return EINTR;
+    }
+    if (static_cast<std::uint32_t>(w->load(std::memory_order_seq_cst)) != seen) return 0;
+    rel = duration_cast<nanoseconds>(end - steady_clock::now());
+    if (rel <= nanoseconds(0)) return ETIMEDOUT;
+  }
 }
 
 /// After units were freed: when anybody is registered as a waiter, changes
@@ -863,7 +930,8 @@ inline const char* check_header(int fd, off_t size, header& h) noexcept {
   return nullptr;
 }
 
-/// Maps an opened file after checking it; 0, or an errno with `step` set.
+/// Maps an opened data file after checking it; 0, or an errno with `step`
+/// set. The descriptor stays the caller's (the mapping keeps the file).
 inline int map_checked(file& f, const file_result& r, const char*& step) noexcept {
   header h;
   if (const char* why = check_header(r.fd, r.size, h)) {
@@ -877,9 +945,9 @@ inline int map_checked(file& f, const file_result& r, const char*& step) noexcep
     return errno;
   }
   set_views(f, p, h.capacity, h.users);
-  f.fd = r.fd;
   f.dev = r.dev;
   f.ino = r.ino;
+  f.owner = r.uid;
   return 0;
 }
 
@@ -923,22 +991,23 @@ inline void drop_dead_waiters_if_free(const file& f) noexcept {
   bool others = false;
   for (std::uint32_t i = 0; i < f.nusers && !others; ++i)
     others = i != f.index && f.users[i].waiters.load(std::memory_order_relaxed) != 0;
-  if (!others) return;
+  if (!others || f.fd < 0) return;
   std::unique_lock<std::mutex> own(the_table().mu, std::try_to_lock);
   if (!own.owns_lock() || ofd_lock(f.fd, 0, F_WRLCK, false) != 0) return;
   drop_dead_waiters(f);
   unlock_file(f.fd);
 }
 
-/// A new open file description of the file behind `f` (through
+/// A new open file description of the lock file behind `f` (through
 /// /proc/self/fd, else the path if it still names the file); -1 if none.
 inline int reopen(const file& f) noexcept {
   char self[64];
   std::snprintf(self, sizeof self, "/proc/self/fd/%d", f.fd);
-  for (const char* p : {static_cast<const char*>(self), f.path.c_str()}) {
-    const int fd = ::open(p, O_RDWR | O_CLOEXEC);
+  for (const char* p : {static_cast<const char*>(self), f.lock_path.c_str()}) {
+    const int fd = ::open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     struct stat st {};
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_dev == f.dev && st.st_ino == f.ino) return fd;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_dev == f.lock_dev && st.st_ino == f.lock_ino)
+      return fd;
     if (fd >= 0) ::close(fd);
   }
   return -1;
@@ -946,9 +1015,10 @@ inline int reopen(const file& f) noexcept {
 
 /// fork(), in the parent, first: with the table locked (no descriptor of
 /// ours is being opened or closed), the child-to-be gets, for every file, its
-/// own open file description and an entry registered through it. So the
-/// child is a live user from the moment fork() returns (it keeps the name
-/// alive at once), and if it dies the kernel drops its lock as for anyone.
+/// own open file description of the lock file and an entry registered
+/// through it. So the child is a live user from the moment fork() returns
+/// (it keeps the name alive at once), and if it dies the kernel drops its
+/// lock as for anyone.
 inline void before_fork() noexcept {
   table& t = the_table();
   t.mu.lock();
@@ -992,31 +1062,20 @@ inline void after_fork_in_parent() noexcept {
   t.mu.unlock();
 }
 
-/// fork(), in the child: every record switches to the child's own
-/// descriptor and entry and holds nothing. The inherited descriptor AND the
-/// inherited mapping (a mapping keeps its open file description, and with it
-/// the parent's locks, alive) are replaced, so the parent's death is seen.
+/// fork(), in the child: every record switches to the child's own lock file
+/// descriptor and entry, and holds nothing. The inherited descriptor of the
+/// lock file (which holds the parent's locks) is closed, so the parent's
+/// death is seen; the inherited mapping of the data file holds no lock and
+/// stays (a mapping keeps only the data file's open file description).
 inline void after_fork_in_child() noexcept {
   table& t = the_table();
   for (file* f : t.files) {
     f->token = 0;
     f->giving_back.store(false, std::memory_order_relaxed);  // a parent thread's, if any
-    int fd = f->child_fd;
+    if (f->fd >= 0) ::close(f->fd);
+    f->fd = f->child_fd;
     f->child_fd = -1;
-    if (fd >= 0 && ::mmap(f->map, f->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-                          fd, 0) == MAP_FAILED) {
-      f->child_err = errno;
-      ::close(fd);
-      fd = -1;
-    }
-    ::close(f->fd);
-    f->fd = fd;
-    if (fd < 0) {
-      // No entry of our own: this handle is unusable in the child. Its view
-      // of the parent's file is replaced by zeros, so that neither the
-      // descriptor nor the mapping keeps the parent's locks alive.
-      ::mmap(f->map, f->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-             -1, 0);
+    if (f->fd < 0) {  // no entry of our own: this handle is unusable in the child
       f->broken = f->child_err != 0 ? f->child_err : ENOTRECOVERABLE;
       continue;
     }
@@ -1030,67 +1089,258 @@ inline void after_fork_in_child() noexcept {
   NOB_ROBUST_STEP("fork.child");
 }
 
+/// The two names of one semaphore.
+struct names {
+  std::string data;  ///< "/dev/shm/nob.NAME": header, users, slots
+  std::string lock;  ///< "/dev/shm/nob~NAME": empty; every lock of the semaphore is on it
+};
+
+/// The names of a normalised "/NAME". ("nob~" is as long as "nob.", so every
+/// valid name fits in NAME_MAX; '~' is in no valid name.)
+inline names names_of(const std::string& normalized) {
+  return names{"/dev/shm/nob." + normalized.substr(1), "/dev/shm/nob~" + normalized.substr(1)};
+}
+
 /// "/dev/shm/nob.NAME" for a normalised "/NAME".
-inline std::string path_of(const std::string& normalized) {
-  return "/dev/shm/nob." + normalized.substr(1);
+inline std::string path_of(const std::string& normalized) { return names_of(normalized).data; }
+
+/// The mode of the lock file of a semaphore whose data file has `mode`: read
+/// and write for each class (owner, group, others) that may write the data
+/// file, nothing for the others. Whoever may only read the data file cannot
+/// open the lock file, so cannot take, wait for or hold any lock of it.
+inline mode_t lock_mode(mode_t mode) noexcept {
+  mode_t m = 0;
+  if ((mode & S_IWUSR) != 0) m |= S_IRUSR | S_IWUSR;
+  if ((mode & S_IWGRP) != 0) m |= S_IRGRP | S_IWGRP;
+  if ((mode & S_IWOTH) != 0) m |= S_IROTH | S_IWOTH;
+  return m;
+}
+
+/// "uid N", for messages about another user's file.
+inline std::string uid_text(uid_t uid) {
+  return "uid " + std::to_string(static_cast<unsigned long>(uid));
+}
+
+/// The owner of `path` (not followed), or -1 when it cannot be told.
+inline long owner_of(const std::string& path) noexcept {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return -1;
+  return static_cast<long>(st.st_uid);
+}
+
+/// True when nothing is at `path`.
+inline bool absent_at(const std::string& path) noexcept {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+}
+
+/// For tools that look at a data file through a descriptor without opening
+/// the semaphore (nob-sem): a read-only descriptor of its lock file, found
+/// through /proc/self/fd, which is enough to ask about its locks (F_OFD_GETLK)
+/// and can take none that matters (nob's are write locks). -1 with errno set:
+/// EACCES, this user may not open it (so cannot tell live from stale);
+/// ENOENT, there is none; EINVAL, not a robust semaphore's data file, or the
+/// lock file is not its owner's.
+inline int open_lock_of(int data_fd) noexcept {
+  char self[64], path[PATH_MAX];
+  std::snprintf(self, sizeof self, "/proc/self/fd/%d", data_fd);
+  const ssize_t n = ::readlink(self, path, sizeof path - 1);
+  if (n <= 0) return -1;
+  path[n] = '\0';
+  char* base = std::strrchr(path, '/');
+  struct stat data {};
+  if (base == nullptr || std::strncmp(base + 1, "nob.", 4) != 0 || ::fstat(data_fd, &data) != 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  base[4] = '~';  // "/dev/shm/nob.NAME" -> "/dev/shm/nob~NAME"
+  const file_result l = open_existing_file(path, O_RDONLY | O_NONBLOCK);
+  if (l.err != 0) {
+    errno = l.err;
+    return -1;
+  }
+  if (l.uid != data.st_uid) {
+    ::close(l.fd);
+    errno = EINVAL;
+    return -1;
+  }
+  return l.fd;
 }
 
 /// Outcome of one attempt to open or create.
 enum class outcome { ok, failed, retry, absent };
 
-/// Creates the file with this process registered in it before it gets its
-/// name (so it is never seen without a live user). 0 or an errno.
-inline int create_new(file& f, unsigned int capacity, mode_t mode, const char*& step) noexcept {
-  const auto users = static_cast<std::uint32_t>(NOB_ROBUST_MAX_USERS);
-  const std::size_t len = file_size(capacity, users);
-  void* mapped = nullptr;
-  file_result r = create_exclusive_file(
-      f.path, "/dev/shm/nob.nob-XXXXXX", nullptr, len, mode,
-      [&](const file_result& made) noexcept -> int {
-        void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, made.fd, 0);
-        if (p == MAP_FAILED) return errno;
-        mapped = p;
-        auto* h = static_cast<header*>(p);
-        h->version = layout_version;
-        h->capacity = capacity;
-        h->users = users;
-        h->header_size = header_bytes;
-        h->flags.store(0);
-        h->wait_word.store(0);
-        h->magic = magic;
-        set_views(f, p, capacity, users);
-        f.fd = made.fd;  // for register_user; create_exclusive_file still owns it
-        const int err = register_user(f);
-        f.fd = -1;
-        NOB_ROBUST_STEP("create.registered");
-        return err;
-      });
-  if (r.err != 0) {
-    if (mapped != nullptr) ::munmap(mapped, len);
-    f.map = nullptr;
-    f.token = 0;
-    step = r.step;
-    return r.err;
+/// Removes a lock file without its data file (an orphan: its creator or its
+/// remover died between the two names), under its own file-wide lock, if the
+/// data file is still absent then; with `wait`, waiting for that lock as an
+/// open does (a creator holds it while it makes the pair), else only trying.
+/// 0 (removed, absent, or not an orphan), or the errno that kept it: the
+/// lock's (EBUSY, EINTR), the open's or the unlink's (EACCES, EPERM: another
+/// user's file in the sticky /dev/shm), with `why` saying whose.
+inline int remove_orphan_lock(const names& n, bool wait, std::string& why) {
+  file_result l = open_existing_file(n.lock, O_RDWR | O_NONBLOCK);
+  int err = l.err;
+  if (err == 0) {
+    err = wait ? lock_file(l.fd) : ofd_lock(l.fd, 0, F_WRLCK, false) == 0 ? 0 : EBUSY;
+    if (err == 0) {
+      if (same_file(n.lock, l.dev, l.ino) && absent_at(n.data)) {
+        err = unlink_if_same(n.lock, l.dev, l.ino);
+        if (err == ESTALE || err == ENOENT) err = 0;
+      }
+      unlock_file(l.fd);
+    }
+    ::close(l.fd);
   }
-  NOB_ROBUST_STEP("create.linked");
-  f.fd = r.fd;
-  f.dev = r.dev;
-  f.ino = r.ino;
+  if (err == ENOENT) return 0;
+  if (err != 0 && err != EBUSY && err != EINTR) {
+    const long uid = owner_of(n.lock);
+    why = "create (a stale lock file" +
+          (uid >= 0 ? " of " + uid_text(static_cast<uid_t>(uid)) : std::string()) +
+          " is in the way and this user cannot remove it)";
+  }
+  return err;
+}
+
+/// Creates a semaphore: first its lock file, nameless, with its file-wide
+/// lock taken, then linked into place; then, under that lock, its data file,
+/// nameless, allocated in full (posix_fallocate: a full /dev/shm is ENOSPC
+/// here, never SIGBUS later), mapped, written, with this process registered
+/// in it, and only then linked into place. So nobody ever sees a data file
+/// without its lock file or without a live user, and a crash leaves at most
+/// a lock file without data file (removed by the next look). An orphan lock
+/// file in the way is removed first. 0, or an errno (EEXIST: a semaphore is
+/// at the name) with `step` (or `why`) set.
+inline int create_new(file& f, const names& n, unsigned int capacity, mode_t mode,
+                      const char*& step, std::string& why) {
+  for (;;) {
+    file_result l = create_exclusive_file(
+        n.lock, "/dev/shm/nob~nob-XXXXXX", nullptr, 0, lock_mode(mode),
+        [](const file_result& made) noexcept { return ofd_lock(made.fd, 0, F_WRLCK, false); });
+    if (l.err == EEXIST) {
+      const int err = remove_orphan_lock(n, true, why);
+      if (err != 0) {
+        step = lock_step(err);
+        return err;
+      }
+      if (!absent_at(n.data)) {  // a semaphore is there: the caller looks at it
+        step = "create";
+        return EEXIST;
+      }
+      if (lock_wait_deadline != std::chrono::steady_clock::time_point{} &&
+          std::chrono::steady_clock::now() >= lock_wait_deadline) {
+        step = "create (the name kept changing)";
+        return EBUSY;
+      }
+      continue;  // the orphan is gone: again
+    }
+    if (l.err != 0) {
+      step = l.step;
+      return l.err;
+    }
+    NOB_ROBUST_STEP("create.lock_linked");
+    f.fd = l.fd;
+    f.lock_dev = l.dev;
+    f.lock_ino = l.ino;
+    const auto users = static_cast<std::uint32_t>(NOB_ROBUST_MAX_USERS);
+    const std::size_t len = file_size(capacity, users);
+    void* mapped = nullptr;
+    const char* made_step = nullptr;
+    file_result r = create_exclusive_file(
+        n.data, "/dev/shm/nob.nob-XXXXXX", nullptr, len, mode,
+        [&](const file_result& made) noexcept -> int {
+          void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, made.fd, 0);
+          if (p == MAP_FAILED) return errno;
+          mapped = p;
+          auto* h = static_cast<header*>(p);
+          h->version = layout_version;
+          h->capacity = capacity;
+          h->users = users;
+          h->header_size = header_bytes;
+          h->flags.store(0);
+          h->wait_word.store(0);
+          h->magic = magic;
+          set_views(f, p, capacity, users);
+          const int err = register_user(f);
+          NOB_ROBUST_STEP("create.registered");
+          if (err != 0) made_step = "register";
+          return err;
+        },
+        /*replace=*/false, /*allocate=*/true);  // every page nob will touch exists before the mapping
+    if (r.err != 0) {
+      if (mapped != nullptr) ::munmap(mapped, len);
+      f.map = nullptr;
+      f.token = 0;
+      unlink_if_same(n.lock, f.lock_dev, f.lock_ino);  // under its lock: nobody else uses it
+      ::close(f.fd);
+      f.fd = -1;
+      step = made_step != nullptr ? made_step : r.step;
+      return r.err;
+    }
+    NOB_ROBUST_STEP("create.linked");
+    ::close(r.fd);  // the mapping keeps the data file
+    f.dev = r.dev;
+    f.ino = r.ino;
+    f.owner = r.uid;
+    unlock_file(f.fd);
+    return 0;
+  }
+}
+
+/// Removes the data file's name, then the lock file's, each only while it
+/// still names this semaphore's file (under the file-wide lock). Returns
+/// what removing the data file's name gave: 0, ENOENT or ESTALE (gone or
+/// replaced already: the lock file's name goes too, if it is still this
+/// one's), or EPERM / EACCES (another user's file in the sticky /dev/shm:
+/// both names stay, so a data file never lacks its lock file).
+inline int unlink_names(const file& f) noexcept {
+  const int err = unlink_if_same(f.path, f.dev, f.ino);
+  if (err == EPERM || err == EACCES) return err;
+  NOB_ROBUST_STEP("close.unlinked");
+  unlink_if_same(f.lock_path, f.lock_dev, f.lock_ino);
+  return err;
+}
+
+/// Opens the lock file of an opened data file `r` into `f`: 0, or an errno
+/// with `why` set (EACCES: this user may not open it, or it is not the data
+/// file's owner's; ENOENT: there is none).
+inline int open_lock(file& f, const file_result& r, std::string& why) {
+  file_result l = open_existing_file(f.lock_path, O_RDWR | O_NONBLOCK);
+  if (l.err != 0) {
+    if (l.err != ENOENT)
+      why = std::string("open (its lock file: ") + std::strerror(l.err) + ")";
+    return l.err;
+  }
+  if (l.uid != r.uid) {
+    ::close(l.fd);
+    why = "open (its lock file is owned by " + uid_text(l.uid) + ", the semaphore by " +
+          uid_text(r.uid) + ")";
+    return EACCES;
+  }
+  f.fd = l.fd;
+  f.lock_dev = l.dev;
+  f.lock_ino = l.ino;
   return 0;
 }
 
-/// Opens the existing file and registers this process in it, under the
-/// file-wide lock, after checking that the name still names it. A file
-/// whose users all ended (and not persistent) is removed: `absent`. With
-/// owner_check::same_uid, a file another user owns is refused (EACCES,
-/// checked on the open descriptor) before anything is registered or removed.
-inline outcome attach_existing(file*& out, const std::string& path, owner_check check, int& err,
-                               const char*& step) noexcept {
-  file_result r = open_existing_file(path, O_RDWR);
+/// Opens the existing semaphore and registers this process in it, under the
+/// file-wide lock, after checking that both names still name its files. A
+/// semaphore whose users all ended (and not persistent) is stale: its names
+/// are removed and the result is `absent`; when they cannot be removed
+/// (another user's files in the sticky /dev/shm), it is joined instead with
+/// `join_stale` (revived: its units are free, its waiter counts reset), and
+/// `absent` otherwise. With owner_check::same_uid, a file another user owns
+/// is refused (EACCES, checked on the open descriptor) before anything is
+/// registered or removed.
+inline outcome attach_existing(file*& out, const names& n, owner_check check, bool join_stale,
+                               int& err, const char*& step, std::string& why) {
+  file_result r = open_existing_file(n.data, O_RDWR);
   if (r.err != 0) {
     err = r.err;
     step = r.step;
-    return err == ENOENT ? outcome::absent : outcome::failed;
+    if (err != ENOENT) return outcome::failed;
+    std::string ignored;
+    remove_orphan_lock(n, false, ignored);  // whoever notices first
+    return outcome::absent;
   }
   if (!owner_allowed(r, check)) {
     ::close(r.fd);
@@ -1115,10 +1365,33 @@ inline outcome attach_existing(file*& out, const std::string& path, owner_check 
     step = "open";
     return outcome::failed;
   }
-  f->path = path;
-  if ((err = map_checked(*f, r, step)) != 0) {
-    ::close(r.fd);
-    delete f;
+  f->path = n.data;
+  f->lock_path = n.lock;
+  err = map_checked(*f, r, step);
+  if (err == 0) {
+    err = open_lock(*f, r, why);
+    if (err == ENOENT) {  // a data file without lock file: removed by hand, or both just now
+      why.clear();
+      err = 0;
+      const bool still = same_file(n.data, r.dev, r.ino);
+      ::close(r.fd);
+      if (!still) {
+        dispose(f);
+        return outcome::retry;
+      }
+      const int gone = unlink_if_same(n.data, f->dev, f->ino);  // unusable: nobody can register
+      const uid_t owner = f->owner;
+      dispose(f);
+      if (gone == 0 || gone == ENOENT || gone == ESTALE) return outcome::retry;
+      err = gone;
+      why = "open (a robust semaphore of " + uid_text(owner) +
+            " without its lock file, which this user cannot remove)";
+      return outcome::failed;
+    }
+  }
+  ::close(r.fd);  // the mapping keeps the data file
+  if (err != 0) {
+    dispose(f);
     return outcome::failed;
   }
   if ((err = lock_file(f->fd)) != 0) {
@@ -1128,13 +1401,19 @@ inline outcome attach_existing(file*& out, const std::string& path, owner_check 
   }
   NOB_ROBUST_STEP("open.locked");
   outcome result = outcome::ok;
-  if (!same_file(path, f->dev, f->ino)) {
+  if (!same_file(n.data, f->dev, f->ino) || !same_file(n.lock, f->lock_dev, f->lock_ino)) {
     result = outcome::retry;  // removed (and maybe re-created) meanwhile
   } else if (!any_live_user(*f, UINT32_MAX, true)) {
     reset_waiters(*f);
-    if ((f->head->flags.load() & flag_persistent) == 0) {
-      unlink_if_same(path, f->dev, f->ino);  // stale: every user ended
-      result = outcome::absent;
+    if ((f->head->flags.load() & flag_persistent) == 0) {  // stale: every user ended
+      const int gone = unlink_names(*f);
+      if (gone == 0 || gone == ENOENT || gone == ESTALE) {
+        result = outcome::absent;
+      } else if (!join_stale) {
+        result = outcome::absent;
+        why = "open (no live robust semaphore: only a stale one of " + uid_text(f->owner) +
+              ", which this user cannot remove)";
+      }  // else joined: this process is its live user now
     }
   }
   if (result == outcome::ok) drop_dead_waiters(*f);
@@ -1157,46 +1436,91 @@ inline outcome attach_existing(file*& out, const std::string& path, owner_check 
   return outcome::ok;
 }
 
-/// What a look at a name without opening a handle found.
-enum class state { absent, stale, live, other };
+/// What a look at a name without opening a handle found (absent: nothing;
+/// stale: every user ended; live: a live user, or persistent; other: a file
+/// that is not a sound robust semaphore; unknown: this user may not open the
+/// lock file, so cannot tell live from stale).
+enum class state { absent, stale, live, other, unknown };
 
-/// Looks at the file behind `path` (with the table mutex held); removes it
-/// when it is stale and `clean` is set. To remove it, the file-wide lock is
-/// tried, or waited for with `wait` (a creator that must get past the stale
-/// file sleeps instead of spinning while another process holds the lock).
-/// (O_NONBLOCK: a FIFO at the name, which a read-only open would wait on for
-/// a writer forever, or a lease, is answered at once.)
-/// With `wait`, `*lock_err` gets what lock_file() returned (0 when not tried).
-inline state probe(const std::string& path, bool clean, bool wait = false,
-                   int* lock_err = nullptr) noexcept {
-  file_result r = open_existing_file(path, O_RDWR | O_NONBLOCK);
-  if (r.err == EACCES) r = open_existing_file(path, O_RDONLY | O_NONBLOCK);
-  if (r.err == ENOENT) return state::absent;
-  if (r.err != 0) return state::other;
-  file f;
-  const char* step = "";
-  if (map_checked(f, r, step) != 0) {
-    ::close(r.fd);
-    return state::other;
+/// Looks at the semaphore at `n` (with the table mutex held); removes it
+/// when it is stale and `clean` is set (and an orphan lock file too). To
+/// remove, the file-wide lock is tried, or waited for with `wait` (a creator
+/// that must get past a stale semaphore sleeps instead of spinning while
+/// another process holds the lock). `*err` gets why a stale semaphore (or an
+/// orphan lock file) was kept: the lock's errno (with `wait`), or the
+/// unlink's (EPERM, EACCES: another user's, in the sticky /dev/shm), and
+/// `*owner` the data file's owner. (O_NONBLOCK: a FIFO at a name, which a
+/// read-only open would wait on for a writer forever, or a lease, is
+/// answered at once.)
+inline state probe(const names& n, bool clean, bool wait = false, int* err = nullptr,
+                   uid_t* owner = nullptr, mode_t* mode = nullptr) {
+  file_result r = open_existing_file(n.data, O_RDWR | O_NONBLOCK);
+  if (r.err == EACCES) r = open_existing_file(n.data, O_RDONLY | O_NONBLOCK);
+  if (r.err == ENOENT) {
+    if (clean) {
+      std::string ignored;
+      const int e = remove_orphan_lock(n, wait, ignored);
+      if (err != nullptr && (wait || e == EPERM || e == EACCES)) *err = e;
+    }
+    return state::absent;
   }
+  if (r.err != 0) return state::other;
+  if (owner != nullptr) *owner = r.uid;
+  if (mode != nullptr) *mode = r.mode;
+  file f;
+  f.path = n.data;
+  f.lock_path = n.lock;
+  const char* step = "";
+  const int mapped = map_checked(f, r, step);
+  std::string why;
+  const int locked = mapped == 0 ? open_lock(f, r, why) : 0;
+  const bool still = same_file(n.data, r.dev, r.ino);
+  ::close(r.fd);
+  if (mapped != 0) return state::other;
   state s = state::live;
-  if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
+  if (locked == ENOENT) {  // a data file without lock file: nobody can use it
+    s = still ? state::stale : state::absent;
+    const int gone = still && clean ? unlink_if_same(n.data, f.dev, f.ino) : 0;
+    if (err != nullptr && (gone == EPERM || gone == EACCES)) *err = gone;
+  } else if (locked != 0) {
+    s = state::unknown;
+  } else if ((f.head->flags.load() & flag_persistent) == 0 && !any_live_user(f, UINT32_MAX)) {
     s = state::stale;
-    const int err = !clean ? -1 : wait ? lock_file(f.fd) : ofd_lock(f.fd, 0, F_WRLCK, false);
-    if (wait && lock_err != nullptr && err > 0) *lock_err = err;
-    if (err == 0) {
-      if (!any_live_user(f, UINT32_MAX, true) && (f.head->flags.load() & flag_persistent) == 0)
-        unlink_if_same(path, f.dev, f.ino);
+    const int got = !clean ? -1 : wait ? lock_file(f.fd) : ofd_lock(f.fd, 0, F_WRLCK, false);
+    if (wait && err != nullptr && got > 0) *err = got;
+    if (got == 0) {
+      if (same_file(n.data, f.dev, f.ino) && same_file(n.lock, f.lock_dev, f.lock_ino) &&
+          !any_live_user(f, UINT32_MAX, true) && (f.head->flags.load() & flag_persistent) == 0) {
+        reset_waiters(f);
+        const int gone = unlink_names(f);
+        if (err != nullptr && (gone == EPERM || gone == EACCES)) *err = gone;
+      }
       unlock_file(f.fd);
     }
   }
   ::munmap(f.map, f.map_len);
-  ::close(f.fd);
+  f.map = nullptr;
+  if (f.fd >= 0) ::close(f.fd);
+  f.fd = -1;
   return s;
 }
 
+/// Removes the names of the semaphore at `n` whatever its state (remove(),
+/// unlink_and_create): under its file-wide lock when that is free at once,
+/// else as it is (the data file first, so it never lacks its lock file).
+/// 0, or the errno of removing the data file's name (ENOENT: none).
+inline int unlink_pair(const names& n) noexcept {
+  file_result l = open_existing_file(n.lock, O_RDWR | O_NONBLOCK);
+  const bool locked = l.err == 0 && ofd_lock(l.fd, 0, F_WRLCK, false) == 0;
+  const int err = ::unlink(n.data.c_str()) == 0 ? 0 : errno;
+  if (err != EPERM && err != EACCES && l.err == 0) unlink_if_same(n.lock, l.dev, l.ino);
+  if (locked) unlock_file(l.fd);
+  if (l.fd >= 0) ::close(l.fd);
+  return err;
+}
+
 /// The process's last handle on `f` is closing: give back units and entry,
-/// and remove the name when no live user remains (unless persistent).
+/// and remove the names when no live user remains (unless persistent).
 inline void release_file(file* f) noexcept {
   table& t = the_table();
   if (f->fd >= 0 && lock_file(f->fd) == 0) {
@@ -1208,8 +1532,8 @@ inline void release_file(file* f) noexcept {
     if (!any_live_user(*f, me, true)) {
       reset_waiters(*f);
       if ((f->head->flags.load() & flag_persistent) == 0) {
-        unlink_if_same(f->path, f->dev, f->ino);
-        NOB_ROBUST_STEP("close.unlinked");
+        unlink_names(*f);
+        NOB_ROBUST_STEP("close.lock_unlinked");
       }
     }
     unlock_file(f->fd);
@@ -1241,22 +1565,34 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
   if ((mode & ~static_cast<mode_t>(0777)) != 0)
     throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name_);
 
-  const std::string path = r::path_of(name_);
+  const r::names n = r::names_of(name_);
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
   const r::one_lock_deadline bounded;  // every retry below shares it
   t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
   int err = 0;
   const char* step = "";
+  std::string why;  // a message made at run time (it names an owner), else `step`
   r::file* opened = nullptr;
 
-  // Creates; on EEXIST, a stale file (every user ended) is removed and the
-  // create tried again.
+  // No loop below runs past the open's one deadline: each retry follows a
+  // change of the name by another process, and any that keeps changing it
+  // gets this open EBUSY instead of a spin.
+  auto too_late = [&] {
+    if (std::chrono::steady_clock::now() < r::lock_wait_deadline) return false;
+    err = EBUSY;
+    step = "open (the name kept changing)";
+    why.clear();
+    return true;
+  };
+  // Creates; on EEXIST, a stale semaphore (every user ended) is removed and
+  // the create tried again.
   auto create = [&](bool remove_stale) -> r::outcome {
     for (;;) {
       auto* f = new r::file;
-      f->path = path;
-      err = r::create_new(*f, capacity, mode, step);
+      f->path = n.data;
+      f->lock_path = n.lock;
+      err = r::create_new(*f, n, capacity, mode, step, why);
       if (err == 0) {
         f->refs = 1;
         t.files.push_back(f);
@@ -1265,18 +1601,26 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
       }
       delete f;
       if (err != EEXIST || !remove_stale) return r::outcome::failed;
-      int lock_err = 0;
-      const r::state s = r::probe(path, true, true, &lock_err);
-      if (lock_err != 0) {  // a stale file whose file-wide lock somebody keeps
-        err = lock_err;
-        step = r::lock_step(lock_err);
+      int kept = 0;
+      uid_t owner = 0;
+      const r::state s = r::probe(n, true, true, &kept, &owner);
+      if (kept == EPERM || kept == EACCES) {  // another user's, in the sticky /dev/shm
+        err = kept;
+        why = "create (a stale robust semaphore of " + r::uid_text(owner) +
+              " is in the way and this user cannot remove it)";
+        return r::outcome::failed;
+      }
+      if (kept != 0) {  // a stale semaphore whose file-wide lock somebody keeps
+        err = kept;
+        step = r::lock_step(kept);
         return r::outcome::failed;
       }
       if (s != r::state::stale && s != r::state::absent) return r::outcome::failed;
+      if (too_late()) return r::outcome::failed;
     }
   };
-  auto attach = [&]() -> r::outcome {
-    const r::outcome o = r::attach_existing(opened, path, check, err, step);
+  auto attach = [&](bool join_stale) -> r::outcome {
+    const r::outcome o = r::attach_existing(opened, n, check, join_stale, err, step, why);
     if (o == r::outcome::ok && opened->refs == 1) t.files.push_back(opened);  // a new record
     return o;
   };
@@ -1288,28 +1632,45 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
       break;
     case existence_policy::raise_if_not_exists:
       do {
-        o = attach();
-      } while (o == r::outcome::retry);
+        o = attach(false);
+      } while (o == r::outcome::retry && !too_late());
       linked_existing_ = o == r::outcome::ok;
       break;
     case existence_policy::unlink_and_create:
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "unlink");
-      o = create(true);
+      for (;;) {  // again while another process re-creates the name in between, up to the deadline
+        if (const int gone = r::unlink_pair(n); gone != 0 && gone != ENOENT) {
+          const long owner = r::owner_of(n.data);
+          if ((gone == EPERM || gone == EACCES) && owner >= 0)
+            detail::throw_system(gone, "nob: unlink (another user's file, " +
+                                           r::uid_text(static_cast<uid_t>(owner)) + ") " + name_);
+          throw_errno(gone, "unlink");
+        }
+        o = create(true);
+        if (o == r::outcome::ok || err != EEXIST || too_late()) break;
+      }
       break;
     case existence_policy::link_or_create:
       for (;;) {  // exclusive create, else open, else it vanished: again
-        o = create(false);  // a stale file is removed by attach()
+        o = create(false);  // a stale semaphore is removed (or joined) by attach()
         if (o == r::outcome::ok || err != EEXIST) break;
-        o = attach();
+        why.clear();
+        o = attach(true);
         if (o == r::outcome::ok) {
           linked_existing_ = true;
           break;
         }
-        if (o == r::outcome::failed) break;
+        if (o == r::outcome::failed || too_late()) {
+          o = r::outcome::failed;
+          break;
+        }
+        why.clear();
       }
       break;
   }
-  if (o != r::outcome::ok) throw_errno(err, step);
+  if (o != r::outcome::ok) {
+    if (!why.empty()) detail::throw_system(err, "nob: " + why + " " + name_);
+    throw_errno(err, step);
+  }
   f_ = opened;
   capacity_ = opened->capacity;
 }
@@ -1367,36 +1728,82 @@ inline void robust_semaphore::persistent(bool on) {
 }
 
 inline void robust_semaphore::unlink() {
+  namespace r = detail::robust;
   check_open("unlink");
-  const int err = detail::unlink_if_same(f_->path, f_->dev, f_->ino);
+  r::table& t = r::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);  // the file-wide lock is this process's, on one descriptor
+  if (const int locked = r::lock_file(f_->fd)) throw_errno(locked, r::lock_step(locked));
+  const int err = r::unlink_names(*f_);
+  r::unlock_file(f_->fd);
   if (err != 0) throw_errno(err == ESTALE ? ENOENT : err, "unlink");
 }
 
 inline bool robust_semaphore::remove(std::string_view name) {
   namespace r = detail::robust;
-  const std::string path = r::path_of(normalize_name(name));
+  const std::string normalized = normalize_name(name);
+  const r::names n = r::names_of(normalized);
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
-  switch (r::probe(path, true)) {
+  int kept = 0;
+  uid_t owner = 0;
+  switch (r::probe(n, true, false, &kept, &owner)) {
     case r::state::absent:
+      return false;
     case r::state::stale:
+      if (kept == EPERM || kept == EACCES)
+        detail::throw_system(kept, "nob: remove (a stale robust semaphore of " + r::uid_text(owner) +
+                                       ", which this user cannot remove) " + normalized);
       return false;
     case r::state::live:
     case r::state::other:
+    case r::state::unknown:
       break;
   }
-  if (::unlink(path.c_str()) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: unlink " + normalize_name(name));
+  const int err = r::unlink_pair(n);
+  if (err == 0) return true;
+  if (err == ENOENT) return false;
+  detail::throw_system(err, "nob: unlink " + normalized);
 }
 
 inline bool robust_semaphore::exists(std::string_view name) {
   namespace r = detail::robust;
-  const std::string path = r::path_of(normalize_name(name));
+  const r::names n = r::names_of(normalize_name(name));
   r::table& t = r::the_table();
   std::lock_guard<std::mutex> guard(t.mu);
-  const r::state s = r::probe(path, true);
-  return s == r::state::live || s == r::state::other;
+  const r::state s = r::probe(n, true);
+  return s == r::state::live || s == r::state::other || s == r::state::unknown;
+}
+
+inline robust_status robust_semaphore::status(std::string_view name) {
+  namespace r = detail::robust;
+  const r::names n = r::names_of(normalize_name(name));
+  r::table& t = r::the_table();
+  std::lock_guard<std::mutex> guard(t.mu);
+  robust_status out{robust_state::absent, 0, 0};
+  out.owner = static_cast<uid_t>(-1);
+  switch (r::probe(n, false, false, nullptr, &out.owner, &out.mode)) {
+    case r::state::absent:
+      return robust_status{robust_state::absent, 0, 0};
+    case r::state::stale:
+      out.state = robust_state::stale;
+      break;
+    case r::state::live:
+      out.state = robust_state::live;
+      break;
+    case r::state::other:
+      out.state = robust_state::not_robust;
+      break;
+    case r::state::unknown:
+      out.state = robust_state::unknown;
+      break;
+  }
+  if (out.owner == static_cast<uid_t>(-1)) {  // not opened: the name's own owner and mode
+    struct stat st {};
+    if (::lstat(n.data.c_str(), &st) != 0) return robust_status{robust_state::absent, 0, 0};
+    out.owner = st.st_uid;
+    out.mode = st.st_mode & 07777;
+  }
+  return out;
 }
 
 inline bool robust_semaphore::try_acquire(std::error_code& ec) noexcept {
@@ -1461,11 +1868,11 @@ inline wait_result robust_semaphore::wait_step(std::chrono::nanoseconds deadline
       return wait_result::acquired;
     }
     NOB_ROBUST_STEP("wait.registered");
-    const int rc = r::futex_wait(&f.head->wait_word, static_cast<std::uint32_t>(w), nap);
+    const int rc = r::sleep_for_change(&f.head->wait_word, static_cast<std::uint32_t>(w), nap);
     mine.fetch_sub(1, std::memory_order_relaxed);
     f.head->wait_word.fetch_sub(r::one_waiter);
     if (rc == EINTR) return wait_result::interrupted;
-    if (rc != 0 && rc != ETIMEDOUT && rc != EAGAIN) {
+    if (rc != 0 && rc != ETIMEDOUT) {
       err = rc;
       return wait_result::timed_out;
     }
@@ -1612,7 +2019,7 @@ inline std::atomic<std::uint64_t>* robust_semaphore::wait_word() const noexcept 
 }
 
 inline int robust_semaphore::liveness_handle() const noexcept {
-  return f_ == nullptr ? -1 : f_->fd;
+  return f_ == nullptr ? -1 : f_->fd;  // the lock file's: every lock of the process is on it
 }
 
 }  // namespace nob

@@ -25,6 +25,16 @@ namespace nob_test {
 /// private /dev/shm (not root, no mount namespaces): skip, with that reason.
 inline constexpr int no_private_dev_shm = 77;
 
+/// Moves the calling process (single-threaded) into a private mount namespace
+/// with a fresh tmpfs on /dev/shm, mounted with `options` (add ",size=64k" for
+/// a small one); the processes it starts afterwards are in it too. False when
+/// it cannot (not root, no mount namespaces).
+inline bool enter_private_dev_shm(const char* options = "mode=1777") noexcept {
+  return ::geteuid() == 0 && ::unshare(CLONE_NEWNS) == 0 &&
+         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+         ::mount("tmpfs", "/dev/shm", "tmpfs", 0, options) == 0;
+}
+
 /// Runs `f` (returning an int, 0 for success) in a forked child that has a
 /// private mount namespace with a fresh tmpfs on /dev/shm; returns f's
 /// result, no_private_dev_shm, or 101 when the child did not exit normally.
@@ -36,10 +46,7 @@ int in_private_dev_shm(F&& f) {
   const pid_t pid = ::fork();
   if (pid < 0) return no_private_dev_shm;
   if (pid == 0) {
-    if (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0 ||
-        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777") != 0)
-      ::_exit(no_private_dev_shm);
+    if (!enter_private_dev_shm()) ::_exit(no_private_dev_shm);
     int rc = 100;
     try {
       rc = f();

@@ -7,6 +7,7 @@
 
 #include <nob/robust_semaphore.hpp>
 
+#include "../common/private_dev_shm.hpp"
 #include "../common/run_prefix.hpp"
 #include "../cpp/support.hpp"          // start_child, wait_child, run_in_child
 #include "../cpp_stress/stress_util.hpp"  // scale, shm_files
@@ -38,9 +39,37 @@ using nob_test::wait_child;
 using stress::scale;
 using stress::shm_files;
 
+/// Every test of this binary runs with a /dev/shm of its own when it can
+/// (as root): before the first test, the process enters a mount namespace of
+/// its own with a fresh tmpfs on /dev/shm (the helper programs it starts
+/// inherit it). So a check that no file of any name was left (nob's
+/// temporary files, "nob.nob-XXXXXX") sees only this run's files, whatever
+/// another run of the suite or another program does on the machine beside it.
+class private_shm_environment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    active = nob_test::enter_private_dev_shm();
+    if (!active)
+      std::printf("[ note ] /dev/shm is the machine's (not root): checks for files of any "
+                  "name are skipped\n");
+  }
+  static inline bool active = false;
+};
+
+inline ::testing::Environment* const private_shm_environment_added =
+    ::testing::AddGlobalTestEnvironment(new private_shm_environment);
+
+/// True when this run has /dev/shm to itself (see private_shm_environment).
+inline bool private_shm() { return private_shm_environment::active; }
+
 /// The backing file of a valid name.
 inline std::string shm_path(const std::string& name) {
   return "/dev/shm/nob." + nob::normalize_name(name).substr(1);
+}
+
+/// The lock file of a valid name (every lock of the semaphore is on it).
+inline std::string lock_path(const std::string& name) {
+  return "/dev/shm/nob~" + nob::normalize_name(name).substr(1);
 }
 
 /// True when the backing file of `name` is in /dev/shm (stale or not).
@@ -67,6 +96,7 @@ class RobustTest : public ::testing::Test {
     for (const auto& n : names_) {
       robust_semaphore::remove(n);
       ::unlink(shm_path(n).c_str());  // a foreign file planted by a test
+      ::unlink(lock_path(n).c_str());
     }
   }
 

@@ -1,5 +1,5 @@
 // Anyone who may write a robust semaphore's file can hold its file-wide OFD
-// lock (byte 0) forever. Opening then fails after NOB_ROBUST_LOCK_TIMEOUT_MS
+// lock (byte 0 of its lock file, /dev/shm/nob~NAME) forever. Opening then fails after NOB_ROBUST_LOCK_TIMEOUT_MS
 // with device_or_resource_busy instead of waiting forever; closing never
 // throws and leaves the name to the next opener, which removes it once no
 // live user remains.
@@ -10,11 +10,11 @@
 namespace robust_test {
 namespace {
 
-/// An OFD write lock on byte 0 of the file of `name`, through a descriptor
-/// of its own (a different open file description from any handle's).
+/// An OFD write lock on byte 0 of the lock file of `name`, through a
+/// descriptor of its own (a different open file description from any handle's).
 class foreign_lock {
  public:
-  explicit foreign_lock(const std::string& name) : fd_(::open(shm_path(name).c_str(), O_RDWR)) {
+  explicit foreign_lock(const std::string& name) : fd_(::open(lock_path(name).c_str(), O_RDWR)) {
     struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;

@@ -16,6 +16,7 @@ TEST_F(Names, InvalidNamesAreRefusedBeforeAnySystemCall) {
         << nob::detail::quote(bad);
     EXPECT_THROW(robust_semaphore::remove(bad), std::invalid_argument);
     EXPECT_THROW(robust_semaphore::exists(bad), std::invalid_argument);
+    EXPECT_THROW(robust_semaphore::status(bad), std::invalid_argument);
   }
   EXPECT_TRUE(shm_files("nob.at@").empty());
 }

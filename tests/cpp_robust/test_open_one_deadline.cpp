@@ -9,7 +9,7 @@
 namespace robust_test {
 namespace {
 
-/// An OFD write lock on byte 0 of the file at `path`, on a descriptor of its own.
+/// An OFD write lock on byte 0 of the file at `path` (a lock file), on a descriptor of its own.
 int lock_byte0(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   struct flock fl {};
@@ -56,17 +56,18 @@ TEST_F(OpenOneDeadline, SwappingTheNameUnderAHeldLockDoesNotRestartTheBound) {
   // After the fork: the handles keep each file live, the locks are foreign to them.
   std::vector<std::unique_ptr<robust_semaphore>> files;
   files.push_back(std::make_unique<robust_semaphore>(name, existence_policy::raise_if_exists, 1));
-  int held = lock_byte0(shm_path(name));
+  int held = lock_byte0(lock_path(name));
   ASSERT_EQ(::write(go[1], "x", 1), 1);
   int status = 0;
   pid_t done = 0;
   for (int i = 0; i < swaps && done == 0; ++i) {
     std::this_thread::sleep_for(swap_every);
-    // another live file, byte 0 held, renamed over the name; the old lock goes
+    // another live semaphore, byte 0 held, renamed over the name; the old lock goes
     const std::string next = unique_name("next" + std::to_string(i));
     files.push_back(std::make_unique<robust_semaphore>(next, existence_policy::raise_if_exists, 1));
-    const int next_held = lock_byte0(shm_path(next));
+    const int next_held = lock_byte0(lock_path(next));
     ASSERT_EQ(::rename(shm_path(next).c_str(), shm_path(name).c_str()), 0);
+    ASSERT_EQ(::rename(lock_path(next).c_str(), lock_path(name).c_str()), 0);
     ::close(held);
     held = next_held;
     done = ::waitpid(victim, &status, WNOHANG);

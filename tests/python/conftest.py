@@ -77,9 +77,9 @@ def make_name(sem_prefix):
 
 @pytest.fixture(autouse=True)
 def no_leftover_semaphores(request):
-    """Fails a test that leaves any semaphore, plain (sem.) or robust (nob.), with its
-    prefix in /dev/shm (and removes them)."""
-    prefixes = ("sem." + _prefix_for(request), "nob." + _prefix_for(request))
+    """Fails a test that leaves any semaphore, plain (sem.) or robust (nob., and its lock
+    file nob~), with its prefix in /dev/shm (and removes them)."""
+    prefixes = tuple(kind + _prefix_for(request) for kind in ("sem.", "nob.", "nob~"))
     yield
     left = []
     for _ in range(50):  # children may still be exiting

@@ -13,7 +13,8 @@ from conftest import run_child
 PUBLIC = {"NamedSemaphore", "NamedSharedMemory", "NamedMessageQueue", "RobustSemaphore",
           "Handle"}
 # Plain Python classes of the package (no C fields).
-PYTHON_CLASSES = {"ArgumentTypeError", "Flags", "Holder", "ClassSignature", "_ClassSignature"}
+PYTHON_CLASSES = {"ArgumentTypeError", "Flags", "Holder", "RobustStatus", "ClassSignature",
+                  "_ClassSignature"}
 
 WALK = r"""
 import asyncio, copy, gc, pickle, sys

@@ -230,6 +230,7 @@ def test_a_robust_file_shrinking_under_info_never_kills_nob_sem(sem_name, tmp_pa
         shrinker.kill()
         shrinker.wait()
         os.unlink(robust_file(sem_name))
+        os.unlink(os.path.join(SHM, "nob~" + sem_name))  # its lock file
 
 
 def test_a_robust_semaphore_whose_users_all_died_is_listed_stale_and_left_to_the_next_open(sem_name):

@@ -18,8 +18,8 @@ from conftest import start_child, wait_for_line
 
 pytestmark = pytest.mark.skipif(not hasattr(nob.ipc, "RobustSemaphore"), reason="no RobustSemaphore in this build")
 
-# Creates persistent robust semaphores and keeps byte 0 (the file-wide lock of the layout,
-# docs/robust.md) of each under an OFD lock until stdin closes.
+# Creates persistent robust semaphores and keeps byte 0 of each one's lock file (the file-wide
+# lock, docs/robust.md) under an OFD lock until stdin closes.
 LOCKER = """
     import fcntl, os, struct, sys
     from nob.ipc import Flags, RobustSemaphore
@@ -27,7 +27,7 @@ LOCKER = """
     fds = []
     for name in sys.argv[1:]:
         RobustSemaphore(name, 2, Flags.RAISE_IF_EXISTS, persistent=True).close()
-        fds.append(os.open("/dev/shm/nob." + name, os.O_RDWR))
+        fds.append(os.open("/dev/shm/nob~" + name, os.O_RDWR))
         fcntl.fcntl(fds[-1], F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 1, 0))
     print("locked", flush=True)
     sys.stdin.readline()
@@ -50,10 +50,11 @@ def locked(make_name):
         state["child"].stdin.close()
         state["child"].wait(timeout=30)
         for name in state["names"]:
-            try:
-                os.unlink(os.path.join(SHM, "nob." + name))
-            except FileNotFoundError:
-                pass
+            for kind in ("nob.", "nob~"):  # the data file and its lock file
+                try:
+                    os.unlink(os.path.join(SHM, kind + name))
+                except FileNotFoundError:
+                    pass
 
 
 def test_list_reports_locked_robust_files_busy_without_waiting_for_each(locked):
@@ -125,7 +126,7 @@ def test_run_exits_with_the_status_when_the_lock_is_kept_at_close(sem_name, tmp_
         while not started.exists():
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
             time.sleep(0.02)
-        fd = os.open(os.path.join(SHM, "nob." + sem_name), os.O_RDWR)
+        fd = os.open(os.path.join(SHM, "nob~" + sem_name), os.O_RDWR)  # its lock file
         fcntl.fcntl(fd, 37, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 1, 0))  # F_OFD_SETLK
         go.touch()
         assert proc.wait(timeout=15) == 4  # closing would have waited for the lock forever

@@ -35,6 +35,8 @@ def planted(request, sem_name):
     assert os.stat(path).st_uid == user[0]
     yield sem_name
     os.unlink(path)
+    if request.param == "robust":
+        os.unlink(os.path.join(SHM, "nob~" + sem_name))  # its lock file
 
 
 def _two_runs_at_once(name, tmp_path, *options):

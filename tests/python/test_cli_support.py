@@ -245,6 +245,7 @@ class PrivateIpc:
     process), for tests whose files must not be seen by anybody else: a stale robust file is
     removed by whoever opens it first (the contract), and other programs on a shared machine
     do. `wrap(argv)` runs argv inside; everything there goes with the namespace at close().
+    `size` (e.g. "64k") limits its /dev/shm.
 
     Inside, this interpreter, the installed package and nob-sem are reachable by every user:
     a directory on the way to the interpreter that others may not search (/root, where pyenv
@@ -252,7 +253,7 @@ class PrivateIpc:
     way to it. So `as_user(user, argv)` runs the real nob-sem as another uid (setpriv), not a
     copy of the code imported as root."""
 
-    def __init__(self):
+    def __init__(self, size=None):
         import pytest
 
         if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("nsenter") is None:
@@ -263,9 +264,10 @@ class PrivateIpc:
             directory, below = hidden
             reach = (f"mount --rbind '{directory}/{below}' /mnt && mount -t tmpfs -o mode=0755 none '{directory}' && "
                      f"mkdir '{directory}/{below}' && mount --move /mnt '{directory}/{below}' && ")
+        options = "mode=1777" + (f",size={size}" if size else "")
         self.keeper = subprocess.Popen(
             ["unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
-             "mount -t tmpfs -o mode=1777 none /dev/shm && mount -t mqueue none /dev/mqueue && " + reach +
+             f"mount -t tmpfs -o {options} none /dev/shm && mount -t mqueue none /dev/mqueue && " + reach +
              "echo ready && exec sleep 3600"], stdout=subprocess.PIPE, text=True)
         assert self.keeper.stdout.readline() == "ready\n"
 

@@ -56,4 +56,5 @@ def test_a_truncated_real_file_is_refused(sem_name):
             RobustSemaphore(sem_name)
         assert info.value.errno == errno.EINVAL
     finally:
-        os.unlink(path)
+        assert RobustSemaphore.remove(sem_name)  # the data file and its lock file
+        assert not os.path.exists(path)

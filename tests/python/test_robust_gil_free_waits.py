@@ -16,7 +16,7 @@ HOLD_SECONDS = 2.0
 
 LOCKER = """
     import fcntl, os, struct, sys, time
-    fd = os.open("/dev/shm/nob." + sys.argv[1], os.O_RDWR)
+    fd = os.open("/dev/shm/nob~" + sys.argv[1], os.O_RDWR)
     fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0))
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -1,4 +1,4 @@
-"""A process that holds a robust semaphore's file-wide lock (byte 0) forever
+"""A process that holds a robust semaphore's file-wide lock (byte 0 of its lock file, /dev/shm/nob~NAME) forever
 cannot freeze an opener: the constructor fails with EBUSY after
 NOB_ROBUST_LOCK_TIMEOUT_MS (5 s by default), and Ctrl+C ends it at once."""
 
@@ -38,8 +38,8 @@ print("opened", flush=True)
 
 
 def hold_file_lock(name):
-    """An OFD write lock on byte 0 of the file, on a descriptor of its own."""
-    fd = os.open("/dev/shm/nob." + name.lstrip("/"), os.O_RDWR)
+    """An OFD write lock on byte 0 of the lock file, on a descriptor of its own."""
+    fd = os.open("/dev/shm/nob~" + name.lstrip("/"), os.O_RDWR)
     fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0))
     return fd
 

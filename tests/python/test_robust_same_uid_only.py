@@ -37,6 +37,7 @@ def make_as_nobody(name, persistent=True):
         # nobody may not read this Python: make it as root, then hand it over
         assert run_child(code, name, flag, "0").returncode == 0
         os.chown(path_of(name), NOBODY, NOBODY)
+        os.chown("/dev/shm/nob~" + name.lstrip("/"), NOBODY, NOBODY)  # and its lock file
     assert os.stat(path_of(name)).st_uid == NOBODY
 
 

@@ -241,12 +241,15 @@ class dir_of {
 /// `tmp_template` (ending in XXXXXX, in the same directory) stands in.
 /// EEXIST when the name exists, unless `replace`: then the new file takes
 /// the name's place in one step (rename(2); see replace_with_nameless() for
-/// what a crash in that step leaves). On failure nothing is left under any
-/// name.
+/// what a crash in that step leaves). With `allocate` (and no `init`), the
+/// `len` bytes are allocated (posix_fallocate), not left sparse: a full file
+/// system fails here with ENOSPC, step "allocate (no space left)", instead
+/// of raising SIGBUS later at a touch of the mapping. On failure nothing is
+/// left under any name.
 template <class BeforeLink>
 file_result create_exclusive_file(const char* path, const char* tmp_template, const void* init,
                                   std::size_t len, mode_t mode, BeforeLink&& before_link,
-                                  bool replace = false) noexcept {
+                                  bool replace = false, bool allocate = false) noexcept {
   file_result r;
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool named = attempt == 1;
@@ -271,8 +274,11 @@ file_result create_exclusive_file(const char* path, const char* tmp_template, co
     } else if ((r.mode & 07777) != mode && ::fchmod(r.fd, mode) != 0) {
       err = errno;
       step = "fchmod";
+    } else if (init == nullptr && allocate && len > 0 &&
+               (err = ::posix_fallocate(r.fd, 0, static_cast<off_t>(len))) != 0) {
+      step = err == ENOSPC ? "allocate (no space left)" : "allocate";
     } else if (init != nullptr ? !write_all(r.fd, init, len)
-                               : len > 0 && ::ftruncate(r.fd, static_cast<off_t>(len)) != 0) {
+                               : !allocate && len > 0 && ::ftruncate(r.fd, static_cast<off_t>(len)) != 0) {
       err = errno;
       step = "write";
     } else {
@@ -310,8 +316,10 @@ file_result create_exclusive_file(const char* path, const char* tmp_template, co
 template <class BeforeLink>
 file_result create_exclusive_file(const std::string& path, const char* tmp_template,
                                   const void* init, std::size_t len, mode_t mode,
-                                  BeforeLink&& before_link, bool replace = false) noexcept {
-  return create_exclusive_file(path.c_str(), tmp_template, init, len, mode, before_link, replace);
+                                  BeforeLink&& before_link, bool replace = false,
+                                  bool allocate = false) noexcept {
+  return create_exclusive_file(path.c_str(), tmp_template, init, len, mode, before_link, replace,
+                               allocate);
 }
 
 /// As create_exclusive_file() with nothing to do before the link.

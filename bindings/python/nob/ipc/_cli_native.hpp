@@ -228,14 +228,20 @@ struct robust_view {
   std::vector<nob::holder> holders;   ///< live holders
 };
 
-/// True when another open file description holds byte 0 of the file: the
-/// file-wide lock of docs/robust.md, which opens and closes wait for.
+/// True when another open file description holds byte 0 of the lock file of
+/// the robust semaphore whose data file is behind `fd`: the file-wide lock of
+/// docs/robust.md, which opens and closes wait for. (False when this user
+/// may not open the lock file: then nobody it could see holds it.)
 inline bool file_lock_taken(int fd) noexcept {
+  const int lock = nob::detail::robust::open_lock_of(fd);
+  if (lock < 0) return false;
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_len = 1;
-  return ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  const bool taken = ::fcntl(lock, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(lock);
+  return taken;
 }
 
 /// True when `fd` is open on a robust semaphore's data file (its header passes
@@ -296,7 +302,17 @@ inline robust_view inspect_robust(int fd) noexcept {
       }
       r::file f;
       r::set_views(f, copy.data(), h.capacity, h.users);
-      f.fd = fd;
+      f.fd = r::open_lock_of(fd);  // liveness is asked about the lock file's locks
+      if (f.fd < 0) {
+        v.err = errno;
+        v.why = errno == EACCES ? "cannot tell live from stale: this user may not open its lock file"
+                                : "no lock file: not usable";
+        return v;
+      }
+      struct closer {
+        int fd;
+        ~closer() { ::close(fd); }
+      } lock_closed{f.fd};
       f.index = UINT32_MAX;  // nobody's entry: no unit is this process's own
       if (f.head->capacity != h.capacity || f.head->users != h.users) continue;  // rewritten
       v.capacity = h.capacity;

@@ -14,6 +14,13 @@ class Holder(NamedTuple):
     pid: int
     units: int
 
+class RobustStatus(NamedTuple):
+    """What RobustSemaphore.status(name) found: RobustStatus(state, owner, mode)."""
+
+    state: str
+    owner: int
+    mode: int
+
 class RobustSemaphore(Handle):
     """A named semaphore whose units belong to the process that took them."""
 
@@ -68,3 +75,5 @@ class RobustSemaphore(Handle):
     def remove(name: str) -> bool: ...
     @staticmethod
     def exists(name: str) -> bool: ...
+    @staticmethod
+    def status(name: str) -> RobustStatus: ...

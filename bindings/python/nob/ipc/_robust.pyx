@@ -51,6 +51,8 @@ cdef extern from "_robust_support.hpp" namespace "nob_py":
     int robust_wait_step(robust_semaphore& sem, long long deadline_ns, int* err) nogil
     int robust_release(robust_semaphore& sem, long long n) nogil
     uintptr_t robust_wait_word_address(robust_semaphore& sem) nogil
+    int robust_status_of(string name, unsigned long* owner, unsigned int* mode,
+                         object filename) nogil except -1
     const handle_ops* ROBUST_OPS "nob_py::ops_of<nob::robust_semaphore>"()
     name_fn REMOVE "nob_py::remove_by_name<nob::robust_semaphore>"
     name_fn EXISTS "nob_py::exists_by_name<nob::robust_semaphore>"
@@ -67,6 +69,19 @@ Holder = collections.namedtuple("Holder", ["pid", "units"], module="nob.ipc._rob
 Holder.__doc__ = """A live process that holds units of a RobustSemaphore: Holder(pid, units).
 
 `pid` is the process id in the holder's own PID namespace."""
+
+RobustStatus = collections.namedtuple("RobustStatus", ["state", "owner", "mode"],
+                                      module="nob.ipc._robust")
+RobustStatus.__doc__ = """What RobustSemaphore.status(name) found: RobustStatus(state, owner, mode).
+
+`state` is "absent", "live" (a live process has it open, or it is persistent),
+"stale" (every user ended: it counts as absent, and stays until a user who may
+remove it looks), "not_robust" (a file that is not a sound robust semaphore) or
+"unknown" (this user may not open its lock file, so cannot tell live from
+stale); `owner` and `mode` are the uid and permission bits of its file (0 when
+absent)."""
+
+cdef tuple _STATES = ("absent", "live", "stale", "not_robust", "unknown")
 
 
 cdef class RobustSemaphore
@@ -154,6 +169,21 @@ cdef class RobustSemaphore(Handle):
         "RobustSemaphore", "robust semaphore", REMOVE, EXISTS,
         "True when a robust semaphore called `name` exists and some live process uses it "
         "(or it is persistent).")
+    @staticmethod
+    def status(name):
+        """What is at `name`: RobustStatus(state, owner, mode); a look that changes nothing.
+
+        state: "absent", "live", "stale", "not_robust" or "unknown" (see RobustStatus).
+        """
+        cdef string cname = normalized_name(name)
+        cdef object filename = cname.decode("ascii")
+        cdef unsigned long owner = 0
+        cdef unsigned int mode = 0
+        cdef int state
+        with nogil:  # waits for the table mutex (another thread's open may hold it)
+            state = robust_status_of(cname, &owner, &mode, filename)
+        return RobustStatus(_STATES[state], owner, mode)
+
     __signature__ = _handle.ClassSignature(
         ("name", _handle.REQUIRED, False), ("initial_value", 1, False),
         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False), ("persistent", False, True),

@@ -129,6 +129,20 @@ inline int robust_release(nob::robust_semaphore& sem, long long n) noexcept {
   return ec.value();
 }
 
+/// robust_semaphore::status(name), callable without the GIL: the state as an
+/// int (0 absent, 1 live, 2 stale, 3 not_robust, 4 unknown; RobustStatus's
+/// order), the owner and mode of the file in *owner and *mode; or -1 with
+/// the Python error set (filename: the name).
+inline int robust_status_of(const std::string& name, unsigned long* owner, unsigned int* mode,
+                            PyObject* filename) noexcept {
+  return or_set_error(filename, -1, [&] {
+    const nob::robust_status st = nob::robust_semaphore::status(name);
+    *owner = static_cast<unsigned long>(st.owner);
+    *mode = static_cast<unsigned int>(st.mode);
+    return static_cast<int>(st.state);
+  });
+}
+
 /// The address of the futex word that waiters sleep on, as an integer.
 inline std::uintptr_t robust_wait_word_address(const nob::robust_semaphore& sem) noexcept {
   return reinterpret_cast<std::uintptr_t>(sem.wait_word());

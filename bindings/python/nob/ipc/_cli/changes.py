@@ -220,6 +220,11 @@ def cmd_unlink(args: argparse.Namespace) -> int:
         try:
             with Directory(KINDS[t.kind].directory) as dir_fd:
                 os.unlink(file_of(t.kind, t.raw), dir_fd=dir_fd)  # the name, never a symlink's target
+                if t.kind == "robust":  # and its lock file (docs/robust.md), if it has one
+                    try:
+                        os.unlink(b"nob~" + t.raw, dir_fd=dir_fd)
+                    except OSError:
+                        pass
         except FileNotFoundError:
             failures.append(Failure(f"{shown(t.raw)}: removed meanwhile by another process", Exit.NOT_FOUND))
             continue

@@ -31,11 +31,14 @@ KIND_WORDS = {"all": list(KINDS), "sem": SEMAPHORES, **{k: [k] for k in KINDS}} 
 
 def classify(directory: str, file: bytes) -> Optional[Tuple[str, bytes]]:
     """(kind, the NAME's bytes) of a file in /dev/shm or /dev/mqueue. In /dev/shm, sem.* and
-    nob.* are semaphores; every other file is a shared memory object (one made by shm_open
+    nob.* are semaphores, nob~* their lock files (None: not an object of its own); every
+    other file is a shared memory object (one made by shm_open
     with a name that starts with "sem." or "nob." looks like a semaphore: --kind shm
     reaches it by its full name)."""
     if directory == MQ_DIR:
         return "mq", file
+    if file.startswith(b"nob~") and len(file) > 4:  # a robust semaphore's lock file, no object
+        return None
     for kind in ("plain", "robust"):
         prefix = KINDS[kind].prefix
         if file.startswith(prefix) and len(file) > len(prefix):

@@ -1,0 +1,94 @@
+// A full /dev/shm gives ENOSPC, never SIGBUS, and leaves nothing behind
+// (issue 19 item 3). Robust files were sized with ftruncate (sparse) and
+// written through the mapping: with a 64 KiB tmpfs filled by another user,
+// creating one died of SIGBUS, and with one page left the create succeeded
+// and the first acquire() died of SIGBUS, leaving a stale file. Now every
+// page of the data file is allocated (posix_fallocate) before it is mapped.
+// Each case runs in a forked child with a private mount namespace and its
+// own small tmpfs on /dev/shm; the filler is another real user.
+#include "hostile.hpp"
+
+namespace robust_test {
+namespace {
+
+/// Exit status of `pid`, or 200 + the signal that killed it.
+int status_of(pid_t pid) {
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(st)) return 200 + WTERMSIG(st);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 199;
+}
+
+/// Names in /dev/shm that start with "nob" (nob's data, lock and temporary files).
+int nob_files() {
+  return static_cast<int>(shm_files("nob").size());
+}
+
+class FullShm : public HostileTest {
+ protected:
+  /// Runs `f` in a forked child that has its own mount namespace with a
+  /// tmpfs of `size` on /dev/shm, filled by the attacker up to `leave`
+  /// bytes; `f`'s result, or 200 + the signal that killed it.
+  template <class F>
+  int in_small_shm(const char* size, off_t leave, F&& f) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (!nob_test::enter_private_dev_shm((std::string("mode=1777,size=") + size).c_str()))
+        ::_exit(90);
+      const int filled = status_of(start_as(attacker, [&]() -> int {
+        const int fd = ::open("/dev/shm/filler", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) return 1;
+        static char block[4096];
+        off_t at = 0;
+        while (::pwrite(fd, block, sizeof block, at) == static_cast<ssize_t>(sizeof block)) at += 4096;
+        if (errno != ENOSPC) return 2;
+        return leave == 0 || ::ftruncate(fd, at > leave ? at - leave : 0) == 0 ? 0 : 3;
+      }));
+      if (filled != 0) ::_exit(91);
+      ::_exit(status_of(start_as(victim, f)));
+    }
+    return status_of(pid);
+  }
+};
+
+/// The victim's part: creating fails with ENOSPC, nothing of nob's is left.
+int create_fails_cleanly(const std::string& name) {
+  try {
+    robust_semaphore s(name, existence_policy::link_or_create, 1);
+    s.acquire();  // before the fix, with a page left: SIGBUS here
+    return 10;
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::no_space_on_device) return 11;
+  }
+  if (nob_files() != 0) return 12;
+  if (robust_semaphore::exists(name)) return 13;
+  return 0;
+}
+
+TEST_F(FullShm, CreateOnAFullShmIsEnospcNotSigbus) {
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("64k", 0, [&] { return create_fails_cleanly(name); }), 0);
+}
+
+TEST_F(FullShm, CreateWithOnePageLeftIsEnospcNotASigbusAtTheFirstAcquire) {
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("1m", 4096, [&] { return create_fails_cleanly(name); }), 0);
+}
+
+TEST_F(FullShm, WithRoomItWorksAndLeavesNothing) {
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("1m", 256 * 1024, [&]() -> int {
+              {
+                robust_semaphore s(name, existence_policy::link_or_create, 3);
+                for (int i = 0; i < 3; ++i)
+                  if (!s.try_acquire()) return 20;
+                s.release(3);
+              }
+              return nob_files() == 0 ? 0 : 21;
+            }),
+            0);
+}
+
+}  // namespace
+}  // namespace robust_test
