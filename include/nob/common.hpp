@@ -104,6 +104,15 @@ enum class owner_check {
   same_uid,   ///< refuse (permission_denied) an object owned by another uid than geteuid()
 };
 
+/// Whether creating a shared memory object allocates its bytes (a trailing
+/// constructor argument of named_shared_memory; opening is not affected).
+enum class shm_allocation {
+  lazy,       ///< sized with ftruncate, pages allocated at their first touch (POSIX behaviour):
+              ///< on a full file system that touch raises SIGBUS
+  at_create,  ///< every byte allocated (posix_fallocate) before the name appears: a full
+              ///< file system fails the create with no_space_on_device, leaving nothing
+};
+
 /// What a constructor does when the name exists, or does not.
 enum class existence_policy {
   raise_if_exists,      ///< create; std::errc::file_exists if the name exists

@@ -81,17 +81,21 @@ class named_shared_memory {
   /// whatever the umask); `read_only` opens O_RDONLY and maps PROT_READ.
   /// owner_check::same_uid refuses (permission_denied) to open an existing
   /// object another user owns; creating is not affected.
+  /// shm_allocation::at_create allocates every byte when this call creates
+  /// (a full /dev/shm: no_space_on_device, nothing left); the default, lazy,
+  /// leaves pages to their first touch, which raises SIGBUS when none is free.
   explicit named_shared_memory(std::string_view name,
                                existence_policy policy = existence_policy::raise_if_not_exists,
                                std::size_t size = 0, bool read_only = false, mode_t mode = 0600,
-                               owner_check check = owner_check::any_owner);
+                               owner_check check = owner_check::any_owner,
+                               shm_allocation allocation = shm_allocation::lazy);
   /// As the constructor, without exceptions: the handle, or std::nullopt
   /// with `ec` set (invalid_argument for a bad argument, else the errno).
   static std::optional<named_shared_memory> open(
       std::string_view name, std::error_code& ec,
       existence_policy policy = existence_policy::raise_if_not_exists, std::size_t size = 0,
-      bool read_only = false, mode_t mode = 0600,
-      owner_check check = owner_check::any_owner) noexcept;
+      bool read_only = false, mode_t mode = 0600, owner_check check = owner_check::any_owner,
+      shm_allocation allocation = shm_allocation::lazy) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -133,8 +137,10 @@ class named_shared_memory {
  private:
   named_shared_memory() noexcept = default;
   static const char* check_arguments(existence_policy policy, std::size_t size, mode_t mode,
+                                     shm_allocation allocation,
                                      owner_check check) noexcept;
   int open_as(existence_policy policy, std::size_t size, mode_t mode, owner_check check,
+              shm_allocation allocation,
               const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
@@ -174,25 +180,26 @@ struct shm_opener {
   bool read_only;
   mode_t mode;
   owner_check check;
+  bool allocate;  ///< shm_allocation::at_create
   shm_opened got{};
 
   int open(const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
     return take(open_shm_file(path.c_str(), read_only, check), step);
 #else
-    return take(shm_open_and_map(path, read_only ? O_RDONLY : O_RDWR, 0, read_only, 0, check),
+    return take(shm_open_and_map(path, read_only ? O_RDONLY : O_RDWR, 0, read_only, 0, check, false),
                 step);
 #endif
   }
   int create(bool replace, const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-    return take(create_shm_file(path.c_str(), size, read_only, mode, replace), step);
+    return take(create_shm_file(path.c_str(), size, read_only, mode, replace, allocate), step);
 #else
     // Creating needs a writable descriptor to size the object; a read-only
     // handle then keeps it (there is no /proc to reopen through portably).
     (void)replace;
     return take(shm_open_and_map(path, O_RDWR | O_CREAT | O_EXCL, size, read_only, mode,
-                                 owner_check::any_owner),
+                                 owner_check::any_owner, allocate),
                 step);
 #endif
   }
@@ -213,8 +220,11 @@ struct shm_opener {
 }  // namespace detail
 
 inline const char* named_shared_memory::check_arguments(existence_policy policy, std::size_t size,
-                                                        mode_t mode, owner_check check) noexcept {
+                                                        mode_t mode, shm_allocation allocation,
+                                                        owner_check check) noexcept {
   if (const char* why = detail::check_open_arguments(policy, mode, check)) return why;
+  if (allocation != shm_allocation::lazy && allocation != shm_allocation::at_create)
+    return "invalid shm_allocation";
   if (static_cast<std::uintmax_t>(size) >
       static_cast<std::uintmax_t>(std::numeric_limits<off_t>::max()))
     return "size is larger than off_t holds";
@@ -223,33 +233,36 @@ inline const char* named_shared_memory::check_arguments(existence_policy policy,
 
 inline named_shared_memory::named_shared_memory(std::string_view name, existence_policy policy,
                                                 std::size_t size, bool read_only, mode_t mode,
-                                                owner_check check)
+                                                owner_check check, shm_allocation allocation)
     : read_only_(read_only) {
   own_.name = normalize_name(name);
-  if (const char* why = check_arguments(policy, size, mode, check))
+  if (const char* why = check_arguments(policy, size, mode, allocation, check))
     detail::throw_invalid(why, own_.name);
   const char* step = "";
-  if (const int err = open_as(policy, size, mode, check, step)) throw_errno(err, step);
+  if (const int err = open_as(policy, size, mode, check, allocation, step)) throw_errno(err, step);
 }
 
 inline std::optional<named_shared_memory> named_shared_memory::open(
     std::string_view name, std::error_code& ec, existence_policy policy, std::size_t size,
-    bool read_only, mode_t mode, owner_check check) noexcept {
+    bool read_only, mode_t mode, owner_check check, shm_allocation allocation) noexcept {
   named_shared_memory m;
   m.read_only_ = read_only;
   const char* step = "";
-  if (detail::checked_name(name, check_arguments(policy, size, mode, check), m.own_.name, ec))
-    detail::set_error(ec, m.open_as(policy, size, mode, check, step));
+  if (detail::checked_name(name, check_arguments(policy, size, mode, allocation, check), m.own_.name, ec))
+    detail::set_error(ec, m.open_as(policy, size, mode, check, allocation, step));
   if (ec) return std::nullopt;
   return std::optional<named_shared_memory>(std::move(m));
 }
 
 inline int named_shared_memory::open_as(existence_policy policy, std::size_t size, mode_t mode,
-                                        owner_check check, const char*& step) noexcept {
+                                        owner_check check, shm_allocation allocation,
+                                        const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-  detail::shm_opener k{detail::shm_file_path(own_.name), size, read_only_, mode, check};
+  detail::shm_opener k{detail::shm_file_path(own_.name), size, read_only_, mode, check,
+                       allocation == shm_allocation::at_create};
 #else
-  detail::shm_opener k{own_.name.c_str(), size, read_only_, mode, check};
+  detail::shm_opener k{own_.name.c_str(), size, read_only_, mode, check,
+                       allocation == shm_allocation::at_create};
 #endif
   bool linked = false;
   if (const int err = detail::open_by_policy(k, policy, linked, step)) return err;

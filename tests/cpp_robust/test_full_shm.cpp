@@ -6,7 +6,15 @@
 // page of the data file is allocated (posix_fallocate) before it is mapped.
 // Each case runs in a forked child with a private mount namespace and its
 // own small tmpfs on /dev/shm; the filler is another real user.
+// named_shared_memory keeps POSIX's lazy default (the first write to a page
+// /dev/shm has no room for dies of SIGBUS) and offers
+// shm_allocation::at_create, which makes the create itself fail with ENOSPC
+// and leave no name (issue 19 item 3, second half).
 #include "hostile.hpp"
+
+#include <nob/shared_memory.hpp>
+
+#include <cstring>
 
 namespace robust_test {
 namespace {
@@ -86,6 +94,50 @@ TEST_F(FullShm, WithRoomItWorksAndLeavesNothing) {
                 s.release(3);
               }
               return nob_files() == 0 ? 0 : 21;
+            }),
+            0);
+}
+
+constexpr std::size_t shm_size = 64 * 1024;
+
+/// The victim's part: creates a shared memory object of shm_size with
+/// `allocation` and writes every byte of it; 0 when that worked.
+int create_and_fill(const std::string& name, nob::shm_allocation allocation) {
+  nob::named_shared_memory m(name, existence_policy::link_or_create, shm_size, false, 0600,
+                             nob::owner_check::any_owner, allocation);
+  std::memset(m.data(), 1, shm_size);  // lazy on a full /dev/shm: SIGBUS here
+  return 0;
+}
+
+/// The victim's part: an at_create create fails with ENOSPC and leaves no name.
+int allocated_create_fails_cleanly(const std::string& name) {
+  try {
+    create_and_fill(name, nob::shm_allocation::at_create);
+    return 10;
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::no_space_on_device) return 11;
+  }
+  return ::access(("/dev/shm" + name).c_str(), F_OK) != 0 ? 0 : 12;
+}
+
+TEST_F(FullShm, SharedMemoryAllocatedAtCreateIsEnospcNotSigbus) {
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("64k", 0, [&] { return allocated_create_fails_cleanly(name); }), 0);
+  EXPECT_EQ(in_small_shm("1m", 4096, [&] { return allocated_create_fails_cleanly(name); }), 0);
+}
+
+TEST_F(FullShm, SharedMemoryIsLazyByDefaultAsInPosix) {
+  // the default is kept: the create succeeds, the first write with no room dies of SIGBUS
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("1m", 4096, [&] { return create_and_fill(name, nob::shm_allocation::lazy); }),
+            200 + SIGBUS);
+}
+
+TEST_F(FullShm, SharedMemoryAllocatedAtCreateWithRoomWorks) {
+  const std::string name = unique_name();
+  EXPECT_EQ(in_small_shm("1m", 256 * 1024, [&]() -> int {
+              if (create_and_fill(name, nob::shm_allocation::at_create) != 0) return 20;
+              return nob::named_shared_memory::exists(name) ? 21 : 0;  // its creator unlinked it
             }),
             0);
 }

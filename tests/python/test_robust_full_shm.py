@@ -42,15 +42,15 @@ print(json.dumps([outcome, sorted(f for f in os.listdir("/dev/shm") if f.startsw
 """
 
 
-def create_in_small_shm(size, leave, name, capacity):
-    """CREATE run by the victim in a /dev/shm of `size` that the attacker filled up to `leave`
-    bytes: (outcome, nob files left)."""
+def create_in_small_shm(size, leave, name, capacity, script=CREATE):
+    """`script` (CREATE) run by the victim in a /dev/shm of `size` that the attacker filled up
+    to `leave` bytes: what it printed, as JSON."""
     victim, attacker = other_user(VICTIM), other_user(ATTACKER)
     space = PrivateIpc(size=size)
     try:
         r = run_as(attacker, FILL, leave, inside=space)
         assert r.stdout == "filled\n", r.stderr
-        r = run_as(victim, CREATE, name, capacity, inside=space)
+        r = run_as(victim, script, name, capacity, inside=space)
         assert r.returncode == 0, (r.returncode, r.stderr)  # -7: SIGBUS
         return json.loads(r.stdout)
     finally:

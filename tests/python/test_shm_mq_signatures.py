@@ -1,7 +1,7 @@
 """inspect.signature() of NamedSharedMemory and NamedMessageQueue gives the
-published signatures plus `mode` and `same_uid_only` (1.6.3's classes are pure Python, so
-help() and IDEs read them); a subclass with its own __init__ shows that
-__init__."""
+published signatures plus `mode` and `same_uid_only` (and NamedSharedMemory's `allocate`;
+1.6.3's classes are pure Python, so help() and IDEs read them); a subclass with its own
+__init__ shows that __init__."""
 
 import inspect
 
@@ -12,7 +12,8 @@ from nob.ipc import Flags, NamedMessageQueue, NamedSharedMemory
 EXPECTED = {
     NamedSharedMemory: [("name", inspect.Parameter.empty), ("size", 0), ("read_only", False),
                         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS),
-                        ("unlink_on_delete", None), ("mode", 0o600), ("same_uid_only", False)],
+                        ("unlink_on_delete", None), ("mode", 0o600), ("same_uid_only", False),
+                        ("allocate", False)],
     NamedMessageQueue: [("name", inspect.Parameter.empty), ("max_messages", None),
                         ("max_message_size", None), ("read", True), ("write", True),
                         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS),

@@ -83,16 +83,18 @@ inline shm_opened open_shm_file(const char* path, bool read_only, owner_check ch
 /// mode and mapped before its name appears. With read_only, the descriptor
 /// kept is a read-only one of the same file (through /proc/self/fd; the
 /// creating one is kept when /proc is missing). `replace`: an existing name
-/// is replaced in one step instead of EEXIST.
+/// is replaced in one step instead of EEXIST. `allocate`: every byte is
+/// allocated (posix_fallocate) before the name appears, so a full file
+/// system is ENOSPC here rather than SIGBUS at the first write.
 inline shm_opened create_shm_file(const char* path, std::size_t size, bool read_only, mode_t mode,
-                                  bool replace) noexcept {
+                                  bool replace, bool allocate) noexcept {
   shm_opened o;
   o.file = create_exclusive_file(
       path, "/dev/shm/nob-shm-XXXXXX", nullptr, size, mode,
       [&o, size, read_only](const file_result& made) noexcept {
         return map_shm(made.fd, size, read_only, o.data);
       },
-      replace);
+      replace, allocate);
   if (o.file.err != 0) {
     if (o.data != nullptr) ::munmap(o.data, size);
     o.data = nullptr;
@@ -109,18 +111,36 @@ inline shm_opened create_shm_file(const char* path, std::size_t size, bool read_
   return o;
 }
 #else
+/// Allocates the first `size` bytes of a new object: 0 or the error
+/// (ENOTSUP where there is no posix_fallocate: Darwin).
+inline int allocate_object(int fd, std::size_t size) noexcept {
+#if defined(__APPLE__)
+  (void)fd;
+  (void)size;
+  return ENOTSUP;
+#else
+  return ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+#endif
+}
+
 /// shm_open, then the whole object mapped; `oflag` holds the access and
 /// O_CREAT | O_EXCL when creating (then sized, and its mode made exact);
-/// `check` applies to an object that existed (map_whole).
+/// `check` applies to an object that existed (map_whole); `allocate` sizes a
+/// new object with posix_fallocate (every byte allocated: ENOSPC now, not
+/// SIGBUS later) instead of ftruncate.
 inline shm_opened shm_open_and_map(const char* name, int oflag, std::size_t size, bool read_only,
-                                   mode_t mode, owner_check check) noexcept {
+                                   mode_t mode, owner_check check, bool allocate) noexcept {
   file_result f;
   f.fd = ::shm_open(name, oflag, mode);
   if (f.fd < 0) return shm_opened{file_error(f, errno, "shm_open"), nullptr, 0};
   const bool creating = (oflag & O_CREAT) != 0;
+  int err = 0;
   if (creating && ::fchmod(f.fd, mode) != 0) {
     f = file_error(f, errno, "fchmod");
-  } else if (creating && size > 0 && ::ftruncate(f.fd, static_cast<off_t>(size)) != 0) {
+  } else if (creating && size > 0 && allocate &&
+             (err = allocate_object(f.fd, size)) != 0) {
+    f = file_error(f, err, err == ENOSPC ? "allocate (no space left)" : "allocate");
+  } else if (creating && size > 0 && !allocate && ::ftruncate(f.fd, static_cast<off_t>(size)) != 0) {
     f = file_error(f, errno, "ftruncate");
   } else if (!fill_stat(f)) {
     f = file_error(f, errno, "fstat");

@@ -29,6 +29,7 @@ class NamedSharedMemory(Handle):
         *,
         mode: int = 0o600,
         same_uid_only: bool = False,
+        allocate: bool = False,
     ) -> None: ...
     @property
     def unlink_on_delete(self) -> bool: ...

@@ -27,7 +27,7 @@ cdef extern from "<nob/shared_memory.hpp>" namespace "nob" nogil:
 cdef extern from "_shm_support.hpp" namespace "nob_py":
     named_shared_memory* open_shared_memory(string name, int policy, unsigned long long size,
                                             bint read_only, unsigned int mode, bint same_uid,
-                                            object filename) except NULL
+                                            bint allocate, object filename) except NULL
     const handle_ops* SHM_OPS "nob_py::ops_of<nob::named_shared_memory>"()
     name_fn REMOVE "nob_py::remove_by_name<nob::named_shared_memory>"
     name_fn EXISTS "nob_py::exists_by_name<nob::named_shared_memory>"
@@ -46,12 +46,17 @@ cdef class NamedSharedMemory(Handle):
 
     NamedSharedMemory(name, size=0, read_only=False,
                       handle_existence=Flags.RAISE_IF_NOT_EXISTS,
-                      unlink_on_delete=None, *, mode=0o600, same_uid_only=False)
+                      unlink_on_delete=None, *, mode=0o600, same_uid_only=False,
+                      allocate=False)
 
     `size` (bytes) and `mode` only matter when this call creates the object;
     linking takes it as it is. `unlink_on_delete=None` means "unlink the name
     on close() if this handle created it". `same_uid_only=True` refuses
     (PermissionError) to open an existing object that another user owns.
+    `allocate=True` allocates every byte when this call creates the object,
+    so a full /dev/shm raises OSError(ENOSPC) here, leaving nothing; by
+    default (POSIX) pages are allocated at their first touch, which dies of
+    SIGBUS when /dev/shm is full.
     `mmap()` maps it; a mapping stays valid after close(), as mmap.mmap's
     always do.
     """
@@ -64,23 +69,25 @@ cdef class NamedSharedMemory(Handle):
     __signature__ = _handle.ClassSignature(
         ("name", _handle.REQUIRED, False), ("size", 0, False), ("read_only", False, False),
         ("handle_existence", Flags.RAISE_IF_NOT_EXISTS, False),
-        ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True))
+        ("unlink_on_delete", None, False), ("mode", 0o600, True), ("same_uid_only", False, True),
+        ("allocate", False, True))
     unlink_on_delete = _handle.unlink_on_delete
     __enter__ = _handle.__enter__
     __exit__ = _handle.__exit__
 
     def __init__(self, name, size=0, read_only=False,
                  handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
-                 mode=0o600, same_uid_only=False):
+                 mode=0o600, same_uid_only=False, allocate=False):
         self._begin_init()
         cdef string cname = normalized_name(name)
         cdef unsigned long long csize = <unsigned long long>_check_range(size, "size", 0, _SIZE_MAX)
         cdef bint ro = _check_bool(read_only, "read_only")
+        cdef bint alloc = _check_bool(allocate, "allocate")
         cdef open_args a
         _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         py_name = cname.decode("ascii")
         cdef named_shared_memory* shm = open_shared_memory(cname, a.policy, csize, ro, a.mode,
-                                                           a.same_uid, py_name)
+                                                           a.same_uid, alloc, py_name)
         self._read_only = ro
         self._opened(shm, SHM_OPS(), py_name, shm.linked_existing(), a.unlink)
 

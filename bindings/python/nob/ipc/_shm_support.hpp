@@ -21,12 +21,13 @@ namespace nob_py {
 inline nob::named_shared_memory* open_shared_memory(const std::string& name, int policy,
                                                     unsigned long long size, bool read_only,
                                                     unsigned int mode, bool same_uid,
-                                                    PyObject* filename) noexcept {
+                                                    bool allocate, PyObject* filename) noexcept {
   return or_set_error(filename, static_cast<nob::named_shared_memory*>(nullptr), [&] {
     return new nob::named_shared_memory(
         name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size),
         read_only, static_cast<mode_t>(mode),
-        same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner);
+        same_uid ? nob::owner_check::same_uid : nob::owner_check::any_owner,
+        allocate ? nob::shm_allocation::at_create : nob::shm_allocation::lazy);
   });
 }
 
