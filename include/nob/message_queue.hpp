@@ -278,6 +278,9 @@ class named_message_queue {
   bool run_until(Op& op, const std::chrono::time_point<Clock, Duration>& abs_time,
                  const char* what);
   bool finish(bool got, int err, const char* what);
+  template <class Op>
+  wait_result step_once(int refused, Op& op, std::chrono::steady_clock::time_point deadline,
+                        std::error_code& ec) noexcept;
   template <class ReceiveInto>
   std::optional<message> receive_string(const char* what, ReceiveInto&& receive_into);
 
@@ -328,7 +331,17 @@ struct mq_opener {
     got = ::mq_open(name, access | O_CREAT | O_EXCL, mode, create_attr);
     return got != static_cast<mqd_t>(-1) ? 0 : errno;
   }
-  int remove_name() noexcept { return ::mq_unlink(name) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return errno_unless(::mq_unlink(name) == 0); }
+  /// remove(name) and exists(name).
+  static int unlink_name(const std::string& n) noexcept {
+    return errno_unless(::mq_unlink(n.c_str()) == 0);
+  }
+  static constexpr const char* probe_step = "mq_open";
+  static int probe_name(const std::string& n) noexcept {
+    const mqd_t q = ::mq_open(n.c_str(), O_RDONLY);
+    if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
+    return q != static_cast<mqd_t>(-1) || errno == EACCES ? 0 : errno;  // EACCES: someone else's
+  }
 };
 
 /// A queue's wait step for the deadline engine: mq_step over one `op`.
@@ -548,22 +561,11 @@ inline void named_message_queue::unlink() {
 }
 
 inline bool named_message_queue::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-  if (::mq_unlink(n.c_str()) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: mq_unlink " + n);
+  return detail::ask_by_name(name, detail::mq_opener::remove_step, detail::mq_opener::unlink_name);
 }
 
 inline bool named_message_queue::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-  const mqd_t q = ::mq_open(n.c_str(), O_RDONLY);
-  if (q != static_cast<mqd_t>(-1)) {
-    ::mq_close(q);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: mq_open " + n);
+  return detail::ask_by_name(name, detail::mq_opener::probe_step, detail::mq_opener::probe_name);
 }
 
 inline std::size_t named_message_queue::current_messages() const {
@@ -726,52 +728,44 @@ std::optional<named_message_queue::message> named_message_queue::try_receive_unt
   });
 }
 
+template <class Op>
+wait_result named_message_queue::step_once(int refused, Op& op,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           std::error_code& ec) noexcept {
+  int err = refused;
+  wait_result r = wait_result::timed_out;
+  if (err == 0)
+    r = detail::step_toward<std::chrono::steady_clock>(detail::since_epoch_saturated(deadline),
+                                                       detail::mq_step_of<Op>::clocks,
+                                                       detail::mq_step_of<Op>{op}, err);
+  detail::set_error(ec, err);
+  return r;
+}
+
 inline wait_result named_message_queue::send_once_until(
     const void* data, std::size_t size, unsigned int priority,
     std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
-  ec.clear();
-  int err = 0;
-  wait_result r = wait_result::timed_out;
-  if (mqd_ == closed_mqd()) {
-    err = EBADF;
-  } else if (size > max_message_size_) {
-    err = EMSGSIZE;
-  } else if ((data == nullptr && size != 0) || priority > max_priority()) {
-    err = EINVAL;
-  } else {
-    detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-    r = detail::step_toward<std::chrono::steady_clock>(
-        detail::since_epoch_saturated(deadline), detail::mq_step_of<detail::mq_send_op>::clocks,
-        detail::mq_step_of<detail::mq_send_op>{op}, err);
-  }
-  detail::set_error(ec, err);
-  return r;
+  const int refused = mqd_ == closed_mqd()       ? EBADF
+                      : size > max_message_size_ ? EMSGSIZE
+                      : (data == nullptr && size != 0) || priority > max_priority() ? EINVAL
+                                                                                    : 0;
+  detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
+  return step_once(refused, op, deadline, ec);
 }
 
 inline wait_result named_message_queue::receive_once_until(
     void* buffer, std::size_t capacity, std::size_t& size, unsigned int& priority,
     std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
-  ec.clear();
-  int err = 0;
-  wait_result r = wait_result::timed_out;
-  if (mqd_ == closed_mqd()) {
-    err = EBADF;
-  } else if (capacity < max_message_size_) {
-    err = EMSGSIZE;
-  } else if (buffer == nullptr) {
-    err = EINVAL;
-  } else {
-    detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
-    r = detail::step_toward<std::chrono::steady_clock>(
-        detail::since_epoch_saturated(deadline),
-        detail::mq_step_of<detail::mq_receive_op>::clocks,
-        detail::mq_step_of<detail::mq_receive_op>{op}, err);
-    if (r == wait_result::acquired) {
-      size = op.size;
-      priority = op.priority;
-    }
+  const int refused = mqd_ == closed_mqd()             ? EBADF
+                      : capacity < max_message_size_ ? EMSGSIZE
+                      : buffer == nullptr            ? EINVAL
+                                                     : 0;
+  detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
+  const wait_result r = step_once(refused, op, deadline, ec);
+  if (r == wait_result::acquired) {
+    size = op.size;
+    priority = op.priority;
   }
-  detail::set_error(ec, err);
   return r;
 }
 

@@ -305,7 +305,16 @@ struct sem_opener {
   int create(bool replace, const char*& step) noexcept {
     return take(create_sem_file(path.c_str(), value, mode, replace), step);
   }
-  int remove_name() noexcept { return ::unlink(path.c_str()) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return errno_unless(::unlink(path.c_str()) == 0); }
+  /// remove(name) and exists(name), through the file.
+  static int unlink_name(const std::string& n) noexcept {
+    return errno_unless(::unlink(sem_file_path(n).c_str()) == 0);
+  }
+  static constexpr const char* probe_step = "stat";
+  static int probe_name(const std::string& n) noexcept {
+    struct stat st {};
+    return errno_unless(::lstat(sem_file_path(n).c_str(), &st) == 0);
+  }
   int take(const opened& o, const char*& step) noexcept {
     got = o;
     if (o.err != 0) step = o.step;
@@ -336,7 +345,16 @@ struct sem_opener {
     sem = ::sem_open(name, O_CREAT | O_EXCL, mode, value);
     return sem != SEM_FAILED ? 0 : errno;
   }
-  int remove_name() noexcept { return ::sem_unlink(name) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return unlink_name(name); }
+  /// remove(name) and exists(name), through sem_unlink and sem_open.
+  static int unlink_name(const std::string& n) noexcept { return unlink_name(n.c_str()); }
+  static int unlink_name(const char* n) noexcept { return errno_unless(::sem_unlink(n) == 0); }
+  static constexpr const char* probe_step = "sem_open";
+  static int probe_name(const std::string& n) noexcept {
+    sem_t* s = ::sem_open(n.c_str(), 0);
+    if (s != SEM_FAILED) ::sem_close(s);
+    return s != SEM_FAILED || errno == EACCES ? 0 : errno;  // EACCES: someone else's
+  }
 #endif
 };
 
@@ -471,34 +489,12 @@ inline void named_semaphore::unlink() {
 }
 
 inline bool named_semaphore::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::sem_file_path(n).c_str());
-#else
-  const int rc = ::sem_unlink(n.c_str());
-#endif
-  if (rc == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: unlink " + n);
+  return detail::ask_by_name(name, detail::sem_opener::remove_step,
+                             [](const std::string& n) { return detail::sem_opener::unlink_name(n); });
 }
 
 inline bool named_semaphore::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  struct stat st {};
-  if (::lstat(detail::sem_file_path(n).c_str(), &st) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: stat " + n);
-#else
-  sem_t* s = ::sem_open(n.c_str(), 0);
-  if (s != SEM_FAILED) {
-    ::sem_close(s);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: sem_open " + n);
-#endif
+  return detail::ask_by_name(name, detail::sem_opener::probe_step, detail::sem_opener::probe_name);
 }
 
 // The hot paths: one call and one test on success, the rest out of line.

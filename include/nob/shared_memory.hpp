@@ -198,9 +198,32 @@ struct shm_opener {
   }
   int remove_name() noexcept {
 #if NOB_USE_DEV_SHM
-    return ::unlink(path.c_str()) == 0 ? 0 : errno;
+    return errno_unless(::unlink(path.c_str()) == 0);
 #else
-    return ::shm_unlink(path) == 0 ? 0 : errno;
+    return errno_unless(::shm_unlink(path) == 0);
+#endif
+  }
+  /// remove(name) and exists(name).
+  static int unlink_name(const std::string& n) noexcept {
+#if NOB_USE_DEV_SHM
+    return errno_unless(::unlink(shm_file_path(n).c_str()) == 0);
+#else
+    return errno_unless(::shm_unlink(n.c_str()) == 0);
+#endif
+  }
+#if NOB_USE_DEV_SHM
+  static constexpr const char* probe_step = "stat";
+#else
+  static constexpr const char* probe_step = "shm_open";
+#endif
+  static int probe_name(const std::string& n) noexcept {
+#if NOB_USE_DEV_SHM
+    struct stat st {};
+    return errno_unless(::lstat(shm_file_path(n).c_str(), &st) == 0);
+#else
+    const int fd = ::shm_open(n.c_str(), O_RDONLY, 0);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0 || errno == EACCES ? 0 : errno;  // EACCES: someone else's
 #endif
   }
   int take(const shm_opened& o, const char*& step) noexcept {
@@ -322,34 +345,12 @@ inline void named_shared_memory::unlink() {
 }
 
 inline bool named_shared_memory::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_file_path(n).c_str());
-#else
-  const int rc = ::shm_unlink(n.c_str());
-#endif
-  if (rc == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: unlink " + n);
+  return detail::ask_by_name(name, detail::shm_opener::remove_step,
+                             detail::shm_opener::unlink_name);
 }
 
 inline bool named_shared_memory::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  struct stat st {};
-  if (::lstat(detail::shm_file_path(n).c_str(), &st) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: stat " + n);
-#else
-  const int fd = ::shm_open(n.c_str(), O_RDONLY, 0);
-  if (fd >= 0) {
-    ::close(fd);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: shm_open " + n);
-#endif
+  return detail::ask_by_name(name, detail::shm_opener::probe_step, detail::shm_opener::probe_name);
 }
 
 }  // namespace nob
