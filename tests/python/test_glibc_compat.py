@@ -56,8 +56,8 @@ CHILD = textwrap.dedent(
             assert sem.acquire(timeout=timeout) is False
             took = time.monotonic() - start
             assert timeout <= took < timeout + 5, (timeout, took)
+        start = time.monotonic()  # before the timer starts: it fires 0.15 s after that
         threading.Timer(0.15, sem.release).start()
-        start = time.monotonic()
         assert sem.acquire(timeout=30) is True
         took = time.monotonic() - start
         assert 0.15 <= took < 10, took

@@ -74,7 +74,7 @@ pythons = os.environ["NOB_PYTHONS"].split()
 z = zipfile.ZipFile(wheel)
 info = f"nob_py-{version}.dist-info"
 m = email.parser.Parser().parsestr(z.read(f"{info}/METADATA").decode())
-print(m)
+print({k: m[k] for k in ("Name", "Version", "Requires-Python", "License-Expression")})
 assert m["Name"] == "nob.py" and m["Version"] == version, (m["Name"], m["Version"])
 # A final release above 1.6.3, the last nob.py on PyPI (another project).
 assert tuple(int(p) for p in version.split(".")) > (1, 6, 3), version

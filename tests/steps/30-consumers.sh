@@ -212,7 +212,7 @@ wheel_metadata() {  # what PyPI users see: the distribution nob.py and its extra
 import os
 from importlib.metadata import metadata
 m = metadata("nob-py")  # the spelling Python 3.9 finds too
-print(m)
+print({k: m[k] for k in ("Name", "Version", "Requires-Python", "License-Expression")})
 assert m["Name"] == "nob.py" and m["Summary"], "name and description"
 assert m["License-Expression"] == "MIT" or "MIT" in (m["License"] or ""), "license"
 assert m["Requires-Python"], "requires-python"
