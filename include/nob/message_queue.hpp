@@ -86,9 +86,11 @@
 
 namespace nob {
 
+namespace detail { struct mq_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX message queue: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
-class named_message_queue {
+class named_message_queue : public detail::named_object<detail::mq_opener> {
  public:
   /// What a receive into a caller's buffer gave: the length and the priority.
   struct received {
@@ -209,21 +211,10 @@ class named_message_queue {
   /// True when this handle may send.
   bool writable() const noexcept { return writable_; }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened a queue that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now (the queue lives on while descriptors are open).
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a queue called `name` exists.
-  static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// Only the unlink half of close(): unlinks the name if close() would, and
@@ -287,7 +278,6 @@ class named_message_queue {
   mqd_t mqd_ = closed_mqd();
   std::size_t max_messages_ = 0;
   std::size_t max_message_size_ = 0;
-  detail::ownership own_;  // the name, and who may unlink it
   bool readable_ = false;
   bool writable_ = false;
   bool blocking_ = true;
@@ -558,14 +548,6 @@ inline void named_message_queue::unlink() {
   check_open("mq_unlink");
   if (::mq_unlink(own_.name.c_str()) != 0) throw_errno(errno, "mq_unlink");
   own_.unlinked = true;
-}
-
-inline bool named_message_queue::remove(std::string_view name) {
-  return detail::ask_by_name(name, detail::mq_opener::remove_step, detail::mq_opener::unlink_name);
-}
-
-inline bool named_message_queue::exists(std::string_view name) {
-  return detail::ask_by_name(name, detail::mq_opener::probe_step, detail::mq_opener::probe_name);
 }
 
 inline std::size_t named_message_queue::current_messages() const {

@@ -149,9 +149,11 @@ inline constexpr bool uses_dev_shm = NOB_USE_DEV_SHM != 0;
 /// it is n sem_post calls (see release()).
 inline constexpr bool atomic_release = NOB_KNOWN_SEM_LAYOUT != 0;
 
+namespace detail { struct sem_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX named semaphore: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
-class named_semaphore {
+class named_semaphore : public detail::named_object<detail::sem_opener> {
  public:
   /// Opens or creates `name` under `policy`; `initial_value` and `mode` only
   /// matter when this call creates (mode is applied exactly, whatever the
@@ -212,23 +214,12 @@ class named_semaphore {
     return try_acquire_until(abs_time);
   }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened a semaphore that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now, if it still refers to this semaphore (Linux:
   /// device and inode; else no_such_file_or_directory). The semaphore lives
   /// on while handles are open.
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a semaphore called `name` exists.
-  static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// Only the unlink half of close(): unlinks the name if close() would, and
@@ -274,7 +265,6 @@ class named_semaphore {
   wait_result step_toward(std::chrono::nanoseconds at, std::error_code& ec);
 
   sem_t* sem_ = nullptr;
-  detail::ownership own_;  // the name, and who may unlink it
 };
 
 static_assert(SEM_VALUE_MAX <= INT_MAX, "value() returns an int, which must hold max()");
@@ -486,15 +476,6 @@ inline void named_semaphore::unlink() {
 #endif
   if (err != 0) throw_errno(err, "unlink");
   own_.unlinked = true;
-}
-
-inline bool named_semaphore::remove(std::string_view name) {
-  return detail::ask_by_name(name, detail::sem_opener::remove_step,
-                             [](const std::string& n) { return detail::sem_opener::unlink_name(n); });
-}
-
-inline bool named_semaphore::exists(std::string_view name) {
-  return detail::ask_by_name(name, detail::sem_opener::probe_step, detail::sem_opener::probe_name);
 }
 
 // The hot paths: one call and one test on success, the rest out of line.

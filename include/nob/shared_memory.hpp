@@ -71,10 +71,12 @@
 
 namespace nob {
 
+namespace detail { struct shm_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX shared memory object, mapped whole: move-only,
 /// unmaps and closes on destruction and unlinks the name when it owns it
 /// (see unlink_on_destroy()).
-class named_shared_memory {
+class named_shared_memory : public detail::named_object<detail::shm_opener> {
  public:
   /// Opens or creates `name` under `policy` and maps it whole. `size` (bytes)
   /// and `mode` only matter when this call creates (mode is applied exactly,
@@ -108,21 +110,10 @@ class named_shared_memory {
   /// True when opened O_RDONLY and mapped PROT_READ.
   bool read_only() const noexcept { return read_only_; }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened an object that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now (the memory lives on while mapped or open).
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a shared memory object called `name` exists.
-  static bool exists(std::string_view name);
   /// Unmaps, closes, and unlinks the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// True until close() or a move.
@@ -143,7 +134,6 @@ class named_shared_memory {
   std::size_t size_ = 0;
   int fd_ = -1;
   bool read_only_ = false;
-  detail::ownership own_;  // the name, and who may unlink it
 };
 
 ///
@@ -342,15 +332,6 @@ inline void named_shared_memory::unlink() {
 #endif
   if (rc != 0) throw_errno(errno, "unlink");
   own_.unlinked = true;
-}
-
-inline bool named_shared_memory::remove(std::string_view name) {
-  return detail::ask_by_name(name, detail::shm_opener::remove_step,
-                             detail::shm_opener::unlink_name);
-}
-
-inline bool named_shared_memory::exists(std::string_view name) {
-  return detail::ask_by_name(name, detail::shm_opener::probe_step, detail::shm_opener::probe_name);
 }
 
 }  // namespace nob

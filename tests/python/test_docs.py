@@ -100,9 +100,14 @@ def test_python_reference_lists_every_public_name():
 
 def _cpp_public_names():
     header = Path(nob.get_include(), "nob", "named_semaphore.hpp").read_text()
-    cls = header[header.index("class named_semaphore {"):]
-    cls = cls[cls.index("public:"):cls.index(" private:")]
-    code = "\n".join(line.split("//")[0] for line in cls.splitlines())
+    # The class's public part, and that of the base every kind shares
+    # (name(), remove(), ...: detail::named_object).
+    ownership = Path(nob.get_include(), "nob", "detail", "ownership.hpp").read_text()
+    code = ""
+    for text, name in ((header, "named_semaphore"), (ownership, "named_object")):
+        cls = text[re.search(rf"^class {name}\b[^;{{]*{{", text, re.M).start():]
+        cls = cls[cls.index("public:"):re.search(r"^ (private|protected):", cls, re.M).start()]
+        code += "\n".join(line.split("//")[0] for line in cls.splitlines())
     members = set(re.findall(r"\b([a-z_]+)\s*\(", code)) | {"operator="}
     members -= {"explicit", "return", "const", "noexcept"}
     # Free names and macros: the semaphore's header and common.hpp, which
@@ -121,6 +126,7 @@ def _cpp_public_names():
 def test_cpp_reference_lists_every_public_member():
     members, free, macros = _cpp_public_names()
     assert {"acquire", "try_acquire_until", "native_handle", "wait_once_until"} <= members
+    assert {"name", "linked_existing", "unlink_on_destroy", "remove", "exists"} <= members
     assert {"existence_policy", "normalize_name", "compiled_wait_strategy", "owner_check"} <= free
     assert {"NOB_USE_DEV_SHM", "NOB_STEADY_IS_MONOTONIC", "NOB_MAX_NAME_LENGTH"} <= macros
     cpp = (DOCS / "cpp.md").read_text()

@@ -26,8 +26,6 @@
 #include <sys/types.h>
 
 #include <cerrno>
-#include <string>
-#include <string_view>
 
 namespace nob::detail {
 
@@ -42,19 +40,6 @@ inline const char* check_open_arguments(existence_policy policy, mode_t mode,
     return "unknown owner_check";
   if ((mode & ~static_cast<mode_t>(0777)) != 0) return "mode must be permission bits (0 to 0777)";
   return nullptr;
-}
-
-/// What every kind's static remove(name) and exists(name) do: `name`
-/// checked (std::invalid_argument before any system call) and normalised,
-/// then `call_with(normalised)`: 0 gives true, ENOENT false, any other
-/// errno throws "nob: <call> <name>".
-template <class CallWith>
-bool ask_by_name(std::string_view name, const char* call, CallWith&& call_with) {
-  const std::string n = normalize_name(name);
-  const int err = call_with(n);
-  if (err == 0) return true;
-  if (err != ENOENT) throw_system(err, std::string("nob: ") + call + " " + n);
-  return false;
 }
 
 /// How many rounds unlink_and_create makes where a name can only be removed
