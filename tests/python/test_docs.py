@@ -163,6 +163,38 @@ def test_relative_links_and_anchors_resolve():
     assert not broken, broken
 
 
+def test_the_file_map_names_files_that_exist_and_all_of_detail():
+    """docs/architecture.md: every path it names exists (a bare file name, or
+    a pattern with *, is taken in the folder last named in its paragraph or
+    table row), and its map of include/nob/detail/ names every file there (or
+    a folder holding it)."""
+    text = re.sub(r"```.*?```", "", (DOCS / "architecture.md").read_text(), flags=re.S)
+    units = []
+    for para in _paragraphs(text):
+        rows = para.strip().splitlines()
+        units += rows if rows and rows[0].startswith("|") else [para]
+    top = {p.name for p in REPO.iterdir()}
+    named, missing = set(), []
+    for unit in units:
+        base = REPO
+        for span in re.findall(r"`([^`\s]+)`", unit):
+            if span.split("/")[0] in top and span.endswith("/") and (REPO / span).is_dir():
+                base = REPO / span
+            if span.startswith(".") or not re.search(r"(\.(hpp|pyx|pxd|pxi|pyi|py|md|sh)|/)$", span):
+                continue  # not a path: a suffix, a function, a macro, a command
+            where = REPO if span.split("/")[0] in top else base
+            paths = list(where.glob(span.rstrip("/"))) if "*" in span else [where / span]
+            if not paths or not all(p.exists() for p in paths):
+                missing.append(span)
+            named.update(p.resolve() for p in paths)
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+    detail = REPO / "include" / "nob" / "detail"
+    unmapped = [str(f.relative_to(detail)) for f in sorted(detail.rglob("*")) if f.is_file()
+                and not any(p in named for p in [f.resolve(), *f.resolve().parents][:-1]
+                            if p != detail.resolve() and detail.resolve() in [p, *p.parents])]
+    assert not unmapped, f"docs/architecture.md's map of include/nob/detail/ misses {unmapped}"
+
+
 def test_install_page_shows_what_the_consumer_tests_build():
     """The nob.wrap and the CMake lines of docs/install.md are the tested ones."""
     text = (DOCS / "install.md").read_text()
@@ -282,7 +314,7 @@ def test_file_lists_are_the_files():
     assert not unlisted and not unmatched, (unlisted, unmatched)
     missing = []
     for name, text in _pages_text().items():
-        for h in set(re.findall(r"\bnob/[a-z_/]+\.hpp\b", text)):
+        for h in set(re.findall(r"(?<!python/)\bnob/[a-z_/]+\.hpp\b", text)):
             if h not in headers:
                 missing.append(f"{name}: {h}")
     assert not missing, f"pages name headers that do not exist: {missing}"
