@@ -226,25 +226,61 @@ def run_as(user, code, *args, timeout=60, inside=None):
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+def _hidden_from_others(path):
+    """(directory, the next component of `path` below it) for the first directory on the
+    way to `path` that other users may not search (e.g. /root, where pyenv puts its
+    Pythons), or None when every one may be searched."""
+    import stat
+
+    parts = os.path.realpath(path).split(os.sep)[1:]
+    for i in range(len(parts) - 1):
+        directory = os.sep + os.path.join(*parts[:i]) if i else os.sep
+        if not os.stat(directory).st_mode & stat.S_IXOTH:
+            return directory, parts[i]
+    return None
+
+
 class PrivateIpc:
     """A /dev/shm and a /dev/mqueue of its own (a mount and an IPC namespace kept by a sleeping
     process), for tests whose files must not be seen by anybody else: a stale robust file is
     removed by whoever opens it first (the contract), and other programs on a shared machine
-    do. `wrap(argv)` runs argv inside; everything there goes with the namespace at close()."""
+    do. `wrap(argv)` runs argv inside; everything there goes with the namespace at close().
+
+    Inside, this interpreter, the installed package and nob-sem are reachable by every user:
+    a directory on the way to the interpreter that others may not search (/root, where pyenv
+    keeps its Pythons, is 0700) is covered there by a tmpfs of mode 0755 that holds only the
+    way to it. So `as_user(user, argv)` runs the real nob-sem as another uid (setpriv), not a
+    copy of the code imported as root."""
 
     def __init__(self):
         import pytest
 
         if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("nsenter") is None:
             pytest.skip("needs root, unshare and nsenter for a private /dev/shm")
+        reach = ""
+        hidden = _hidden_from_others(sys.executable)
+        if hidden:
+            directory, below = hidden
+            reach = (f"mount --rbind '{directory}/{below}' /mnt && mount -t tmpfs -o mode=0755 none '{directory}' && "
+                     f"mkdir '{directory}/{below}' && mount --move /mnt '{directory}/{below}' && ")
         self.keeper = subprocess.Popen(
             ["unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
-             "mount -t tmpfs -o mode=1777 none /dev/shm && mount -t mqueue none /dev/mqueue && echo ready && "
-             "exec sleep 3600"], stdout=subprocess.PIPE, text=True)
+             "mount -t tmpfs -o mode=1777 none /dev/shm && mount -t mqueue none /dev/mqueue && " + reach +
+             "echo ready && exec sleep 3600"], stdout=subprocess.PIPE, text=True)
         assert self.keeper.stdout.readline() == "ready\n"
 
     def wrap(self, argv):
         return ["nsenter", "-t", str(self.keeper.pid), "-m", "-i", "--", *map(str, argv)]
+
+    def as_user(self, user, argv, timeout=60):
+        """Runs argv inside as `user` (uid, gid) to completion; CompletedProcess."""
+        uid, gid = user
+        return self.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *argv],
+                        timeout=timeout)
+
+    def nob_sem_as(self, user, *args, timeout=60):
+        """The installed nob-sem, run inside as `user`."""
+        return self.as_user(user, nob_sem_cmd(*args), timeout=timeout)
 
     def cli(self, *args, timeout=30):
         """`nob-sem args...` inside."""

@@ -1,6 +1,7 @@
 """nob-sem unlink removes many objects at once, by NAME or by --prefix, of the kinds --kind
 names: only the caller's own unless --any-owner (another uid's, made with useradd, are
-left and reported, exit 5), and --dry-run shows what would go, removing nothing."""
+left: a NAME of theirs fails with exit 5), and --dry-run shows what would go, removing
+nothing."""
 
 import os
 
@@ -86,13 +87,15 @@ def test_other_users_objects_are_left_unless_any_owner(make_name, no_leftover_sh
     paths = [os.path.join(SHM, "sem." + theirs), os.path.join(SHM, their_shm)]
     try:
         r = cli("unlink", "--prefix", make_name("x-"), "--kind", "all")
-        assert r.returncode == 5, (r.returncode, r.stderr)  # permission: not yours
+        assert r.returncode == 0, (r.returncode, r.stderr)  # the prefix means yours
         assert not os.path.exists(os.path.join(SHM, "sem." + mine))  # yours went
-        assert all(os.path.exists(p) for p in paths)
-        assert f"belongs to uid {user[0]}" in r.stderr and "--any-owner" in r.stderr
+        assert all(os.path.exists(p) for p in paths)  # theirs stayed
+        r = cli("unlink", "--prefix", make_name("x-"), "--kind", "all")
+        assert r.returncode == 3 and "nothing of yours" in r.stderr and "--any-owner" in r.stderr, r.stderr
         r = cli("unlink", "--prefix", make_name("x-"), "--kind", "all", "--any-owner", "--dry-run")
         assert r.returncode == 0 and len(r.stdout.splitlines()) == 2, r.stdout
-        assert cli("unlink", theirs).returncode == 5  # by NAME too
+        r = cli("unlink", theirs)  # by NAME: refused
+        assert r.returncode == 5 and f"belongs to uid {user[0]}" in r.stderr, r.stderr
         r = cli("unlink", "--prefix", make_name("x-"), "--kind", "all", "--any-owner")
         assert r.returncode == 0, r.stderr  # root may
         assert not any(os.path.exists(p) for p in paths)

@@ -8,9 +8,12 @@
 #include <nob/robust_semaphore.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,6 +58,164 @@ inline int die_with_parent(int signo) noexcept {
 #endif
 }
 
+/// Makes the calling process a child subreaper (PR_SET_CHILD_SUBREAPER): a
+/// descendant whose parent ends is re-parented to it rather than to init, so
+/// it can wait() for every process it started and every process those
+/// started. 0, or an errno.
+inline int become_subreaper() noexcept {
+#if defined(__linux__) && defined(PR_SET_CHILD_SUBREAPER)
+  return ::prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) == 0 ? 0 : errno;
+#else
+  return ENOSYS;
+#endif
+}
+
+namespace cli_detail {
+
+/// write() of all `len` bytes; false on an error.
+inline bool write_all(int fd, const void* from, std::size_t len) noexcept {
+  const auto* p = static_cast<const char*>(from);
+  while (len > 0) {
+    const ssize_t n = ::write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= std::size_t(n);
+  }
+  return true;
+}
+
+/// Closes every descriptor but `a` and `b` (a < b).
+inline void close_all_but(int a, int b) noexcept {
+#if defined(__linux__) && defined(SYS_close_range)
+  bool ok = true;
+  if (a > 0) ok = ::syscall(SYS_close_range, 0U, unsigned(a - 1), 0U) == 0;
+  if (ok && b > a + 1) ok = ::syscall(SYS_close_range, unsigned(a + 1), unsigned(b - 1), 0U) == 0;
+  if (ok && ::syscall(SYS_close_range, unsigned(b + 1), ~0U, 0U) == 0) return;
+#endif
+  struct rlimit rl {};
+  const long most = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                        ? static_cast<long>(rl.rlim_cur < 65536 ? rl.rlim_cur : 65536)
+                        : 65536;
+  for (long fd = 0; fd < most; ++fd)
+    if (fd != a && fd != b) ::close(static_cast<int>(fd));
+}
+
+/// The witness's life (see start_witness): every signal blocked (inherited),
+/// nothing but system calls, never back to the caller.
+[[noreturn]] inline void witness_main(int ask, int answer) noexcept {
+  (void)!::chdir("/");
+  (void)::prctl(PR_SET_NAME, "nob-sem witness", 0UL, 0UL, 0UL);  // what ps shows
+  if (ask < answer)
+    close_all_but(ask, answer);
+  else
+    close_all_but(answer, ask);
+  const pid_t me = ::getpid();
+  if (!write_all(answer, &me, sizeof me)) ::_exit(0);
+  sigset_t all;
+  ::sigfillset(&all);
+  const struct timespec now {};
+  for (;;) {
+    unsigned char q[2];  // a sequence number, a signal (0: forget everything pending)
+    std::size_t got = 0;
+    while (got < sizeof q) {
+      const ssize_t n = ::read(ask, q + got, sizeof q - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ::_exit(0);  // the end of nob-sem
+      got += std::size_t(n);
+    }
+    unsigned char reply[2] = {q[0], 0};
+    if (q[1] == 0) {
+      while (::sigtimedwait(&all, nullptr, &now) > 0) {
+      }
+    } else {
+      sigset_t pending;
+      if (::sigpending(&pending) == 0 && ::sigismember(&pending, q[1]) == 1) {
+        sigset_t one;
+        ::sigemptyset(&one);
+        ::sigaddset(&one, q[1]);
+        (void)::sigtimedwait(&one, nullptr, &now);
+        reply[1] = 1;
+      }
+    }
+    if (!write_all(answer, reply, sizeof reply)) ::_exit(0);
+  }
+}
+
+}  // namespace cli_detail
+
+/// Starts the witness of nob-sem's process group: a process in the caller's
+/// process group that blocks every signal and does nothing else, so a signal
+/// sent to the whole group (a terminal's Ctrl+C, `kill -- -PGID`, a
+/// supervisor that signals every process) stays pending in it, while one
+/// sent to the caller alone does not. Asked through `ask` (2 bytes: a
+/// sequence number and a signal number), it answers on `answer` (the
+/// sequence number, then 1 if that signal was pending, which it takes off;
+/// signal 0 takes every pending one off). It is not the caller's child (a
+/// double fork, so the caller's wait() never sees it, and whoever reaps
+/// orphans reaps it) and holds no descriptor but its two pipe ends; it ends
+/// when `ask` is closed, i.e. with the caller. Call it before the caller
+/// opens anything a forked child must not keep, and before it becomes a
+/// subreaper. Sets `pid`, `ask` and `answer`; 0, or an errno.
+inline int start_witness(int& pid, int& ask, int& answer) noexcept {
+#if defined(__linux__)
+  int to[2], from[2];
+  if (::pipe2(to, O_CLOEXEC) != 0) return errno;
+  if (::pipe2(from, O_CLOEXEC) != 0) {
+    const int err = errno;
+    ::close(to[0]);
+    ::close(to[1]);
+    return err;
+  }
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t middle = ::fork();
+  if (middle == 0) {
+    const pid_t w = ::fork();
+    if (w == 0) cli_detail::witness_main(to[0], from[1]);
+    ::_exit(w < 0 ? 1 : 0);
+  }
+  int err = middle < 0 ? errno : 0;
+  if (middle > 0) {
+    int status = 0;
+    while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) err = EAGAIN;
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(to[0]);
+  ::close(from[1]);
+  pid_t w = 0;
+  if (err == 0) {  // the witness says its pid first (EOF if it died)
+    std::size_t got = 0;
+    while (got < sizeof w) {
+      const ssize_t n = ::read(from[0], reinterpret_cast<char*>(&w) + got, sizeof w - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err = EIO;
+        break;
+      }
+      got += std::size_t(n);
+    }
+  }
+  if (err != 0) {
+    ::close(to[1]);
+    ::close(from[0]);
+    return err;
+  }
+  pid = w;
+  ask = to[1];
+  answer = from[0];
+  return 0;
+#else
+  (void)pid;
+  (void)ask;
+  (void)answer;
+  return ENOSYS;
+#endif
+}
+
 /// What nob-sem shows of a robust semaphore's file (see inspect_robust).
 struct robust_view {
   int err = 0;  ///< 0: read; EINVAL: not a robust semaphore (`why`); EAGAIN: changed while read
@@ -75,6 +236,16 @@ inline bool file_lock_taken(int fd) noexcept {
   fl.l_whence = SEEK_SET;
   fl.l_len = 1;
   return ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/// True when `fd` is open on a robust semaphore's data file (its header passes
+/// the checks of an open): a file that every user maps, so a descriptor of it
+/// lets its holder change or truncate the semaphore under them.
+inline bool is_robust_data_file(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  nob::detail::robust::header h;
+  return nob::detail::robust::check_header(fd, st.st_size, h) == nullptr;
 }
 
 /// Reads `len` bytes at `at`; false on a short read or an error (errno set).

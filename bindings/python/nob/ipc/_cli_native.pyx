@@ -29,7 +29,10 @@ cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
 
     robust_view c_inspect_robust "nob_py::inspect_robust"(int fd)
     bint c_file_lock_taken "nob_py::file_lock_taken"(int fd)
+    bint c_is_robust_data_file "nob_py::is_robust_data_file"(int fd)
     int c_die_with_parent "nob_py::die_with_parent"(int signo)
+    int c_become_subreaper "nob_py::become_subreaper"()
+    int c_start_witness "nob_py::start_witness"(int& pid, int& ask, int& answer)
     long long c_plain_value "nob_py::plain_value"(int fd)
     int c_queue_attributes "nob_py::queue_attributes"(int fd, long& max_messages, long& max_message_size,
                                                       long& current_messages)
@@ -101,3 +104,33 @@ def die_with_parent(int signo):
 def robust_max_capacity():
     """The most slots a robust semaphore can have (robust_semaphore::max_capacity())."""
     return robust_semaphore.max_capacity()
+
+
+def become_subreaper():
+    """Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): its descendants whose
+    parent ends become its children, so it can wait() for them. OSError when it cannot."""
+    cdef int err = c_become_subreaper()
+    if err != 0:
+        import os
+        raise OSError(err, os.strerror(err))
+
+
+def start_witness():
+    """Starts the witness of this process's process group (_cli_native.hpp, start_witness):
+    (pid, ask, answer), two descriptors to ask it with. OSError when it cannot start."""
+    cdef int pid = 0, ask = -1, answer = -1, err
+    with nogil:
+        err = c_start_witness(pid, ask, answer)
+    if err != 0:
+        import os
+        raise OSError(err, os.strerror(err))
+    return pid, ask, answer
+
+
+def is_robust_data_file(int fd):
+    """True when `fd` is open on a robust semaphore's data file (the file its users map):
+    whoever holds such a descriptor can change or truncate the semaphore under them."""
+    cdef bint found
+    with nogil:
+        found = c_is_robust_data_file(fd)
+    return found

@@ -4,13 +4,14 @@ run). The same tool runs as ``python -m nob.ipc``.
 
 One module per concern: ``parser`` (the command line), ``names`` (kinds, files, the
 spelling of names), ``inspect`` (list, info, holders), ``changes`` (create, post, wait,
-unlink), ``waiting`` (leases, file locks and signals while waiting), ``run``, and
-``completion`` (bash). This module holds the exit codes and main(). Heavy modules are
+unlink), ``waiting`` (leases, file locks and signals while waiting), ``run``, ``job`` (the
+processes of run's CMD and the signals sent to them), and ``completion`` (bash). This module holds the exit codes and main(). Heavy modules are
 imported only by the commands that need them, so the tool starts fast.
 """
 
 import enum
 import errno
+import io
 import os
 import sys
 from typing import List, NoReturn, Optional
@@ -20,7 +21,8 @@ PROG = "nob-sem"
 
 class Exit(enum.IntEnum):
     """nob-sem's exit codes (docs/cli.md, "Exit codes"). `run` exits with CMD's status once
-    CMD has started; 126/127 when it cannot; 128+N after signal N."""
+    CMD has started (when its whole job has ended); 126/127 when it cannot; 128+N after
+    signal N."""
 
     OK = 0
     TIMED_OUT = 1  # timed out, would block, busy (another process holds a lease or a lock)
@@ -69,6 +71,40 @@ def complain(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+class _ClosedStream(io.TextIOBase):
+    """sys.stdout or sys.stderr when nob-sem was started with that descriptor closed:
+    writing to stdout is an error (exit 6: output would be lost), to stderr nothing."""
+
+    def __init__(self, what: str, fail: bool) -> None:
+        super().__init__()
+        self.what, self.fail = what, fail
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.fail and text:
+            raise OSError(errno.EBADF, f"{self.what} is closed")
+        return len(text)
+
+
+def _guard_standard_descriptors() -> None:
+    """A closed 0, 1 or 2 gets a placeholder (/dev/null, close-on-exec): no file that nob-sem
+    opens can land there and take output meant for a terminal, and a command that `run`
+    starts still finds it closed, as nob-sem did."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            placeholder = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)  # the lowest free: fd
+            if placeholder != fd:
+                os.close(placeholder)
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("standard output", fail=True)
+    if sys.stderr is None:
+        sys.stderr = _ClosedStream("standard error", fail=False)
+
+
 def _raise_interrupted(signo: int, frame: object) -> NoReturn:
     raise Interrupted(signo)
 
@@ -90,6 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _guard_standard_descriptors()
         _catch_terminating_signals()
         from nob.ipc._cli.parser import parse
 

@@ -4,12 +4,14 @@ run); unlink removes objects of every kind, by NAME or by --prefix, the caller's
 unless --any-owner, and shows what it would do with --dry-run."""
 
 import argparse
+import errno
 import os
-from typing import Any, List, Optional, Tuple
+import stat
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 from nob.ipc._cli import PROG, Exit, Failure, UsageError, code_of, complain
-from nob.ipc._cli.names import (KINDS, SEMAPHORES, Directory, classify, directory_here, file_of, kinds_of,
-                                name_bytes, normalize, owner, safe_text, shown, unescape)
+from nob.ipc._cli.names import (KINDS, SEMAPHORES, Directory, classify, directory_here, file_of, is_kind_of,
+                                kinds_of, name_bytes, normalize, owner, safe_text, shown, unescape)
 from nob.ipc._cli.waiting import (acquire_or_signal, block, deadline_after, handled_signals, interruptible,
                                   ready_to_open, seconds_left)
 
@@ -85,14 +87,22 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- unlink
 
-Target = Tuple[str, bytes, os.stat_result]  # kind, the NAME's bytes, its file's lstat
+class Target(NamedTuple):
+    """An object unlink would remove."""
+
+    kind: str
+    raw: bytes  # the NAME's bytes
+    st: os.stat_result  # its file's lstat
+    named: bool  # by a NAME (not only matched by --prefix)
 
 
 def _find(kind: str, raw: bytes) -> Optional[Target]:
     """The object of that kind and name, or None."""
+    if not is_kind_of(kind, raw):
+        return None
     with Directory(KINDS[kind].directory) as dir_fd:
         try:
-            return kind, raw, os.lstat(file_of(kind, raw), dir_fd=dir_fd)
+            return Target(kind, raw, os.lstat(file_of(kind, raw), dir_fd=dir_fd), True)
         except FileNotFoundError:
             return None
 
@@ -107,10 +117,51 @@ def _matching(prefix: bytes, kinds: List[str]) -> List[Target]:
                 if kind_raw is None or kind_raw[0] not in kinds or not kind_raw[1].startswith(prefix):
                     continue
                 try:
-                    found.append((kind_raw[0], kind_raw[1], os.lstat(file, dir_fd=dir_fd)))
+                    found.append(Target(kind_raw[0], kind_raw[1], os.lstat(file, dir_fd=dir_fd), False))
                 except FileNotFoundError:
                     pass
-    return sorted(found, key=lambda t: (t[1], t[0]))
+    return sorted(found, key=lambda t: (t.raw, t.kind))
+
+
+def _can_override_owners() -> bool:
+    """True when this process has CAP_FOWNER (root has): the sticky bit does not stop it."""
+    try:
+        with open("/proc/self/status") as f:
+            caps = next(line for line in f if line.startswith("CapEff:"))
+        return bool(int(caps.split()[1], 16) & (1 << 3))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return os.geteuid() == 0
+
+
+def _refused(target: Target) -> Optional[Failure]:
+    """Why the system would refuse to remove the object: the checks unlink(2) makes, so that
+    --dry-run says what the real run does, and the real run says it the same way."""
+    directory = KINDS[target.kind].directory
+    where = os.stat(directory)
+    err, why = 0, ""
+    if stat.S_ISDIR(target.st.st_mode):
+        err, why = errno.EISDIR, "a directory is no object"
+    elif os.statvfs(directory).f_flag & os.ST_RDONLY:
+        err = errno.EROFS
+    elif not os.access(directory, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        err, why = errno.EACCES, f"you may not write {directory}"
+    elif (where.st_mode & stat.S_ISVTX and os.geteuid() not in (target.st.st_uid, where.st_uid)
+          and not _can_override_owners()):
+        err, why = errno.EPERM, f"in the sticky {directory} only the file's owner or root may remove it"
+    if not err:
+        return None
+    text = os.strerror(err) + (f" ({why})" if why else "")
+    return Failure(f"{shown(target.raw)} ({target.kind}): {text}", code_of(OSError(err, text)))
+
+
+def _prefix_bytes(args: argparse.Namespace) -> bytes:
+    prefix = unescape(args.prefix) if args.raw else os.fsencode(args.prefix.lstrip("/"))
+    if not args.raw and not all(chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._-") for b in prefix):
+        raise UsageError(f"--prefix {safe_text(args.prefix)!r}: may only hold ASCII letters, digits, '-', '_' "
+                         "and '.' (or use --raw)")
+    if not prefix:
+        raise UsageError("--prefix must not be empty")
+    return prefix
 
 
 def _targets(args: argparse.Namespace, kinds: List[str]) -> Tuple[List[Target], List[Failure]]:
@@ -118,30 +169,27 @@ def _targets(args: argparse.Namespace, kinds: List[str]) -> Tuple[List[Target], 
     targets: List[Target] = []
     missing: List[Failure] = []
     names = [name_bytes(n, args.raw) for n in args.names]  # every NAME checked before anything is removed
-    if args.prefix is not None:
-        prefix = unescape(args.prefix) if args.raw else os.fsencode(args.prefix.lstrip("/"))
-        if not args.raw and not all(chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._-") for b in prefix):
-            raise UsageError(f"--prefix {safe_text(args.prefix)!r}: may only hold ASCII letters, digits, '-', '_' "
-                             "and '.' (or use --raw)")
-        if not prefix:
-            raise UsageError("--prefix must not be empty")
-        found = _matching(prefix, kinds)
-        if not found:
-            missing.append(Failure(f"nothing named /{safe_text(args.prefix.lstrip('/'))}... "
-                                   f"({', '.join(kinds)})", Exit.NOT_FOUND))
-        targets += found
     for raw in names:
         found = [t for t in (_find(k, raw) for k in kinds) if t is not None]
         if not found:
             what = "semaphore" if kinds == SEMAPHORES else "object" if len(kinds) > 1 else KINDS[kinds[0]].what
             missing.append(Failure(f"{shown(raw)}: no such {what}", Exit.NOT_FOUND))
         targets += [t for t in found if t not in targets]
-    return targets, missing
+    if args.prefix is not None:
+        found = _matching(_prefix_bytes(args), kinds)
+        if not found:
+            missing.append(Failure(f"nothing named /{safe_text(args.prefix.lstrip('/'))}... "
+                                   f"({', '.join(kinds)})", Exit.NOT_FOUND))
+        named = {(t.kind, t.raw) for t in targets}
+        targets += [t for t in found if (t.kind, t.raw) not in named]
+    return sorted(targets, key=lambda t: (t.raw, t.kind)), missing
 
 
 def cmd_unlink(args: argparse.Namespace) -> int:
     """nob-sem unlink NAME... / --prefix P: removes objects (semaphores unless --kind says
-    otherwise), the caller's own unless --any-owner; the first failure's code."""
+    otherwise), the caller's own unless --any-owner (another user's NAME fails with exit 5,
+    another user's object that only the prefix matched is left); the first failure's code.
+    --dry-run makes the same checks as the real run and reports the same failures."""
     if not args.names and args.prefix is None:
         raise UsageError(f"unlink needs a NAME or --prefix PREFIX (see '{PROG} unlink --help')")
     kinds = [k for k in kinds_of(args.kind, SEMAPHORES) if directory_here(k)]
@@ -149,26 +197,40 @@ def cmd_unlink(args: argparse.Namespace) -> int:
         raise Failure(f"no {' or '.join(kinds_of(args.kind, SEMAPHORES))} directory here", Exit.NOT_FOUND)
     targets, failures = _targets(args, kinds)
     me = os.geteuid()
-    for kind, raw, st in targets:
-        what = f"{shown(raw)} ({kind}, owner {owner(st.st_uid)})"
-        if st.st_uid != me and not args.any_owner:
-            failures.append(Failure(f"{shown(raw)}: the {KINDS[kind].what} of that name belongs to uid "
-                                    f"{st.st_uid}, not you; --any-owner removes it", Exit.PERMISSION))
+    theirs = mine = 0
+    for t in targets:
+        what = f"{shown(t.raw)} ({t.kind}, owner {owner(t.st.st_uid)})"
+        if t.st.st_uid != me and not args.any_owner:
+            if not t.named:  # matched by the prefix: yours are meant
+                theirs += 1
+                if args.verbose:
+                    print(f"{'would leave' if args.dry_run else 'left'} {what}: not yours (--any-owner removes it)")
+                continue
+            failures.append(Failure(f"{shown(t.raw)}: the {KINDS[t.kind].what} of that name belongs to uid "
+                                    f"{t.st.st_uid}, not you; --any-owner removes it", Exit.PERMISSION))
+            continue
+        mine += 1
+        refused = _refused(t)
+        if refused is not None:
+            failures.append(refused)
             continue
         if args.dry_run:
             print(f"would remove {what}")
             continue
         try:
-            with Directory(KINDS[kind].directory) as dir_fd:
-                os.unlink(file_of(kind, raw), dir_fd=dir_fd)  # the name, never a symlink's target
+            with Directory(KINDS[t.kind].directory) as dir_fd:
+                os.unlink(file_of(t.kind, t.raw), dir_fd=dir_fd)  # the name, never a symlink's target
         except FileNotFoundError:
-            failures.append(Failure(f"{shown(raw)}: removed meanwhile by another process", Exit.NOT_FOUND))
+            failures.append(Failure(f"{shown(t.raw)}: removed meanwhile by another process", Exit.NOT_FOUND))
             continue
         except OSError as e:
-            failures.append(Failure(f"{shown(raw)} ({kind}): {safe_text(e.strerror or str(e))}", code_of(e)))
+            failures.append(Failure(f"{shown(t.raw)} ({t.kind}): {safe_text(e.strerror or str(e))}", code_of(e)))
             continue
         if args.verbose:
             print(f"removed {what}")
+    if theirs and not mine and not args.names:
+        failures.append(Failure(f"nothing of yours named /{safe_text(args.prefix.lstrip('/'))}... "
+                                f"({theirs} of other users left; --any-owner removes them)", Exit.NOT_FOUND))
     for failure in failures:
         complain(str(failure))
     return failures[0].code if failures else Exit.OK

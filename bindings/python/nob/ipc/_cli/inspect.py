@@ -14,14 +14,15 @@ import os
 import stat
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from nob.ipc._cli import Exit, Failure
+from nob.ipc._cli import Exit, Failure, complain
 from nob.ipc._cli.names import (KINDS, MQ_DIR, SEMAPHORES, SHM_DIR, classify, directory_here, escape, file_of,
-                                kinds_of, name_bytes, owner, safe_text, shown, valid_name)
+                                is_kind_of, kinds_of, name_bytes, owner, safe_text, shown, valid_name)
 
 LEASED = "busy: another process holds a lease on the file"
 LOCKED = "busy: another process keeps the file locked"
 NOT_PLAIN = "not a semaphore: truncated or foreign file"
 LOCK_SECOND_LOOK = 0.05  # seconds between two looks at a robust file's lock (users hold it for microseconds)
+LOCKS_BUDGET = 0.3  # seconds that /proc/locks is read for at most (leased_files)
 COLUMNS = ("NAME", "KIND", "VALUE", "CAPACITY", "HOLDERS", "MODE", "OWNER", "SIZE")
 JSON_KEYS = ("name", "kind", "value", "capacity", "holders", "max_message_size", "mode", "owner", "uid", "size",
              "path", "error")
@@ -29,28 +30,50 @@ JSON_KEYS = ("name", "kind", "value", "capacity", "holders", "max_message_size",
 Entry = Dict[str, object]
 
 
-def leased_files() -> Set[Tuple[int, int]]:
+def leased_files(budget: float = LOCKS_BUDGET) -> Tuple[Set[Tuple[int, int]], bool]:
     """(device, inode) of every file under a lease (F_SETLEASE), read or write, from
     /proc/locks: opening such a file for writing (sem_open, RobustSemaphore) waits for the
     lease holder up to the kernel's lease-break-time (45 s by default). Asking so starts no
-    lease break, as an open would."""
+    lease break, as an open would. The kernel makes /proc/locks anew at every read, walking
+    its list of locks from the start each time, so reading all of it costs time quadratic in
+    the number of locks that any local user can take (300,000 took 41 s): it is read for at
+    most `budget` seconds, and the second value says whether it was read to its end."""
+    import time
+
     found: Set[Tuple[int, int]] = set()
     try:
-        with open("/proc/locks") as f:
-            lines = f.read().splitlines()
+        fd = os.open("/proc/locks", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return found
+        return found, True
+    chunks, complete = [], False
+    deadline = time.monotonic() + budget
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                complete = True
+                break
+            chunks.append(chunk)
+            if time.monotonic() >= deadline:
+                break
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    lines = b"".join(chunks).split(b"\n")
+    if not complete:
+        lines.pop()  # cut in the middle
     for line in lines:
         words = line.split()
-        if len(words) < 6 or words[1] not in ("LEASE", "DELEG"):  # "N: -> ..." is a waiter, not a lock
+        if len(words) < 6 or words[1] not in (b"LEASE", b"DELEG"):  # "N: -> ..." is a waiter, not a lock
             continue
-        where = words[5].split(":")
+        where = words[5].split(b":")
         if len(where) == 3:
             try:
                 found.add((os.makedev(int(where[0], 16), int(where[1], 16)), int(where[2])))
             except ValueError:
                 pass
-    return found
+    return found, complete
 
 
 def _why(e: OSError) -> str:
@@ -150,7 +173,10 @@ class Reading:
         import time
 
         self.dirs: Dict[str, int] = {}
-        self.leased = leased_files()
+        self.leased, complete = leased_files()
+        if not complete:
+            complain(f"/proc/locks holds too many locks to read in {LOCKS_BUDGET:g} s: a file under a read "
+                     "lease further down is shown as if it had none (a write lease still shows as busy)")
         self.locked: List[Tuple[Entry, str, bytes, float]] = []
         self.clock = time.monotonic
 
@@ -167,7 +193,10 @@ class Reading:
         return self.dirs[directory]
 
     def describe(self, kind: str, raw: bytes) -> Entry:
-        """One object as a dict (the keys of --json). FileNotFoundError when absent."""
+        """One object as a dict (the keys of --json). FileNotFoundError when absent (or when
+        the file is an object of another kind: /dev/shm/sem.x is no shared memory /sem.x)."""
+        if not is_kind_of(kind, raw):
+            raise FileNotFoundError(errno.ENOENT, "no such object")
         directory = KINDS[kind].directory
         dir_fd = self.dir_fd(directory)
         file = file_of(kind, raw)
@@ -363,6 +392,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     entries = info_entries(raw, kinds)
     if not entries:
         raise Failure(f"{shown(raw)}: no such {_what(kinds)}", Exit.NOT_FOUND)
+    # A stale robust semaphore counts as none: the first kind with an object that does not
+    # is shown (the stale one only when nothing else has the name).
+    entries.sort(key=lambda e: code_of_entry(e) == Exit.NOT_FOUND)  # stable: the kinds' order otherwise
     entry = entries[0]
     if args.json:
         print_json(entry)
@@ -377,7 +409,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             if value is not None or key == "value":
                 lines.append((key + ":", _cell(value)))
         for other in entries[1:]:
-            lines.append(("also:", f"a {KINDS[str(other['kind'])].what} of the same name "
+            stale = " (stale: counts as none)" if code_of_entry(other) == Exit.NOT_FOUND else ""
+            lines.append(("also:", f"a {KINDS[str(other['kind'])].what} of the same name{stale} "
                                    f"(info --kind {other['kind']})"))
         width = max(10, max(len(k) for k, _ in lines) + 1)
         for key, value in lines:

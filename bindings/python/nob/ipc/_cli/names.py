@@ -48,6 +48,12 @@ def file_of(kind: str, raw: bytes) -> bytes:
     return KINDS[kind].prefix + raw
 
 
+def is_kind_of(kind: str, raw: bytes) -> bool:
+    """True when the file of that kind and NAME is an object of that kind: a file is of one
+    kind only, so /dev/shm/sem.x is the plain semaphore /x, never the shared memory /sem.x."""
+    return classify(KINDS[kind].directory, file_of(kind, raw)) == (kind, raw)
+
+
 def kinds_of(words: Optional[List[str]], default: List[str]) -> List[str]:
     """The kinds that --kind words name (in KINDS order), or `default`."""
     if not words:

@@ -163,13 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dry-run", action="store_true", help="print what would be removed; remove nothing")
     c.add_argument("-v", "--verbose", action="store_true", help="print each object removed")
 
-    c = command("run", "Run CMD while holding one of K slots of NAME (like GNU parallel's sem); "
-                       "exit with CMD's status, 128+N if it died of signal N.")
+    c = command("run", "Run CMD while holding one of K slots of NAME (like GNU parallel's sem) until CMD and "
+                       "every process it started have ended; exit with CMD's status, 128+N if it died of signal N.")
     c.usage = (f"{PROG} run [-h] [--slots K] [--timeout SECONDS] [--mode MODE] [--plain | --robust] [--any-owner] "
                f"NAME -- CMD [ARG...]\n       {PROG} run NAME CMD [ARG...]")
     c.epilog = ("NAME must not start with '-' (write /-x). A robust NAME is created with K slots if it does not "
-                "exist and goes away after the last run; its slot is held as long as any process of CMD's job "
-                "lives, even if nob-sem is SIGKILLed. Terminating signals sent to nob-sem are forwarded to CMD.")
+                "exist and goes away after the last run. The slot is held until CMD and every process it started "
+                "have ended (run waits for them all, then exits with CMD's status); a robust slot outlives a "
+                "SIGKILL of nob-sem while processes of the job that kept their descriptors live. Terminating "
+                "signals sent to nob-sem reach each process of the job once.")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--slots", type=_count(1, SEM_VALUE_MAX), default=1, metavar="K",
                    help="slots when this call creates NAME (default 1; robust: at most 65536); ignored if NAME "
@@ -261,6 +263,20 @@ def split_run(rest: List[str], valued: Set[str]) -> Tuple[List[str], List[str]]:
     return rest[:1], rest[1:]
 
 
+# Options that name objects by themselves: their value only as the next word, so that no
+# single word where a NAME belongs ("$N" = "--prefix=j") can act on objects.
+NAMING_OPTIONS = ("--prefix",)
+
+
+def _refuse_glued(argv: List[str]) -> None:
+    """UsageError for `--prefix=VALUE` (before any '--')."""
+    for word in argv[:argv.index("--")] if "--" in argv else argv:
+        for option in NAMING_OPTIONS:
+            if word.startswith(option + "="):
+                raise UsageError(f"{safe_text(word)!r}: write {option} PREFIX as two words (an option-looking NAME "
+                                 f"is refused; a NAME that starts with '-' goes after '--' or with its '/')")
+
+
 def parse(argv: List[str]) -> argparse.Namespace:
     """Parses argv, cutting `run`'s command off first; refuses names that look like options."""
     parser = build_parser()
@@ -268,6 +284,7 @@ def parse(argv: List[str]) -> argparse.Namespace:
     if at is not None and argv[at] in subcommands(parser):
         parser.hint = f"{PROG} {argv[at]}"  # type: ignore[attr-defined]
     if at is None or argv[at] != "run":
+        _refuse_glued(argv)
         args = parser.parse_args(argv)
         names = getattr(args, "names", None) or ([args.name] if getattr(args, "name", None) else [])
         if args.command not in ("demo", "completion"):

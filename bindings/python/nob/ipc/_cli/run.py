@@ -1,6 +1,7 @@
 """nob-sem run NAME -- CMD: runs CMD while holding one slot of a semaphore (robust by
-default), forwards terminating signals to it, and gives the slot back however it ends.
-A robust slot is lent to the whole job: it lives exactly as long as any process of it."""
+default), passes terminating signals on to its job (job.py), and gives the slot back when
+the whole job (CMD and every process it started) has ended, however it ends. A robust slot
+is also lent to the job, so it outlives a SIGKILL of nob-sem while the job lives."""
 
 import argparse
 import os
@@ -8,54 +9,10 @@ import sys
 from typing import Any, List, NoReturn, Optional, Set
 
 from nob.ipc._cli import Exit, Failure, UsageError, complain
+from nob.ipc._cli.job import Job
 from nob.ipc._cli.names import SHM_DIR, file_of, normalize, safe_text
 from nob.ipc._cli.waiting import (acquire_or_signal, block, deadline_after, handled_signals, interruptible,
                                   ready_to_open, seconds_left)
-
-SI_KERNEL = 0x80  # si_code of a signal the kernel sent, e.g. Ctrl+C at a terminal
-
-
-def _spawn(cmd: List[str], sigmask: Set[int], sigchld_ignored: bool) -> Any:
-    """Starts cmd as subprocess does (restore_signals: SIGPIPE and SIGXFSZ by default),
-    with the signal mask nob-sem was started with and every descriptor it inherited
-    (SIGCHLD ignored again if nob-sem was started so: it set it to default to see CMD end).
-    The kernel SIGKILLs it if nob-sem dies (PR_SET_PDEATHSIG)."""
-    import signal
-    import subprocess
-
-    from nob.ipc._cli_native import die_with_parent, reset_internal_signals
-
-    parent = os.getpid()
-
-    def child_setup() -> None:
-        die_with_parent(int(signal.SIGKILL))
-        if os.getppid() != parent:  # nob-sem died before prctl: do not run unaccounted
-            os._exit(128 + int(signal.SIGKILL))
-        reset_internal_signals()  # glibc's own 32 and 33, left ignored by a posix_spawn that started nob-sem
-        if sigchld_ignored:
-            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return subprocess.Popen(cmd, close_fds=False, restore_signals=True, preexec_fn=child_setup)
-
-
-def _wait_forwarding(proc: Any, signals: Set[int]) -> int:
-    """Waits for the child, forwarding the signals sent to us; returns its exit code."""
-    import signal
-
-    watch = set(signals) | {int(signal.SIGCHLD)}
-    while True:
-        info = signal.sigtimedwait(watch, 0.5)
-        # Ctrl+C at the terminal (si_code SI_KERNEL) already reached the child,
-        # which shares our process group: forward only what was sent to us alone.
-        if info is not None and info.si_signo in signals and info.si_code != SI_KERNEL:
-            proc.send_signal(info.si_signo)  # does nothing once the child is reaped
-        exit_code = proc.poll()
-        if exit_code is not None:
-            return 128 - exit_code if exit_code < 0 else int(exit_code)
-
 
 def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float]) -> Any:
     """The semaphore `run` holds a slot of: robust by default (a slot comes back even when
@@ -89,12 +46,24 @@ def _run_semaphore(name: str, args: argparse.Namespace, deadline: Optional[float
         raise Failure(f"{name}: permission denied", Exit.PERMISSION) from None
 
 
+def lendable(sem: Any) -> bool:
+    """True when `sem` is robust and its liveness descriptor is safe to lend: not its data
+    file, through which CMD could truncate or rewrite the pool under every user (a CMD that
+    changes user keeps the descriptors it inherits). nob's robust semaphores keep their
+    locks in a lock file of their own, which holds no data; where the library's liveness
+    descriptor is the data file itself (before that change), nothing is lent."""
+    from nob.ipc._cli_native import is_robust_data_file
+
+    return hasattr(sem, "_liveness_fd") and not is_robust_data_file(sem._liveness_fd())
+
+
 class _LentSlot:
-    """A robust slot lent to the whole job: CMD inherits a duplicate of the descriptor whose
-    open file description keeps nob-sem's units alive (RobustSemaphore._liveness_fd), and
-    the write end of a pipe. Every process of the job (CMD, its children, a daemon it
-    starts) inherits both, so the slot stays held while any of them lives, even after
-    nob-sem is SIGKILLed; when CMD ends, EOF on the pipe says whether any is left."""
+    """A robust slot lent to the whole job, for when nob-sem itself is SIGKILLed: CMD
+    inherits a duplicate of the descriptor whose open file description keeps nob-sem's
+    units alive (RobustSemaphore._liveness_fd), and the write end of a pipe. The processes
+    of the job that keep their inherited descriptors keep the slot held after nob-sem's
+    end. When the job has ended, EOF on the pipe says that no process outside it (one given
+    the descriptors on purpose) holds them."""
 
     def __init__(self, sem: Any) -> None:
         self.lent: List[int] = []
@@ -117,7 +86,7 @@ class _LentSlot:
         self.lent = []
 
     def job_lives(self) -> bool:
-        """True while some process of the job still holds the pipe's write end."""
+        """True while some process still holds the pipe's write end."""
         while True:
             try:
                 if not os.read(self.watch, 4096):
@@ -132,27 +101,28 @@ class _LentSlot:
             self.watch = -1
 
 
-def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float], signals: Set[int],
+def _hold_and_run(sem: Any, args: argparse.Namespace, deadline: Optional[float], job: Job,
                   old_mask: Set[int], sigchld_ignored: bool) -> int:
-    """Takes a slot, runs CMD, gives the slot back; the exit status of `run`. A robust slot
-    that some process of the job still holds when CMD ends stays theirs: nob-sem then
-    exits with CMD's status at once, without giving it back or closing (_exit_keeping_slot)."""
-    got = acquire_or_signal(sem, seconds_left(deadline), signals)
+    """Takes a slot, runs CMD, gives the slot back once the whole job has ended; the exit
+    status of `run` (CMD's). A robust slot that a process outside the job still holds
+    (a lent descriptor passed on) stays theirs: nob-sem then exits at once, without giving
+    it back or closing (_exit_keeping_slot)."""
+    got = acquire_or_signal(sem, seconds_left(deadline), job.signals)
     if got is False:
         return _no_slot(sem.name, args)
     if got is not True:
         return 128 + int(got)
-    lent = _LentSlot(sem) if hasattr(sem, "_liveness_fd") else None
+    lent = _LentSlot(sem) if lendable(sem) else None
     try:
         try:
-            proc = _spawn(args.cmd, old_mask, sigchld_ignored)
+            job.start(args.cmd, old_mask, sigchld_ignored)
         except OSError as e:
             complain(f"{safe_text(args.cmd[0])}: {e.strerror or e}")
             return 127 if isinstance(e, FileNotFoundError) else 126
         finally:
             if lent is not None:
                 lent.started()
-        status = _wait_forwarding(proc, signals)
+        status = job.wait()
         if lent is not None and lent.job_lives():
             _exit_keeping_slot(status)
         return status
@@ -214,20 +184,24 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "slots (--plain for more)")
     signals = handled_signals()
     sigchld_ignored = signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN
-    if sigchld_ignored:  # the kernel would reap CMD itself, and its status would be lost
+    if sigchld_ignored:  # the kernel would reap the job itself, and CMD's status would be lost
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     deadline = deadline_after(args.timeout)
-    sem = _run_semaphore(name, args, deadline)  # signals end the command while opening: nothing is held yet
-    if sem is None:
-        return _no_slot(name, args)
-    old_mask = block(signals | {int(signal.SIGCHLD)})
+    job = Job(signals)  # its witness starts before the semaphore is opened: it must not keep it
     try:
-        status = _hold_and_run(sem, args, deadline, signals, old_mask, sigchld_ignored)
-    except BaseException:
-        sem.close()
-        raise
-    _close_run_semaphore(sem, status, old_mask, signals)
-    return status
+        sem = _run_semaphore(name, args, deadline)  # signals end the command while opening: nothing is held yet
+        if sem is None:
+            return _no_slot(name, args)
+        old_mask = block(signals | {int(signal.SIGCHLD)})
+        try:
+            status = _hold_and_run(sem, args, deadline, job, old_mask, sigchld_ignored)
+        except BaseException:
+            sem.close()
+            raise
+        _close_run_semaphore(sem, status, old_mask, signals)
+        return status
+    finally:
+        job.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
