@@ -461,7 +461,7 @@ inline named_message_queue named_message_queue::create_unique(std::size_t max_me
   const char* step = "";
   if (const int err =
           q.create_unique_as(max_messages, max_message_size, read, write, mode, step))
-    detail::throw_fresh_name_error(err, step, q.name_);
+    detail::throw_fresh_name_error(err, step, q.own_.name);
   return q;
 }
 
@@ -485,7 +485,7 @@ inline int named_message_queue::create_unique_as(std::size_t max_messages,
                                                  bool write, mode_t mode,
                                                  const char*& step) noexcept {
   return detail::create_under_fresh_name(
-      name_,
+      own_.name,
       [&]() noexcept {
         return open_as(existence_policy::raise_if_exists, max_messages, max_message_size, read,
                        write, mode, owner_check::any_owner, step);

@@ -427,7 +427,7 @@ inline named_semaphore named_semaphore::create_unique(unsigned int initial_value
   named_semaphore s;
   const char* step = "";
   if (const int err = s.create_unique_as(initial_value, mode, step))
-    detail::throw_fresh_name_error(err, step, s.name_);
+    detail::throw_fresh_name_error(err, step, s.own_.name);
   return s;
 }
 
@@ -447,7 +447,7 @@ inline std::optional<named_semaphore> named_semaphore::create_unique(std::error_
 inline int named_semaphore::create_unique_as(unsigned int initial_value, mode_t mode,
                                              const char*& step) noexcept {
   return detail::create_under_fresh_name(
-      name_,
+      own_.name,
       [&]() noexcept {
         return open_as(existence_policy::raise_if_exists, initial_value, mode,
                        owner_check::any_owner, step);

@@ -286,7 +286,7 @@ inline named_shared_memory named_shared_memory::create_unique(std::size_t size, 
   m.read_only_ = read_only;
   const char* step = "";
   if (const int err = m.create_unique_as(size, mode, step))
-    detail::throw_fresh_name_error(err, step, m.name_);
+    detail::throw_fresh_name_error(err, step, m.own_.name);
   return m;
 }
 
@@ -306,7 +306,7 @@ inline std::optional<named_shared_memory> named_shared_memory::create_unique(
 inline int named_shared_memory::create_unique_as(std::size_t size, mode_t mode,
                                                  const char*& step) noexcept {
   return detail::create_under_fresh_name(
-      name_,
+      own_.name,
       [&]() noexcept {
         return open_as(existence_policy::raise_if_exists, size, mode, owner_check::any_owner,
                        step);

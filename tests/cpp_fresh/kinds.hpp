@@ -52,18 +52,29 @@ inline bool looks_fresh(const std::string& name) {
 // backs it (for its mode), a mark that another process can check, and the
 // arguments create_unique() must refuse.
 
-struct semaphore_kind {
-  using handle = nob::named_semaphore;
-  static handle make(mode_t mode = 0600) { return handle::create_unique(1, mode); }
-  static std::optional<handle> make(std::error_code& ec, mode_t mode = 0600) {
-    return handle::create_unique(ec, 1, mode);
-  }
+/// What every kind does the same way by name: open, exists, remove.
+template <class Handle>
+struct by_name {
+  using handle = Handle;
   static handle open(const std::string& name) { return handle(name); }
-  static handle create(const std::string& name) {
-    return handle(name, existence_policy::raise_if_exists, 1);
-  }
   static bool exists(const std::string& name) { return handle::exists(name); }
   static bool remove(const std::string& name) { return handle::remove(name); }
+};
+
+/// The two semaphores: create_unique() and the constructor take a count
+/// (here 1) and the mode.
+template <class Handle>
+struct counting : by_name<Handle> {
+  static Handle make(mode_t mode = 0600) { return Handle::create_unique(1, mode); }
+  static std::optional<Handle> make(std::error_code& ec, mode_t mode = 0600) {
+    return Handle::create_unique(ec, 1, mode);
+  }
+  static Handle create(const std::string& name) {
+    return Handle(name, existence_policy::raise_if_exists, 1);
+  }
+};
+
+struct semaphore_kind : counting<nob::named_semaphore> {
   /// The mode of the object; -1 where this build cannot tell (sem_open: no file).
   static int mode_of(const handle& h) {
     return nob::uses_dev_shm ? path_mode("/dev/shm/sem." + h.name().substr(1)) : -1;
@@ -78,18 +89,14 @@ struct semaphore_kind {
   }
 };
 
-struct shm_kind {
-  using handle = nob::named_shared_memory;
+struct shm_kind : by_name<nob::named_shared_memory> {
   static handle make(mode_t mode = 0600) { return handle::create_unique(64, false, mode); }
   static std::optional<handle> make(std::error_code& ec, mode_t mode = 0600) {
     return handle::create_unique(ec, 64, false, mode);
   }
-  static handle open(const std::string& name) { return handle(name); }
   static handle create(const std::string& name) {
     return handle(name, existence_policy::raise_if_exists, 64);
   }
-  static bool exists(const std::string& name) { return handle::exists(name); }
-  static bool remove(const std::string& name) { return handle::remove(name); }
   static int mode_of(const handle& h) { return fd_mode(h.native_handle()); }
   static void mark(handle& h) { std::memcpy(h.data(), "fresh", 6); }
   static bool marked(handle& h) {
@@ -101,18 +108,14 @@ struct shm_kind {
   }
 };
 
-struct mq_kind {
-  using handle = nob::named_message_queue;
+struct mq_kind : by_name<nob::named_message_queue> {
   static handle make(mode_t mode = 0600) { return handle::create_unique(4, 64, true, true, mode); }
   static std::optional<handle> make(std::error_code& ec, mode_t mode = 0600) {
     return handle::create_unique(ec, 4, 64, true, true, mode);
   }
-  static handle open(const std::string& name) { return handle(name); }
   static handle create(const std::string& name) {
     return handle(name, existence_policy::raise_if_exists, 4, 64);
   }
-  static bool exists(const std::string& name) { return handle::exists(name); }
-  static bool remove(const std::string& name) { return handle::remove(name); }
   static int mode_of(const handle& h) { return fd_mode(h.native_handle()); }
   static void mark(handle& h) { h.send("fresh", 1); }
   static bool marked(handle& h) {
@@ -125,18 +128,7 @@ struct mq_kind {
   }
 };
 
-struct robust_kind {
-  using handle = nob::robust_semaphore;
-  static handle make(mode_t mode = 0600) { return handle::create_unique(1, mode); }
-  static std::optional<handle> make(std::error_code& ec, mode_t mode = 0600) {
-    return handle::create_unique(ec, 1, mode);
-  }
-  static handle open(const std::string& name) { return handle(name); }
-  static handle create(const std::string& name) {
-    return handle(name, existence_policy::raise_if_exists, 1);
-  }
-  static bool exists(const std::string& name) { return handle::exists(name); }
-  static bool remove(const std::string& name) { return handle::remove(name); }
+struct robust_kind : counting<nob::robust_semaphore> {
   static int mode_of(const handle& h) { return path_mode("/dev/shm/nob." + h.name().substr(1)); }
   static void mark(handle& h) { h.acquire(); }       // held by the marking process
   static bool marked(handle& h) { return h.value() == 0; }

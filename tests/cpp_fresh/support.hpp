@@ -9,6 +9,7 @@
 #define NOB_TESTS_FRESH_SUPPORT_HPP
 
 #include "kinds.hpp"
+#include "../common/private_dev_shm.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <cstddef>
 #include <cstdio>
@@ -33,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace fresh_test {
@@ -49,45 +52,43 @@ struct KindNames {
 // --- children in private namespaces --------------------------------------
 
 /// The exit status of in_private_ipc() when it could not make its
-/// namespaces (not root, no user namespaces): skip, with that reason.
-inline constexpr int no_private_ipc = 77;
+/// namespaces (not root, no mount or IPC namespaces): skip, with that reason.
+inline constexpr int no_private_ipc = nob_test::no_private_dev_shm;
 
-/// Runs `f` (returning an int, 0 for success) in a forked child that has a
-/// private mount namespace with fresh tmpfs on /dev/shm and /tmp, and a
-/// private IPC namespace with its mqueue file system on /dev/mqueue: what
-/// `f` makes there is its alone and gone with it. Returns f's result,
-/// no_private_ipc, or 101 when the child did not exit normally (it is
-/// killed after 60 s: a read of an empty FIFO would wait for ever). `f`
-/// runs in a child: it reports with its result and stderr (CHILD_CHECK),
-/// not with GoogleTest assertions.
+/// Runs `f` (returning an int, 0 for success) in a forked child with a
+/// private /dev/shm, /tmp and IPC namespace (tests/common/private_dev_shm.hpp):
+/// what `f` makes there is its alone and gone with it. Killed after 60 s (a
+/// read of an empty FIFO would wait for ever). `f` reports with its result
+/// and stderr (CHILD_CHECK), not with GoogleTest assertions.
 template <class F>
 int in_private_ipc(F&& f) {
+  return nob_test::in_private_namespaces(nob_test::private_ipc | nob_test::private_tmp, 60,
+                                         std::forward<F>(f));
+}
+
+/// Forks a child that runs `f` (returning an int, 0 for success; an
+/// exception is 100) and exits with its result. The child's pid, or -1
+/// when fork fails.
+template <class F>
+pid_t start_child(F&& f) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) return no_private_ipc;
-  if (pid == 0) {
-    ::alarm(60);
-    ::mkdir("/dev/mqueue", 01777);
-    if (::geteuid() != 0 || ::unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0 ||
-        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777") != 0 ||
-        ::mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") != 0 ||
-        ::mount("mqueue", "/dev/mqueue", "mqueue", 0, nullptr) != 0)
-      ::_exit(no_private_ipc);
-    int rc = 100;
-    try {
-      rc = f();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child threw: %s\n", e.what());
-      rc = 100;
-    }
-    std::fflush(nullptr);
-    ::_exit(rc);
+  if (pid != 0) return pid;
+  int rc = 100;
+  try {
+    rc = f();
+  } catch (...) {
   }
+  ::_exit(rc);
+}
+
+/// Waits for the child `pid` (start_child()): true when it exited with 0.
+inline bool child_passed(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return false;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /// In a child: fails it (status 1, the condition on stderr) when `cond` is false.

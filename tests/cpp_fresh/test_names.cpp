@@ -83,29 +83,22 @@ TYPED_TEST(FreshNames, ProcessesDrawDifferentNames) {
   ASSERT_EQ(::pipe(go_pipe), 0);
   std::vector<pid_t> pids;
   for (int c = 0; c < children; ++c) {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    const pid_t pid = start_child([&] {
       ::close(names_pipe[0]);
       ::close(go_pipe[1]);
-      int rc = 0;
-      try {
-        std::vector<typename TypeParam::handle> keep;
-        for (int i = 0; i < each; ++i) {
-          keep.push_back(TypeParam::make());
-          const std::string line = keep.back().name() + "\n";
-          if (::write(names_pipe[1], line.data(), line.size()) < 0) rc = 2;
-        }
-        ::close(names_pipe[1]);
-        char x;
-        while (::read(go_pipe[0], &x, 1) > 0) {
-        }
-      } catch (...) {
-        rc = 1;
+      std::vector<typename TypeParam::handle> keep;
+      for (int i = 0; i < each; ++i) {
+        keep.push_back(TypeParam::make());
+        const std::string line = keep.back().name() + "\n";
+        if (::write(names_pipe[1], line.data(), line.size()) < 0) return 2;
       }
-      ::_exit(rc);
-    }
+      ::close(names_pipe[1]);
+      char x;
+      while (::read(go_pipe[0], &x, 1) > 0) {
+      }
+      return 0;
+    });
+    ASSERT_GE(pid, 0);
     pids.push_back(pid);
   }
   ::close(names_pipe[1]);
@@ -113,11 +106,7 @@ TYPED_TEST(FreshNames, ProcessesDrawDifferentNames) {
   const auto lines = read_lines(names_pipe[0]);  // every child has made all of its objects
   ::close(names_pipe[0]);
   ::close(go_pipe[1]);
-  for (pid_t pid : pids) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  }
+  for (pid_t pid : pids) EXPECT_TRUE(child_passed(pid));
   std::set<std::string> all(lines.begin(), lines.end());
   EXPECT_EQ(lines.size(), static_cast<std::size_t>(children * each));
   EXPECT_EQ(all.size(), lines.size());
@@ -133,30 +122,20 @@ TYPED_TEST(FreshNames, AForkedChildDrawsNotWhatItsParentDrawsNext) {
   // unlinked it), so no collision would hide the repeat.
   int p[2];
   ASSERT_EQ(::pipe(p), 0);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  const pid_t pid = start_child([&] {
     ::close(p[0]);
-    int rc = 0;
-    try {
-      std::string name;
-      {
-        auto h = TypeParam::make();
-        name = h.name() + "\n";
-      }
-      if (::write(p[1], name.data(), name.size()) < 0) rc = 2;
-    } catch (...) {
-      rc = 1;
+    std::string name;
+    {
+      auto h = TypeParam::make();
+      name = h.name() + "\n";
     }
-    ::_exit(rc);
-  }
+    return ::write(p[1], name.data(), name.size()) < 0 ? 2 : 0;
+  });
+  ASSERT_GE(pid, 0);
   ::close(p[1]);
   const auto lines = read_lines(p[0]);
   ::close(p[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(child_passed(pid));
   ASSERT_EQ(lines.size(), 1u);
   ASSERT_FALSE(TypeParam::exists(lines[0]));
   auto mine = TypeParam::make();

@@ -67,26 +67,16 @@ TYPED_TEST(FreshOwnership, AForkedChildOpensItAndNeverRemovesIt) {
   auto h = TypeParam::make();
   const std::string name = h.name();
   TypeParam::mark(h);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int rc = 0;
-    try {
-      {
-        auto by_name = TypeParam::open(name);
-        if (!by_name.linked_existing() || !TypeParam::marked(by_name)) rc = 1;
-      }
-      h.close();  // its copy of the creator's handle: the child is not the creator
-      if (!TypeParam::exists(name)) rc = 2;
-    } catch (...) {
-      rc = 3;
+  const pid_t pid = start_child([&] {
+    {
+      auto by_name = TypeParam::open(name);
+      if (!by_name.linked_existing() || !TypeParam::marked(by_name)) return 1;
     }
-    ::_exit(rc);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    h.close();  // its copy of the creator's handle: the child is not the creator
+    return TypeParam::exists(name) ? 0 : 2;
+  });
+  ASSERT_GE(pid, 0);
+  EXPECT_TRUE(child_passed(pid));
   EXPECT_TRUE(TypeParam::exists(name));
   h.close();
   EXPECT_FALSE(TypeParam::exists(name));
@@ -98,16 +88,12 @@ TYPED_TEST(FreshOwnership, AnExecdProgramOpensItByName) {
   auto h = TypeParam::make();
   const std::string name = h.name();
   TypeParam::mark(h);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  const pid_t pid = start_child([&] {
     ::execl(helper, helper, kind_label<TypeParam>(), name.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return 127;
+  });
+  ASSERT_GE(pid, 0);
+  EXPECT_TRUE(child_passed(pid));
   EXPECT_TRUE(TypeParam::exists(name));  // the program linked: it removed nothing
   h.close();
   EXPECT_FALSE(TypeParam::exists(name));

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from nob.ipc import Flags, NamedMessageQueue, NamedSemaphore, NamedSharedMemory, RobustSemaphore
 
 FRESH = re.compile(r"/nob-[0-9a-f]{16}")
@@ -108,6 +110,16 @@ class Made:
     def remove_all(self):
         for kind, name in self.names:
             kind.cls.remove(name)
+
+
+@pytest.fixture
+def made():
+    """A Made for the test; it fails the test if a name it recorded is left."""
+    record = Made()
+    yield record
+    left = record.left()
+    record.remove_all()
+    assert not left, f"left behind: {left}"
 
 
 # --- the child side -------------------------------------------------------
@@ -205,7 +217,6 @@ def run_private(body, timeout=60):
 
 def check_private(result):
     """pytest side of run_private: skip with its reason, or assert it passed."""
-    import pytest
     if result.returncode in SKIP_STATUS:
         pytest.skip(SKIP_STATUS[result.returncode])
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,19 +10,10 @@ import threading
 
 import pytest
 
-from fresh_support import FRESH, KINDS, Made
+from fresh_support import FRESH, KINDS, made  # noqa: F401 (a fixture)
 
 from nob.ipc import Flags, NamedSemaphore, NamedSharedMemory
 from nob.ipc._semaphore import normalize_name
-
-
-@pytest.fixture
-def made():
-    record = Made()
-    yield record
-    left = record.left()
-    record.remove_all()
-    assert not left, f"left behind: {left}"
 
 
 @pytest.mark.parametrize("kind", KINDS.values(), ids=KINDS)

@@ -10,18 +10,9 @@ import sys
 
 import pytest
 
-from fresh_support import KINDS, Made
+from fresh_support import KINDS, made  # noqa: F401 (a fixture)
 
 PLAIN = {k: v for k, v in KINDS.items() if k != "robust"}
-
-
-@pytest.fixture
-def made():
-    record = Made()
-    yield record
-    left = record.left()
-    record.remove_all()
-    assert not left, f"left behind: {left}"
 
 
 @pytest.mark.parametrize("kind", KINDS.values(), ids=KINDS)
