@@ -1,22 +1,13 @@
 // create_unique() applies `mode` exactly, whatever the umask (the semaphore
 // where it is a file nob makes: NOB_USE_DEV_SHM), and defaults to 0600.
 #include "support.hpp"
+#include "../common/scoped_umask.hpp"
 
 namespace {
 
 using namespace fresh_test;
 
-/// Sets the umask for the scope of the object.
-class umask_scope {
- public:
-  explicit umask_scope(mode_t m) : old_(::umask(m)) {}
-  ~umask_scope() { ::umask(old_); }
-  umask_scope(const umask_scope&) = delete;
-  umask_scope& operator=(const umask_scope&) = delete;
-
- private:
-  mode_t old_;
-};
+using nob_test::scoped_umask;
 
 template <class Kind>
 class FreshMode : public ::testing::Test {
@@ -30,7 +21,7 @@ TYPED_TEST_SUITE(FreshMode, Kinds, KindNames);
 
 TYPED_TEST(FreshMode, ExactUnderEveryUmask) {
   for (mode_t um : {022, 077, 0, 0777}) {
-    umask_scope scope(um);
+    scoped_umask scope(um);
     for (mode_t mode : {0600, 0640, 0604, 0660, 0666, 0400, 0777}) {
       auto h = TypeParam::make(mode);
       EXPECT_EQ(TypeParam::mode_of(h), static_cast<int>(mode))
@@ -45,7 +36,7 @@ TYPED_TEST(FreshMode, ExactUnderEveryUmask) {
 }
 
 TYPED_TEST(FreshMode, DefaultsTo0600) {
-  umask_scope scope(0);
+  scoped_umask scope(0);
   auto h = TypeParam::handle::create_unique();
   EXPECT_EQ(TypeParam::mode_of(h), 0600);
 }
