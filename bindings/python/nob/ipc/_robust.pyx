@@ -205,12 +205,16 @@ cdef class RobustSemaphore(Handle):
         cdef long long held = robust_held(sem[0], self._name)
         return f"value={value} capacity={sem.capacity()} held={held}"
 
-    def _wait_word_address(self):
-        """The address of the futex word waiters sleep on (0 when closed); for nob.ipc's asyncio."""
+    cdef uintptr_t _wait_word(self) noexcept:
+        """The futex word waiters sleep on (0 when closed)."""
         cdef robust_semaphore* sem = <robust_semaphore*>self._live
         if sem is NULL:
             return 0
         return robust_wait_word_address(sem[0])
+
+    def _wait_word_address(self):
+        """The address of the futex word waiters sleep on (0 when closed), as nob.ipc's asyncio sees it."""
+        return self._wait_word()
 
     @property
     def value(self):

@@ -17,6 +17,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from libc.errno cimport errno, EOVERFLOW
 from libc.math cimport INFINITY
+from libc.stdint cimport uintptr_t
 from libcpp.string cimport string
 
 
@@ -271,9 +272,11 @@ cdef class NamedSemaphore(Handle):
             self._raise_post_error(errno)
         return None
 
-    def _wait_word_address(self):
-        """For nob.ipc._async: the address of the futex word (0 where the sem_t layout is unknown)."""
-        return _sem_wait_word((<named_semaphore*>self._open_object()).native_handle())
+    cdef uintptr_t _wait_word(self) noexcept:
+        """The sem_t's futex word (0 where its layout is unknown, or closed)."""
+        if self._live is NULL:
+            return 0
+        return _sem_wait_word((<named_semaphore*>self._live).native_handle())
 
 
 bind_with(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)
