@@ -120,6 +120,20 @@ class named_message_queue : public detail::named_object<detail::mq_opener> {
       existence_policy policy = existence_policy::raise_if_not_exists,
       std::size_t max_messages = 0, std::size_t max_message_size = 0, bool read = true,
       bool write = true, mode_t mode = 0600, owner_check check = owner_check::any_owner) noexcept;
+  /// Creates a queue under a fresh name that no queue has ("/nob-" and 16
+  /// random hex digits; name() tells it): exclusively, drawing another name
+  /// while one exists. The handle owns the name (unlink_on_destroy() is
+  /// true). Throws file_exists after a bounded number of names that all
+  /// existed, and the random source's errno when it has none
+  /// (docs/semantics.md, "Fresh names").
+  static named_message_queue create_unique(std::size_t max_messages = 0,
+                                           std::size_t max_message_size = 0, bool read = true,
+                                           bool write = true, mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_message_queue> create_unique(
+      std::error_code& ec, std::size_t max_messages = 0, std::size_t max_message_size = 0,
+      bool read = true, bool write = true, mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_message_queue(named_message_queue&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -254,6 +268,8 @@ class named_message_queue : public detail::named_object<detail::mq_opener> {
                                      mode_t mode, owner_check check) noexcept;
   int open_as(existence_policy policy, std::size_t max_messages, std::size_t max_message_size,
               bool read, bool write, mode_t mode, owner_check check, const char*& step) noexcept;
+  int create_unique_as(std::size_t max_messages, std::size_t max_message_size, bool read,
+                       bool write, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   void check_send(const void* data, std::size_t size, unsigned int priority) const;
   void check_receive(const void* buffer, std::size_t capacity) const;
@@ -434,6 +450,50 @@ inline int named_message_queue::open_as(existence_policy policy, std::size_t max
   max_messages_ = static_cast<std::size_t>(now.mq_maxmsg);
   max_message_size_ = static_cast<std::size_t>(now.mq_msgsize);
   return 0;
+}
+
+inline named_message_queue named_message_queue::create_unique(std::size_t max_messages,
+                                                              std::size_t max_message_size,
+                                                              bool read, bool write,
+                                                              mode_t mode) {
+  if (const char* why = check_arguments(existence_policy::raise_if_exists, max_messages,
+                                        max_message_size, read, write, mode,
+                                        owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_message_queue q;
+  const char* step = "";
+  if (const int err =
+          q.create_unique_as(max_messages, max_message_size, read, write, mode, step))
+    detail::throw_fresh_name_error(err, step, q.own_.name);
+  return q;
+}
+
+inline std::optional<named_message_queue> named_message_queue::create_unique(
+    std::error_code& ec, std::size_t max_messages, std::size_t max_message_size, bool read,
+    bool write, mode_t mode) noexcept {
+  named_message_queue q;
+  const char* step = "";
+  if (detail::checked_fresh(check_arguments(existence_policy::raise_if_exists, max_messages,
+                                            max_message_size, read, write, mode,
+                                            owner_check::any_owner),
+                            ec))
+    detail::set_error(ec,
+                      q.create_unique_as(max_messages, max_message_size, read, write, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_message_queue>(std::move(q));
+}
+
+inline int named_message_queue::create_unique_as(std::size_t max_messages,
+                                                 std::size_t max_message_size, bool read,
+                                                 bool write, mode_t mode,
+                                                 const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, max_messages, max_message_size, read,
+                       write, mode, owner_check::any_owner, step);
+      },
+      step);
 }
 
 inline named_message_queue::named_message_queue(named_message_queue&& other) noexcept

@@ -170,6 +170,18 @@ class named_semaphore : public detail::named_object<detail::sem_opener> {
       existence_policy policy = existence_policy::raise_if_not_exists,
       unsigned int initial_value = 1, mode_t mode = 0600,
       owner_check check = owner_check::any_owner) noexcept;
+  /// Creates a semaphore under a fresh name that no semaphore has ("/nob-"
+  /// and 16 random hex digits; name() tells it, for other processes to open
+  /// it by): exclusively, drawing another name while one exists. The handle
+  /// owns the name (unlink_on_destroy() is true). Throws file_exists after
+  /// a bounded number of names that all existed, and the random source's
+  /// errno when it has none (docs/semantics.md, "Fresh names").
+  static named_semaphore create_unique(unsigned int initial_value = 1, mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_semaphore> create_unique(std::error_code& ec,
+                                                      unsigned int initial_value = 1,
+                                                      mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_semaphore(named_semaphore&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -253,6 +265,7 @@ class named_semaphore : public detail::named_object<detail::sem_opener> {
                                      mode_t mode, owner_check check) noexcept;
   int open_as(existence_policy policy, unsigned int initial_value, mode_t mode,
               owner_check check, const char*& step) noexcept;
+  int create_unique_as(unsigned int initial_value, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   // The slow paths of the hot calls, out of line and cold (see below).
@@ -413,6 +426,41 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
 #endif
   own_.opened(linked);
   return 0;
+}
+
+inline named_semaphore named_semaphore::create_unique(unsigned int initial_value, mode_t mode) {
+  if (const char* why = check_arguments(existence_policy::raise_if_exists, initial_value, mode,
+                                        owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_semaphore s;
+  const char* step = "";
+  if (const int err = s.create_unique_as(initial_value, mode, step))
+    detail::throw_fresh_name_error(err, step, s.own_.name);
+  return s;
+}
+
+inline std::optional<named_semaphore> named_semaphore::create_unique(std::error_code& ec,
+                                                                    unsigned int initial_value,
+                                                                    mode_t mode) noexcept {
+  named_semaphore s;
+  const char* step = "";
+  if (detail::checked_fresh(check_arguments(existence_policy::raise_if_exists, initial_value,
+                                            mode, owner_check::any_owner),
+                            ec))
+    detail::set_error(ec, s.create_unique_as(initial_value, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_semaphore>(std::move(s));
+}
+
+inline int named_semaphore::create_unique_as(unsigned int initial_value, mode_t mode,
+                                             const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, initial_value, mode,
+                       owner_check::any_owner, step);
+      },
+      step);
 }
 
 inline named_semaphore::named_semaphore(named_semaphore&& other) noexcept

@@ -94,6 +94,20 @@ class named_shared_memory : public detail::named_object<detail::shm_opener> {
       existence_policy policy = existence_policy::raise_if_not_exists, std::size_t size = 0,
       bool read_only = false, mode_t mode = 0600,
       owner_check check = owner_check::any_owner) noexcept;
+  /// Creates an object of `size` bytes under a fresh name that no shared
+  /// memory object has ("/nob-" and 16 random hex digits; name() tells it):
+  /// exclusively, drawing another name while one exists, and maps it. The
+  /// handle owns the name (unlink_on_destroy() is true). Throws file_exists
+  /// after a bounded number of names that all existed, and the random
+  /// source's errno when it has none (docs/semantics.md, "Fresh names").
+  static named_shared_memory create_unique(std::size_t size = 0, bool read_only = false,
+                                           mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_shared_memory> create_unique(std::error_code& ec,
+                                                          std::size_t size = 0,
+                                                          bool read_only = false,
+                                                          mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -127,6 +141,7 @@ class named_shared_memory : public detail::named_object<detail::shm_opener> {
                                      owner_check check) noexcept;
   int open_as(existence_policy policy, std::size_t size, mode_t mode, owner_check check,
               const char*& step) noexcept;
+  int create_unique_as(std::size_t size, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
 
@@ -273,6 +288,43 @@ inline int named_shared_memory::open_as(existence_policy policy, std::size_t siz
   size_ = k.got.size;
   own_.opened(linked);
   return 0;
+}
+
+inline named_shared_memory named_shared_memory::create_unique(std::size_t size, bool read_only,
+                                                              mode_t mode) {
+  if (const char* why =
+          check_arguments(existence_policy::raise_if_exists, size, mode, owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_shared_memory m;
+  m.read_only_ = read_only;
+  const char* step = "";
+  if (const int err = m.create_unique_as(size, mode, step))
+    detail::throw_fresh_name_error(err, step, m.own_.name);
+  return m;
+}
+
+inline std::optional<named_shared_memory> named_shared_memory::create_unique(
+    std::error_code& ec, std::size_t size, bool read_only, mode_t mode) noexcept {
+  named_shared_memory m;
+  m.read_only_ = read_only;
+  const char* step = "";
+  if (detail::checked_fresh(
+          check_arguments(existence_policy::raise_if_exists, size, mode, owner_check::any_owner),
+          ec))
+    detail::set_error(ec, m.create_unique_as(size, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_shared_memory>(std::move(m));
+}
+
+inline int named_shared_memory::create_unique_as(std::size_t size, mode_t mode,
+                                                 const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, size, mode, owner_check::any_owner,
+                       step);
+      },
+      step);
 }
 
 inline named_shared_memory::named_shared_memory(named_shared_memory&& other) noexcept
