@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False, auto_pickle=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
