@@ -46,6 +46,7 @@ NOB_COMPAT_SYMVER(sem_trywait, GLIBC_2.2.5);
 NOB_COMPAT_SYMVER(sem_unlink, GLIBC_2.2.5);
 NOB_COMPAT_SYMVER(sem_wait, GLIBC_2.2.5);
 NOB_COMPAT_SYMVER(pthread_mutex_trylock, GLIBC_2.2.5);
+NOB_COMPAT_SYMVER(pthread_sigmask, GLIBC_2.2.5); /* in libc since 2.32 */
 /* libdl (GLIBC_2.2.5) */
 NOB_COMPAT_SYMVER(dlclose, GLIBC_2.2.5);
 NOB_COMPAT_SYMVER(dlopen, GLIBC_2.2.5);
