@@ -41,7 +41,7 @@ else
   meson setup "$BUILD" "$ROOT" --buildtype=release -Dbenchmarks=enabled \
     -Dtests=disabled -Dexamples=disabled -Dpython=disabled >/dev/null
 fi
-meson compile -C "$BUILD" -j 1 nob-cpp-bench nob-cpp-instr
+meson compile -C "$BUILD" -j 1 nob-cpp-bench nob-cpp-instr nob-cpp-ratios
 
 say "Python venv with the nob.py wheel of this checkout"
 rm -rf "$BUILD/wheels"
@@ -93,6 +93,9 @@ EXTRA_CXX=(c++ -std=c++17 -O2 -DNDEBUG -I"$ROOT/include" -pthread)
 "${EXTRA_CXX[@]}" "$ROOT/benchmarks/robust/bench_robust.cpp" -o "$BUILD/bench_robust"
 "${EXTRA_CXX[@]}" "$ROOT/benchmarks/ipc/bench_ipc.cpp" -o "$BUILD/bench_ipc" -lrt
 if [ $QUICK = 1 ]; then R=3; else R=15; fi
+if [ $QUICK = 1 ]; then RATIO_ROUNDS=5; else RATIO_ROUNDS=41; fi
+extra 05-ratios "C++ hot paths: nob / raw, thread CPU time, median of per-round ratios" \
+  "$BUILD/benchmarks/nob-cpp-ratios" "$RATIO_ROUNDS"
 extra 10-robust-cpp "C++ robust_semaphore vs raw POSIX semaphores" "$BUILD/bench_robust"
 extra 20-robust-py "Python RobustSemaphore vs NamedSemaphore" "$PY" "$ROOT/benchmarks/python/bench_robust.py" --rounds "$R"
 extra 30-async "asyncio: cross-process wake latency of acquire_async" "$PY" "$ROOT/benchmarks/python/bench_async.py"

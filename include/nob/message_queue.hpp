@@ -82,6 +82,7 @@
 #include <nob/detail/errors.hpp>
 #include <nob/detail/mq.hpp>
 #include <nob/detail/open_by_policy.hpp>
+#include <nob/detail/ownership.hpp>
 
 namespace nob {
 
@@ -209,17 +210,14 @@ class named_message_queue {
   bool writable() const noexcept { return writable_; }
 
   /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept { return own_.name; }
   /// True when the constructor opened a queue that existed; false when it created one.
-  bool linked_existing() const noexcept { return linked_existing_; }
+  bool linked_existing() const noexcept { return own_.linked_existing; }
   /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
-  /// Chooses whether close() unlinks the name. Turning it on for a handle
-  /// that linked makes the calling process the one allowed to unlink.
-  void unlink_on_destroy(bool on) noexcept {
-    if (on && owner_pid_ == 0) owner_pid_ = ::getpid();
-    unlink_on_destroy_ = on;
-  }
+  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
+  /// Chooses whether close() unlinks the name (only ever in the process
+  /// that opened the handle).
+  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
   /// Removes the name now (the queue lives on while descriptors are open).
   void unlink();
   /// Removes `name`; returns false if there was none.
@@ -284,15 +282,9 @@ class named_message_queue {
   std::optional<message> receive_string(const char* what, ReceiveInto&& receive_into);
 
   mqd_t mqd_ = closed_mqd();
-  std::string name_;
   std::size_t max_messages_ = 0;
   std::size_t max_message_size_ = 0;
-  pid_t owner_pid_ = 0;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-  bool linked_existing_ = false;
-  bool unlink_on_destroy_ = false;
-  bool unlinked_ = false;
+  detail::ownership own_;  // the name, and who may unlink it
   bool readable_ = false;
   bool writable_ = false;
   bool blocking_ = true;
@@ -368,11 +360,11 @@ inline const char* named_message_queue::check_arguments(existence_policy policy,
 inline named_message_queue::named_message_queue(std::string_view name, existence_policy policy,
                                                 std::size_t max_messages,
                                                 std::size_t max_message_size, bool read,
-                                                bool write, mode_t mode, owner_check check)
-    : name_(normalize_name(name)) {
+                                                bool write, mode_t mode, owner_check check) {
+  own_.name = normalize_name(name);
   if (const char* why =
           check_arguments(policy, max_messages, max_message_size, read, write, mode, check))
-    detail::throw_invalid(why, name_);
+    detail::throw_invalid(why, own_.name);
   const char* step = "";
   if (const int err =
           open_as(policy, max_messages, max_message_size, read, write, mode, check, step))
@@ -387,7 +379,7 @@ inline std::optional<named_message_queue> named_message_queue::open(
   const char* step = "";
   if (detail::checked_name(
           name, check_arguments(policy, max_messages, max_message_size, read, write, mode, check),
-          q.name_, ec))
+          q.own_.name, ec))
     detail::set_error(
         ec, q.open_as(policy, max_messages, max_message_size, read, write, mode, check, step));
   if (ec) return std::nullopt;
@@ -410,18 +402,19 @@ inline int named_message_queue::open_as(existence_policy policy, std::size_t max
     create_attr = &attr;
   }
   const int access = read && write ? O_RDWR : read ? O_RDONLY : O_WRONLY;
-  detail::mq_opener k{name_.c_str(), access, create_attr, mode, check};
-  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+  detail::mq_opener k{own_.name.c_str(), access, create_attr, mode, check};
+  bool linked = false;
+  if (const int err = detail::open_by_policy(k, policy, linked, step)) return err;
   mqd_ = k.got;
-  if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
+  own_.opened(linked);
   readable_ = read;
   writable_ = write;
-  detail::mq_identity(mqd_, dev_, ino_);
+  detail::mq_identity(mqd_, own_.dev, own_.ino);
 
   int err = 0;
 #if defined(__linux__)
   // mq_open applied the umask; the descriptor is an fd: make the mode exact.
-  if (!linked_existing_ && ::fchmod(static_cast<int>(mqd_), mode) != 0) {
+  if (!linked && ::fchmod(static_cast<int>(mqd_), mode) != 0) {
     err = errno;
     step = "fchmod";
   }
@@ -432,50 +425,34 @@ inline int named_message_queue::open_as(existence_policy policy, std::size_t max
     step = "mq_getattr";
   }
   if (err != 0) {
-    unlink_on_destroy_ = !linked_existing_;  // a queue this call made goes away again
-    close();
+    close();  // a queue this call made goes away again
     return err;
   }
   max_messages_ = static_cast<std::size_t>(now.mq_maxmsg);
   max_message_size_ = static_cast<std::size_t>(now.mq_msgsize);
-  unlink_on_destroy_ = !linked_existing_;
   return 0;
 }
 
 inline named_message_queue::named_message_queue(named_message_queue&& other) noexcept
     : mqd_(std::exchange(other.mqd_, closed_mqd())),
-      name_(std::move(other.name_)),
       max_messages_(std::exchange(other.max_messages_, 0)),
       max_message_size_(std::exchange(other.max_message_size_, 0)),
-      owner_pid_(other.owner_pid_),
-      dev_(other.dev_),
-      ino_(other.ino_),
-      linked_existing_(other.linked_existing_),
-      unlink_on_destroy_(std::exchange(other.unlink_on_destroy_, false)),
-      unlinked_(other.unlinked_),
       readable_(other.readable_),
       writable_(other.writable_),
       blocking_(other.blocking_) {
-  other.name_.clear();
+  own_.take(other.own_);
 }
 
 inline named_message_queue& named_message_queue::operator=(named_message_queue&& other) noexcept {
   if (this != &other) {
     close();
     mqd_ = std::exchange(other.mqd_, closed_mqd());
-    name_ = std::move(other.name_);
-    other.name_.clear();
     max_messages_ = std::exchange(other.max_messages_, 0);
     max_message_size_ = std::exchange(other.max_message_size_, 0);
-    owner_pid_ = other.owner_pid_;
-    dev_ = other.dev_;
-    ino_ = other.ino_;
-    linked_existing_ = other.linked_existing_;
-    unlink_on_destroy_ = std::exchange(other.unlink_on_destroy_, false);
-    unlinked_ = other.unlinked_;
     readable_ = other.readable_;
     writable_ = other.writable_;
     blocking_ = other.blocking_;
+    own_.take(other.own_);
   }
   return *this;
 }
@@ -487,7 +464,7 @@ inline void named_message_queue::check_open(const char* what) const {
 }
 
 inline void named_message_queue::throw_errno(int err, const char* what) const {
-  detail::throw_errno_for(err, what, name_, mqd_ == closed_mqd());
+  detail::throw_errno_for(err, what, own_.name, mqd_ == closed_mqd());
 }
 
 inline unsigned int named_message_queue::max_priority() noexcept {
@@ -502,30 +479,31 @@ inline unsigned int named_message_queue::max_priority() noexcept {
 inline void named_message_queue::check_send(const void* data, std::size_t size,
                                             unsigned int priority) const {
   check_open("mq_send");
-  if (!writable_) detail::throw_system(EBADF, "nob: mq_send " + name_ + " (opened without write)");
+  if (!writable_)
+    detail::throw_system(EBADF, "nob: mq_send " + own_.name + " (opened without write)");
   if (priority > max_priority())
     detail::throw_or_abort(std::invalid_argument("nob: priority " + std::to_string(priority) +
                                                  " is above " + std::to_string(max_priority()) +
-                                                 " for " + name_));
+                                                 " for " + own_.name));
   if (size > max_message_size_)
     detail::throw_or_abort(std::invalid_argument("nob: a message of " + std::to_string(size) +
                                                  " bytes is longer than max_message_size " +
                                                  std::to_string(max_message_size_) + " of " +
-                                                 name_));
+                                                 own_.name));
   if (data == nullptr && size != 0)
-    detail::throw_invalid("null data with a size", name_);
+    detail::throw_invalid("null data with a size", own_.name);
 }
 
 inline void named_message_queue::check_receive(const void* buffer, std::size_t capacity) const {
   check_open("mq_receive");
   if (!readable_)
-    detail::throw_system(EBADF, "nob: mq_receive " + name_ + " (opened without read)");
+    detail::throw_system(EBADF, "nob: mq_receive " + own_.name + " (opened without read)");
   if (capacity < max_message_size_)
     detail::throw_or_abort(std::invalid_argument(
         "nob: a receive buffer of " + std::to_string(capacity) +
         " bytes is smaller than max_message_size " + std::to_string(max_message_size_) + " of " +
-        name_));
-  if (buffer == nullptr) detail::throw_invalid("null receive buffer", name_);
+        own_.name));
+  if (buffer == nullptr) detail::throw_invalid("null receive buffer", own_.name);
 }
 
 inline bool named_message_queue::still_same_queue() const noexcept {
@@ -533,15 +511,15 @@ inline bool named_message_queue::still_same_queue() const noexcept {
   // The mqueue file system of this IPC namespace mounted where we look: its
   // device is the one of our descriptor, and the inode decides.
   struct stat st {};
-  const std::string path = NOB_MQUEUE_DIR + name_;
-  if (::lstat(path.c_str(), &st) == 0 && st.st_dev == dev_) return st.st_ino == ino_;
+  const std::string path = NOB_MQUEUE_DIR + own_.name;
+  if (::lstat(path.c_str(), &st) == 0 && st.st_dev == own_.dev) return st.st_ino == own_.ino;
   // Not mounted (or another namespace's): open the name and compare.
   const int access = readable_ && writable_ ? O_RDWR : readable_ ? O_RDONLY : O_WRONLY;
-  const mqd_t q = ::mq_open(name_.c_str(), access);
+  const mqd_t q = ::mq_open(own_.name.c_str(), access);
   if (q == closed_mqd()) return false;  // gone, or cannot tell: leave it alone
   dev_t dev = 0;
   ino_t ino = 0;
-  const bool same = detail::mq_identity(q, dev, ino) && dev == dev_ && ino == ino_;
+  const bool same = detail::mq_identity(q, dev, ino) && dev == own_.dev && ino == own_.ino;
   ::mq_close(q);
   return same;
 #else
@@ -550,9 +528,8 @@ inline bool named_message_queue::still_same_queue() const noexcept {
 }
 
 inline void named_message_queue::unlink_if_owned() noexcept {
-  if (mqd_ == closed_mqd() || !unlink_on_destroy_ || unlinked_ || owner_pid_ != ::getpid()) return;
-  unlinked_ = true;
-  if (still_same_queue()) ::mq_unlink(name_.c_str());
+  if (mqd_ == closed_mqd() || !own_.claim_unlink()) return;
+  if (still_same_queue()) ::mq_unlink(own_.name.c_str());
 }
 
 inline void named_message_queue::close() noexcept {
@@ -566,8 +543,8 @@ inline void named_message_queue::close() noexcept {
 
 inline void named_message_queue::unlink() {
   check_open("mq_unlink");
-  if (::mq_unlink(name_.c_str()) != 0) throw_errno(errno, "mq_unlink");
-  unlinked_ = true;
+  if (::mq_unlink(own_.name.c_str()) != 0) throw_errno(errno, "mq_unlink");
+  own_.unlinked = true;
 }
 
 inline bool named_message_queue::remove(std::string_view name) {

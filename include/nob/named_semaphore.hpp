@@ -128,6 +128,7 @@
 #include <nob/detail/errors.hpp>
 #include <nob/detail/glibc_sem.hpp>
 #include <nob/detail/open_by_policy.hpp>
+#include <nob/detail/ownership.hpp>
 #include <nob/detail/sem_wait.hpp>
 
 namespace nob {
@@ -212,13 +213,14 @@ class named_semaphore {
   }
 
   /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept { return own_.name; }
   /// True when the constructor opened a semaphore that existed; false when it created one.
-  bool linked_existing() const noexcept { return linked_existing_; }
+  bool linked_existing() const noexcept { return own_.linked_existing; }
   /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
-  /// Chooses whether close() unlinks the name.
-  void unlink_on_destroy(bool on) noexcept { unlink_on_destroy_ = on; }
+  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
+  /// Chooses whether close() unlinks the name (only ever in the process
+  /// that opened the handle).
+  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
   /// Removes the name now, if it still refers to this semaphore (Linux:
   /// device and inode; else no_such_file_or_directory). The semaphore lives
   /// on while handles are open.
@@ -272,13 +274,7 @@ class named_semaphore {
   wait_result step_toward(std::chrono::nanoseconds at, std::error_code& ec);
 
   sem_t* sem_ = nullptr;
-  std::string name_;
-  pid_t owner_pid_ = 0;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-  bool linked_existing_ = false;
-  bool unlink_on_destroy_ = false;
-  bool unlinked_ = false;
+  detail::ownership own_;  // the name, and who may unlink it
 };
 
 static_assert(SEM_VALUE_MAX <= INT_MAX, "value() returns an int, which must hold max()");
@@ -367,14 +363,10 @@ inline const char* named_semaphore::check_arguments(existence_policy policy,
 
 inline named_semaphore::named_semaphore(std::string_view name, existence_policy policy,
                                         unsigned int initial_value, mode_t mode,
-                                        owner_check check)
-    : name_(normalize_name(name)) {
-  if (const char* why = check_arguments(policy, initial_value, mode, check)) {
-    const bool value_bad = initial_value > static_cast<unsigned int>(SEM_VALUE_MAX);
-    detail::throw_invalid(why, value_bad ? name_ + " (initial_value " +
-                                               std::to_string(initial_value) + ")"
-                                         : name_);
-  }
+                                        owner_check check) {
+  own_.name = normalize_name(name);
+  if (const char* why = check_arguments(policy, initial_value, mode, check))
+    detail::throw_invalid(why, own_.name);
   const char* step = "";
   if (const int err = open_as(policy, initial_value, mode, check, step)) throw_errno(err, step);
 }
@@ -387,7 +379,7 @@ inline std::optional<named_semaphore> named_semaphore::open(std::string_view nam
                                                            owner_check check) noexcept {
   named_semaphore s;
   const char* step = "";
-  if (detail::checked_name(name, check_arguments(policy, initial_value, mode, check), s.name_,
+  if (detail::checked_name(name, check_arguments(policy, initial_value, mode, check), s.own_.name,
                            ec))
     detail::set_error(ec, s.open_as(policy, initial_value, mode, check, step));
   if (ec) return std::nullopt;
@@ -398,47 +390,33 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
                                     mode_t mode, owner_check check,
                                     const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-  detail::sem_opener k{detail::sem_file_path(name_), initial_value, mode, check};
+  detail::sem_opener k{detail::sem_file_path(own_.name), initial_value, mode, check};
 #else
-  detail::sem_opener k{name_.c_str(), initial_value, mode, check};
+  detail::sem_opener k{own_.name.c_str(), initial_value, mode, check};
 #endif
-  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+  bool linked = false;
+  if (const int err = detail::open_by_policy(k, policy, linked, step)) return err;
 #if NOB_USE_DEV_SHM
   sem_ = k.got.sem;
-  dev_ = k.got.dev;
-  ino_ = k.got.ino;
+  own_.dev = k.got.dev;
+  own_.ino = k.got.ino;
 #else
   sem_ = k.sem;
 #endif
-  owner_pid_ = ::getpid();
-  unlink_on_destroy_ = !linked_existing_;
+  own_.opened(linked);
   return 0;
 }
 
 inline named_semaphore::named_semaphore(named_semaphore&& other) noexcept
-    : sem_(std::exchange(other.sem_, nullptr)),
-      name_(std::move(other.name_)),
-      owner_pid_(other.owner_pid_),
-      dev_(other.dev_),
-      ino_(other.ino_),
-      linked_existing_(other.linked_existing_),
-      unlink_on_destroy_(std::exchange(other.unlink_on_destroy_, false)),
-      unlinked_(other.unlinked_) {
-  other.name_.clear();
+    : sem_(std::exchange(other.sem_, nullptr)) {
+  own_.take(other.own_);
 }
 
 inline named_semaphore& named_semaphore::operator=(named_semaphore&& other) noexcept {
   if (this != &other) {
     close();
     sem_ = std::exchange(other.sem_, nullptr);
-    name_ = std::move(other.name_);
-    other.name_.clear();
-    owner_pid_ = other.owner_pid_;
-    dev_ = other.dev_;
-    ino_ = other.ino_;
-    linked_existing_ = other.linked_existing_;
-    unlink_on_destroy_ = std::exchange(other.unlink_on_destroy_, false);
-    unlinked_ = other.unlinked_;
+    own_.take(other.own_);
   }
   return *this;
 }
@@ -450,18 +428,17 @@ inline void named_semaphore::check_open(const char* what) const {
 }
 
 inline void named_semaphore::throw_errno(int err, const char* what) const {
-  detail::throw_errno_for(err, what, name_, sem_ == nullptr);
+  detail::throw_errno_for(err, what, own_.name, sem_ == nullptr);
 }
 
 inline void named_semaphore::unlink_if_owned() noexcept {
-  if (sem_ == nullptr || !unlink_on_destroy_ || unlinked_ || owner_pid_ != ::getpid()) return;
-  unlinked_ = true;
+  if (sem_ == nullptr || !own_.claim_unlink()) return;
 #if NOB_USE_DEV_SHM
   // The inode check and the unlink are two calls, back to back: see
   // detail::unlink_if_same and docs/semantics.md for the exact guarantee.
-  detail::unlink_if_same(detail::sem_file_path(name_).c_str(), dev_, ino_);
+  detail::unlink_if_same(detail::sem_file_path(own_.name).c_str(), own_.dev, own_.ino);
 #else
-  ::sem_unlink(name_.c_str());
+  ::sem_unlink(own_.name.c_str());
 #endif
 }
 
@@ -479,17 +456,18 @@ inline void named_semaphore::close() noexcept {
 inline void named_semaphore::unlink() {
   check_open("unlink");
 #if NOB_USE_DEV_SHM
-  const int err = detail::unlink_if_same(detail::sem_file_path(name_).c_str(), dev_, ino_);
+  const int err =
+      detail::unlink_if_same(detail::sem_file_path(own_.name).c_str(), own_.dev, own_.ino);
   if (err == ESTALE) {
-    unlinked_ = true;  // our name is gone; the one there now is someone else's
-    detail::throw_system(ENOENT, "nob: unlink " + name_ +
+    own_.unlinked = true;  // our name is gone; the one there now is someone else's
+    detail::throw_system(ENOENT, "nob: unlink " + own_.name +
                                      " (the name now refers to another semaphore)");
   }
 #else
-  const int err = ::sem_unlink(name_.c_str()) == 0 ? 0 : errno;
+  const int err = ::sem_unlink(own_.name.c_str()) == 0 ? 0 : errno;
 #endif
   if (err != 0) throw_errno(err, "unlink");
-  unlinked_ = true;
+  own_.unlinked = true;
 }
 
 inline bool named_semaphore::remove(std::string_view name) {
@@ -570,7 +548,8 @@ inline bool named_semaphore::try_acquire(std::error_code& ec) noexcept {
 template <class Clock>
 bool named_semaphore::wait_toward(std::chrono::nanoseconds at) {
   int err = 0;
-  const bool got = detail::wait_toward<Clock>(at, detail::sem_step::clocks, detail::sem_step{sem_}, err);
+  const bool got =
+      detail::wait_toward<Clock>(at, detail::sem_step::clocks, detail::sem_step{sem_}, err);
   if (err != 0) throw_errno(err, "sem_clockwait");
   return got;
 }
@@ -668,7 +647,7 @@ inline void named_semaphore::release(std::ptrdiff_t n) {
 [[gnu::cold, gnu::noinline]] inline void named_semaphore::release_slow(std::ptrdiff_t n) {
   if (n < 0)
     detail::throw_or_abort(std::invalid_argument("nob: release(n) needs n >= 0, got " +
-                                                 std::to_string(n) + " for " + name_));
+                                                 std::to_string(n) + " for " + own_.name));
   std::error_code ec;
   if (n == 1 && sem_ != nullptr)
     ec.assign(errno, std::generic_category());  // the post above failed

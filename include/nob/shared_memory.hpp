@@ -50,6 +50,7 @@
 #include <nob/detail/errors.hpp>
 #include <nob/detail/files.hpp>
 #include <nob/detail/open_by_policy.hpp>
+#include <nob/detail/ownership.hpp>
 #include <nob/detail/shm.hpp>
 
 #include <fcntl.h>
@@ -108,17 +109,14 @@ class named_shared_memory {
   bool read_only() const noexcept { return read_only_; }
 
   /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept { return own_.name; }
   /// True when the constructor opened an object that existed; false when it created one.
-  bool linked_existing() const noexcept { return linked_existing_; }
+  bool linked_existing() const noexcept { return own_.linked_existing; }
   /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return unlink_on_destroy_; }
-  /// Chooses whether close() unlinks the name. Turning it on for a handle
-  /// that linked makes the calling process the one allowed to unlink.
-  void unlink_on_destroy(bool on) noexcept {
-    if (on && owner_pid_ == 0) owner_pid_ = ::getpid();
-    unlink_on_destroy_ = on;
-  }
+  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
+  /// Chooses whether close() unlinks the name (only ever in the process
+  /// that opened the handle).
+  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
   /// Removes the name now (the memory lives on while mapped or open).
   void unlink();
   /// Removes `name`; returns false if there was none.
@@ -144,14 +142,8 @@ class named_shared_memory {
   void* data_ = nullptr;
   std::size_t size_ = 0;
   int fd_ = -1;
-  std::string name_;
-  pid_t owner_pid_ = 0;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
   bool read_only_ = false;
-  bool linked_existing_ = false;
-  bool unlink_on_destroy_ = false;
-  bool unlinked_ = false;
+  detail::ownership own_;  // the name, and who may unlink it
 };
 
 ///
@@ -232,8 +224,10 @@ inline const char* named_shared_memory::check_arguments(existence_policy policy,
 inline named_shared_memory::named_shared_memory(std::string_view name, existence_policy policy,
                                                 std::size_t size, bool read_only, mode_t mode,
                                                 owner_check check)
-    : name_(normalize_name(name)), read_only_(read_only) {
-  if (const char* why = check_arguments(policy, size, mode, check)) detail::throw_invalid(why, name_);
+    : read_only_(read_only) {
+  own_.name = normalize_name(name);
+  if (const char* why = check_arguments(policy, size, mode, check))
+    detail::throw_invalid(why, own_.name);
   const char* step = "";
   if (const int err = open_as(policy, size, mode, check, step)) throw_errno(err, step);
 }
@@ -244,7 +238,7 @@ inline std::optional<named_shared_memory> named_shared_memory::open(
   named_shared_memory m;
   m.read_only_ = read_only;
   const char* step = "";
-  if (detail::checked_name(name, check_arguments(policy, size, mode, check), m.name_, ec))
+  if (detail::checked_name(name, check_arguments(policy, size, mode, check), m.own_.name, ec))
     detail::set_error(ec, m.open_as(policy, size, mode, check, step));
   if (ec) return std::nullopt;
   return std::optional<named_shared_memory>(std::move(m));
@@ -253,18 +247,18 @@ inline std::optional<named_shared_memory> named_shared_memory::open(
 inline int named_shared_memory::open_as(existence_policy policy, std::size_t size, mode_t mode,
                                         owner_check check, const char*& step) noexcept {
 #if NOB_USE_DEV_SHM
-  detail::shm_opener k{detail::shm_file_path(name_), size, read_only_, mode, check};
+  detail::shm_opener k{detail::shm_file_path(own_.name), size, read_only_, mode, check};
 #else
-  detail::shm_opener k{name_.c_str(), size, read_only_, mode, check};
+  detail::shm_opener k{own_.name.c_str(), size, read_only_, mode, check};
 #endif
-  if (const int err = detail::open_by_policy(k, policy, linked_existing_, step)) return err;
+  bool linked = false;
+  if (const int err = detail::open_by_policy(k, policy, linked, step)) return err;
   fd_ = k.got.file.fd;
-  dev_ = k.got.file.dev;
-  ino_ = k.got.file.ino;
+  own_.dev = k.got.file.dev;
+  own_.ino = k.got.file.ino;
   data_ = k.got.data;
   size_ = k.got.size;
-  if (!linked_existing_) owner_pid_ = ::getpid();  // a linker pays no getpid()
-  unlink_on_destroy_ = !linked_existing_;
+  own_.opened(linked);
   return 0;
 }
 
@@ -272,15 +266,8 @@ inline named_shared_memory::named_shared_memory(named_shared_memory&& other) noe
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       fd_(std::exchange(other.fd_, -1)),
-      name_(std::move(other.name_)),
-      owner_pid_(other.owner_pid_),
-      dev_(other.dev_),
-      ino_(other.ino_),
-      read_only_(other.read_only_),
-      linked_existing_(other.linked_existing_),
-      unlink_on_destroy_(std::exchange(other.unlink_on_destroy_, false)),
-      unlinked_(other.unlinked_) {
-  other.name_.clear();
+      read_only_(other.read_only_) {
+  own_.take(other.own_);
 }
 
 inline named_shared_memory& named_shared_memory::operator=(named_shared_memory&& other) noexcept {
@@ -289,15 +276,8 @@ inline named_shared_memory& named_shared_memory::operator=(named_shared_memory&&
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     fd_ = std::exchange(other.fd_, -1);
-    name_ = std::move(other.name_);
-    other.name_.clear();
-    owner_pid_ = other.owner_pid_;
-    dev_ = other.dev_;
-    ino_ = other.ino_;
     read_only_ = other.read_only_;
-    linked_existing_ = other.linked_existing_;
-    unlink_on_destroy_ = std::exchange(other.unlink_on_destroy_, false);
-    unlinked_ = other.unlinked_;
+    own_.take(other.own_);
   }
   return *this;
 }
@@ -309,18 +289,18 @@ inline void named_shared_memory::check_open(const char* what) const {
 }
 
 inline void named_shared_memory::throw_errno(int err, const char* what) const {
-  detail::throw_errno_for(err, what, name_, fd_ < 0);
+  detail::throw_errno_for(err, what, own_.name, fd_ < 0);
 }
 
 inline void named_shared_memory::close() noexcept {
   if (fd_ < 0) return;
-  if (unlink_on_destroy_ && !unlinked_ && owner_pid_ == ::getpid()) {
+  if (own_.claim_unlink()) {
 #if NOB_USE_DEV_SHM
     // The inode check and the unlink are two calls, back to back (see
     // detail::unlink_if_same).
-    detail::unlink_if_same(detail::shm_file_path(name_).c_str(), dev_, ino_);
+    detail::unlink_if_same(detail::shm_file_path(own_.name).c_str(), own_.dev, own_.ino);
 #else
-    ::shm_unlink(name_.c_str());  // no way to tell: trust the name
+    ::shm_unlink(own_.name.c_str());  // no way to tell: trust the name
 #endif
   }
   if (data_ != nullptr) ::munmap(data_, size_);
@@ -333,12 +313,12 @@ inline void named_shared_memory::close() noexcept {
 inline void named_shared_memory::unlink() {
   check_open("unlink");
 #if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_file_path(name_).c_str());
+  const int rc = ::unlink(detail::shm_file_path(own_.name).c_str());
 #else
-  const int rc = ::shm_unlink(name_.c_str());
+  const int rc = ::shm_unlink(own_.name.c_str());
 #endif
   if (rc != 0) throw_errno(errno, "unlink");
-  unlinked_ = true;
+  own_.unlinked = true;
 }
 
 inline bool named_shared_memory::remove(std::string_view name) {

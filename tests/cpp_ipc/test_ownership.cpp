@@ -89,6 +89,26 @@ TYPED_TEST(Ownership, AForkedChildNeverUnlinksItsParentsName) {
   EXPECT_FALSE(T::exists(name));
 }
 
+TYPED_TEST(Ownership, AForkedChildThatTurnsUnlinkOnForALinkedHandleNeverUnlinks) {
+  // The contract: only the process that opened the handle unlinks through
+  // it. A handle that linked (owning nothing) and then turned on
+  // unlink_on_destroy in a forked child must not unlink there either.
+  using T = typename TypeParam::type;
+  const std::string name = this->unique_name();
+  auto creator = TypeParam::make(name, existence_policy::raise_if_exists);
+  auto linker = TypeParam::make(name, existence_policy::raise_if_not_exists);
+  const int rc = nob_test::run_in_child([&] {
+    linker.unlink_on_destroy(true);
+    linker.close();  // in the child: must not unlink
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(T::exists(name)) << "the child unlinked through a handle its parent opened";
+  linker.unlink_on_destroy(true);
+  linker.close();  // the process that opened it: unlinks
+  EXPECT_FALSE(T::exists(name));
+}
+
 /// The portable shm_open path cannot tell objects apart: it trusts the name.
 template <class T>
 bool can_tell_objects_apart() {

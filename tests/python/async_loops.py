@@ -1,5 +1,5 @@
 """Shared by the asyncio tests (test_async_*.py): the event loops every test
-runs under, the two wait methods, and a poster process that releases units
+runs under, the waiting modes, and a poster process that releases units
 on command from another process."""
 
 import asyncio
@@ -39,15 +39,32 @@ def run(request):
     return run_on_loop
 
 
-@pytest.fixture(params=["futex_waitv", "poll"])
-def wait_method(request, monkeypatch):
-    """Both ways the helper thread watches semaphores (NOB_ASYNC_WAIT=poll forces the fallback)."""
-    from nob.ipc import _async
-    if request.param == "poll":
-        monkeypatch.setenv("NOB_ASYNC_WAIT", "poll")
-    else:
-        monkeypatch.delenv("NOB_ASYNC_WAIT", raising=False)
-    assert _async._wait_method() == request.param
+@pytest.fixture
+def wait_mode():
+    """How this run's awaits wait: "uring", "thread" or "poll" (NOB_ASYNC_WAIT
+    picks it; without it the best this kernel allows). tests/steps/20-python.sh
+    runs the asyncio tests once per mode."""
+    from nob.ipc import async_wait_mode
+    return async_wait_mode()
+
+
+def env_with_mode(mode):
+    """os.environ for a child interpreter whose awaits wait in `mode` (None: as it chooses)."""
+    env = dict(os.environ)
+    env.pop("NOB_ASYNC_WAIT", None)
+    if mode is not None:
+        env["NOB_ASYNC_WAIT"] = mode
+    return env
+
+
+@pytest.fixture(params=["thread", "poll"])
+def helper_mode(request, monkeypatch):
+    """The two modes with a helper thread, for tests of the helper itself
+    (whatever mode the run uses otherwise)."""
+    from nob.ipc import async_wait_mode
+    monkeypatch.setenv("NOB_ASYNC_WAIT", request.param)
+    if async_wait_mode() != request.param:
+        pytest.skip(f"this kernel has no {request.param} mode")
     return request.param
 
 

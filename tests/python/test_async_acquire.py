@@ -8,7 +8,7 @@ import pytest
 
 from nob.ipc import ArgumentTypeError, Flags, NamedSemaphore
 
-from async_loops import poster, run, wait_method  # noqa: F401 (fixtures)
+from async_loops import poster, run, wait_mode  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_a_free_unit_is_taken_at_once(run, sem):
 
 
 @pytest.mark.parametrize("timeout", [0, 0.0, 0.05, 1e-9])
-def test_a_timeout_gives_false_and_takes_nothing(run, sem, wait_method, timeout):
+def test_a_timeout_gives_false_and_takes_nothing(run, sem, wait_mode, timeout):
     async def main():
         t0 = time.monotonic()
         ok = await sem.acquire_async(timeout=timeout)
@@ -41,7 +41,7 @@ def test_a_timeout_gives_false_and_takes_nothing(run, sem, wait_method, timeout)
     assert sem.value == 0
 
 
-def test_a_post_within_the_timeout_is_taken(run, sem, wait_method, poster):
+def test_a_post_within_the_timeout_is_taken(run, sem, wait_mode, poster):
     async def main():
         poster.post(sem.name, 1, 0.05)
         return await sem.acquire_async(timeout=30)
@@ -51,7 +51,7 @@ def test_a_post_within_the_timeout_is_taken(run, sem, wait_method, poster):
     assert sem.value == 0
 
 
-def test_async_with_takes_and_gives_back(run, sem, wait_method, poster):
+def test_async_with_takes_and_gives_back(run, sem, wait_mode, poster):
     async def main():
         poster.post(sem.name, 1, 0.02)
         async with sem as got:
@@ -75,7 +75,7 @@ def test_async_with_gives_back_when_the_body_raises(run, sem):
     assert sem.value == 1
 
 
-def test_the_loop_keeps_running_while_a_task_waits(run, sem, wait_method):
+def test_the_loop_keeps_running_while_a_task_waits(run, sem, wait_mode):
     async def main():
         waiter = asyncio.create_task(sem.acquire_async())
         ticks = 0
@@ -133,7 +133,7 @@ def test_awaiting_a_closed_semaphore_raises_value_error(run, sem):
     run(main())
 
 
-def test_close_while_tasks_await_wakes_them_with_value_error(run, sem_name, wait_method):
+def test_close_while_tasks_await_wakes_them_with_value_error(run, sem_name, wait_mode):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     other = NamedSemaphore(sem_name)  # a second handle stays open
 
@@ -152,7 +152,7 @@ def test_close_while_tasks_await_wakes_them_with_value_error(run, sem_name, wait
     other.close()
 
 
-def test_a_task_cancelled_while_waiting_raises_cancelled_error(run, sem, wait_method):
+def test_a_task_cancelled_while_waiting_raises_cancelled_error(run, sem, wait_mode):
     async def main():
         task = asyncio.create_task(sem.acquire_async())
         await asyncio.sleep(0.02)

@@ -7,12 +7,12 @@ import time
 
 from nob.ipc import Flags, NamedSemaphore
 
-from async_loops import poster, run, wait_method  # noqa: F401 (fixtures)
+from async_loops import poster, run, wait_mode  # noqa: F401 (fixtures)
 
 ROUNDS = 300
 
 
-def test_random_cancels_racing_posts_lose_no_unit(run, sem_name, wait_method, poster):
+def test_random_cancels_racing_posts_lose_no_unit(run, sem_name, wait_mode, poster):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     rng = random.Random(12)
     stats = {"taken": 0, "cancelled": 0, "posted": 0, "timed_out": 0}
@@ -56,13 +56,13 @@ def test_random_cancels_racing_posts_lose_no_unit(run, sem_name, wait_method, po
             await one_round()
 
     run(main())
-    print(f"\n{wait_method}: {stats}, value at the end {sem.value}")
+    print(f"\n{wait_mode}: {stats}, value at the end {sem.value}")
     assert stats["taken"] + sem.value == stats["posted"]
     assert stats["cancelled"] > ROUNDS // 2 and stats["taken"] > ROUNDS // 2
     sem.close()
 
 
-def test_a_task_woken_then_cancelled_hands_its_wake_to_the_next_task(run, sem_name, wait_method):
+def test_a_task_woken_then_cancelled_hands_its_wake_to_the_next_task(run, sem_name, wait_mode):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
 
     async def main():

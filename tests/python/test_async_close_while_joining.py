@@ -14,13 +14,13 @@ import textwrap
 
 import pytest
 
-from async_loops import LOOPS
+from async_loops import LOOPS, env_with_mode
 
 CHILD = textwrap.dedent("""
     import asyncio, sys, threading, time
     from nob.ipc import Flags, NamedSemaphore, _async
-    name, loop_kind, method = sys.argv[1:4]
-    assert _async._wait_method() == method
+    name, loop_kind, mode = sys.argv[1:4]
+    assert _async.async_wait_mode() == mode
     sem = NamedSemaphore(name, 0, Flags.RAISE_IF_EXISTS)
     closed_in_start = []
     real_start = threading.Thread.start
@@ -57,14 +57,11 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("method", ["futex_waitv", "poll"])
+@pytest.mark.parametrize("mode", ["thread", "poll"])
 @pytest.mark.parametrize("loop_kind", LOOPS)
-def test_close_while_joining_raises_value_error(sem_name, loop_kind, method):
-    env = dict(os.environ)
-    env.pop("NOB_ASYNC_WAIT", None)
-    if method == "poll":
-        env["NOB_ASYNC_WAIT"] = "poll"
-    r = subprocess.run([sys.executable, "-c", CHILD, sem_name, loop_kind, method], env=env,
+def test_close_while_joining_raises_value_error(sem_name, loop_kind, mode):
+    env = env_with_mode(mode)
+    r = subprocess.run([sys.executable, "-c", CHILD, sem_name, loop_kind, mode], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     outcome = r.stdout.split(maxsplit=2)

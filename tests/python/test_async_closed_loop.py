@@ -1,5 +1,5 @@
 """An event loop closed (or stopped for good) while its tasks still await a
-semaphore: the helper thread's wake-up for it cannot be delivered
+semaphore: the wake taken for it cannot be delivered
 (call_soon_threadsafe raises RuntimeError). The helper must survive that, and
 the wake it took from a post must be handed on, so that a process blocked in
 a plain acquire still gets the unit."""
@@ -12,7 +12,7 @@ import pytest
 from nob.ipc import Flags, NamedSemaphore
 
 from conftest import start_child, wait_for_line
-from async_loops import LOOPS, wait_method  # noqa: F401 (fixtures)
+from async_loops import LOOPS, wait_mode  # noqa: F401 (fixtures)
 from test_async_wake import BLOCKED
 
 try:
@@ -31,7 +31,7 @@ def leave_a_task_waiting(kind, sem):
 
     async def start():
         task = asyncio.create_task(sem.acquire_async())
-        await asyncio.sleep(0.2)  # the helper thread sits in futex_waitv on the word
+        await asyncio.sleep(0.2)  # our waiter (ring or helper) sits on the futex
         return task
 
     task = loop.run_until_complete(start())
@@ -45,8 +45,8 @@ def test_a_wake_for_a_closed_loop_is_handed_on_to_a_blocked_process(sem_name, ki
     task = leave_a_task_waiting(kind, sem)
     child = start_child(BLOCKED, sem.name, 20)
     wait_for_line(child, "waiting")
-    time.sleep(0.3)  # blocked in sem_wait, queued after the helper thread
-    sem.release()  # sem_post wakes ONE waiter: the helper thread
+    time.sleep(0.3)  # blocked in sem_wait, queued after our waiter
+    sem.release()  # sem_post wakes ONE waiter: ours
     out, err = child.communicate(timeout=60)
     ok, waited = out.split()
     print(f"\n{kind}: the blocked process got the unit after {float(waited) * 1e3:.1f} ms")
@@ -58,7 +58,7 @@ def test_a_wake_for_a_closed_loop_is_handed_on_to_a_blocked_process(sem_name, ki
 
 
 @pytest.mark.parametrize("kind", LOOPS)
-def test_the_helper_survives_a_closed_loop_and_serves_the_next_one(sem_name, kind, wait_method):
+def test_the_helper_survives_a_closed_loop_and_serves_the_next_one(sem_name, kind, wait_mode):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     task = leave_a_task_waiting(kind, sem)
     sem.release()  # its wake-up goes to a closed loop

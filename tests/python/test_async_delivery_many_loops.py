@@ -16,12 +16,12 @@ import pytest
 
 from nob.ipc import Flags, NamedSemaphore
 
-from async_loops import LOOPS, new_loop, wait_method  # noqa: F401 (fixtures)
+from async_loops import LOOPS, new_loop, helper_mode  # noqa: F401 (fixtures)
 
 
 @pytest.mark.parametrize("second_kind", LOOPS)
 def test_a_task_leaving_during_a_slow_hand_off_does_not_strand_another_loops_wake(
-        make_name, wait_method, second_kind):
+        make_name, helper_mode, second_kind):
     first_sem = NamedSemaphore(make_name("a"), 0, Flags.RAISE_IF_EXISTS)
     leaving_sem = NamedSemaphore(make_name("b"), 0, Flags.RAISE_IF_EXISTS)
     staying_sem = NamedSemaphore(make_name("c"), 0, Flags.RAISE_IF_EXISTS)
@@ -88,7 +88,7 @@ def test_a_task_leaving_during_a_slow_hand_off_does_not_strand_another_loops_wak
         for t in threads:
             t.join(30)
         assert slowed, "the slow hand-off never ran"
-        print(f"\n{wait_method}, second loop {second_kind}: {results}")
+        print(f"\n{helper_mode}, second loop {second_kind}: {results}")
         assert results == {"first": True, "leaving": "cancelled", "second": True}, \
             "the second loop's remaining task slept while its semaphore had a unit"
         assert (first_sem.value, leaving_sem.value, staying_sem.value) == (0, 1, 0)

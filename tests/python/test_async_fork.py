@@ -1,27 +1,35 @@
-"""A forked child starts its own helper thread: threads do not survive fork,
-and the child's waits work as the parent's do, while the parent's go on."""
+"""A forked child starts its waiting machinery afresh: no helper thread
+(threads do not survive fork) and no io_uring of the parent's (a ring is
+its loop's: the child makes its own when it first awaits), and the child's
+waits work as the parent's do, while the parent's go on."""
 
 import asyncio
 import os
 
 from nob.ipc import Flags, NamedSemaphore, _async
 
-from async_loops import run  # noqa: F401 (fixture)
+from async_loops import run, wait_mode  # noqa: F401 (fixtures)
 
 
-def test_a_forked_child_awaits_with_a_fresh_helper_thread(run, make_name):
+def machinery(loop=None):
+    """(helper threads, rings) of this process (with `loop`: that loop's ring)."""
+    return _async._thread_count(), _async._ring_count(loop)
+
+
+def test_a_forked_child_awaits_with_machinery_of_its_own(run, make_name, wait_mode):
     parent_sem = NamedSemaphore(make_name("p"), 0, Flags.RAISE_IF_EXISTS)
     child_sem = NamedSemaphore(make_name("c"), 0, Flags.RAISE_IF_EXISTS)
+    waiting = (0, 1) if wait_mode == "uring" else (1, 0)
 
     async def main():
         waiter = asyncio.create_task(parent_sem.acquire_async(timeout=30))
-        await asyncio.sleep(0.05)  # the parent's helper thread waits on parent_sem
-        assert _async._thread_count() >= 1
+        await asyncio.sleep(0.05)  # the parent's machinery waits on parent_sem
+        assert machinery(asyncio.get_running_loop()) == waiting
         pid = os.fork()
         if pid == 0:
             status = 1
             try:
-                assert _async._thread_count() == 0  # nothing inherited
+                assert machinery() == (0, 0)  # nothing inherited
                 child_sem.release()
 
                 async def child():
@@ -29,7 +37,7 @@ def test_a_forked_child_awaits_with_a_fresh_helper_thread(run, make_name):
                         await child_sem.acquire_async(timeout=0.05)
 
                 got = asyncio.new_event_loop().run_until_complete(child())
-                status = 0 if got == (True, False) and _async._thread_count() == 1 else 2
+                status = 0 if got == (True, False) and machinery() == waiting else 2
                 parent_sem.release()  # wakes the parent's task
             finally:
                 os._exit(status)

@@ -12,6 +12,8 @@ import textwrap
 
 import pytest
 
+from async_loops import env_with_mode
+
 CHILD = textwrap.dedent("""
     import asyncio, sys, threading, time
     from nob.ipc import NamedSemaphore
@@ -47,20 +49,17 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("method", ["futex_waitv", "poll"])
-def test_64_loops_starting_together_start_one_helper_thread(sem_name, method):
+@pytest.mark.parametrize("mode", ["thread", "poll"])
+def test_64_loops_starting_together_start_one_helper_thread(sem_name, mode):
     from nob.ipc import Flags, NamedSemaphore
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
-    env = dict(os.environ)
-    env.pop("NOB_ASYNC_WAIT", None)
-    if method == "poll":
-        env["NOB_ASYNC_WAIT"] = "poll"
+    env = env_with_mode(mode)
     try:
         r = subprocess.run([sys.executable, "-c", CHILD, sem.name, "64"], env=env,
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         helpers, taken = map(int, r.stdout.split())
-        print(f"\n{method}: 64 loops started {helpers} helper thread(s)")
+        print(f"\n{mode}: 64 loops started {helpers} helper thread(s)")
         assert taken == 64
         assert helpers == 1
         assert sem.value == 0

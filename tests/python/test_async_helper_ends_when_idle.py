@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+from async_loops import env_with_mode
+
 from nob.ipc import Flags, NamedSemaphore
 
 CHILD = textwrap.dedent("""
@@ -50,17 +52,14 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("method", ["futex_waitv", "poll"])
-def test_the_helper_thread_ends_when_nothing_is_awaited(sem_name, method):
+@pytest.mark.parametrize("mode", ["thread", "poll"])
+def test_the_helper_thread_ends_when_nothing_is_awaited(sem_name, mode):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
-    env = dict(os.environ)
-    env.pop("NOB_ASYNC_WAIT", None)
-    if method == "poll":
-        env["NOB_ASYNC_WAIT"] = "poll"
+    env = env_with_mode(mode)
     try:
         r = subprocess.run([sys.executable, "-c", CHILD, sem.name], env=env,
                            capture_output=True, text=True, timeout=120)
-        print(f"\n{method}:\n{r.stdout}{r.stderr}")
+        print(f"\n{mode}:\n{r.stdout}{r.stderr}")
         lines = r.stdout.splitlines()
         assert r.returncode == 0, r.stderr
         for line in lines[:2]:

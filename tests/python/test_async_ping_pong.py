@@ -1,6 +1,6 @@
 """Two processes that both await with acquire_async pass units back and forth
 for thousands of rounds: no wake-up is ever lost (glibc's sem_post wakes ONE
-waiter, which may be the other process's helper thread, or a helper whose
+waiter, which may be the other process's ring or helper thread, or one whose
 tasks no longer want it), so neither side ever stalls."""
 
 import asyncio
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from async_loops import run, wait_method  # noqa: F401  (fixtures)
+from async_loops import run, wait_mode  # noqa: F401  (fixtures)
 from nob.ipc import Flags, NamedSemaphore
 
 ROUNDS = 2000
@@ -59,7 +59,7 @@ def finish(child):
 
 @pytest.mark.parametrize("other", ["async", "blocking"])
 @pytest.mark.parametrize("tasks", [1, 3])
-def test_one_shared_unit_taken_in_turns_never_stalls(run, sem_name, wait_method, other, tasks):
+def test_one_shared_unit_taken_in_turns_never_stalls(run, sem_name, wait_mode, other, tasks):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     child = start(other, ROUNDS, sem.name)
 
@@ -79,14 +79,14 @@ def test_one_shared_unit_taken_in_turns_never_stalls(run, sem_name, wait_method,
         t = time.monotonic()
         run(main())
         assert finish(child) == "done", "the other process stalled: a wake-up was lost"
-        print(f"\n{other}, {tasks} task(s), {wait_method}: {time.monotonic() - t:.2f} s")
+        print(f"\n{other}, {tasks} task(s), {wait_mode}: {time.monotonic() - t:.2f} s")
         assert sem.value == 1
     finally:
         sem.close()
 
 
 @pytest.mark.parametrize("other", ["async", "blocking"])
-def test_strict_ping_pong_between_two_processes_never_stalls(run, make_name, wait_method, other):
+def test_strict_ping_pong_between_two_processes_never_stalls(run, make_name, wait_mode, other):
     ping = NamedSemaphore(make_name("ping"), 0, Flags.RAISE_IF_EXISTS)
     pong = NamedSemaphore(make_name("pong"), 0, Flags.RAISE_IF_EXISTS)
     child = start(other, ROUNDS, ping.name, pong.name)
@@ -100,7 +100,7 @@ def test_strict_ping_pong_between_two_processes_never_stalls(run, make_name, wai
         t = time.monotonic()
         run(main())
         assert finish(child) == "done"
-        print(f"\nping pong with {other}, {wait_method}: {time.monotonic() - t:.2f} s")
+        print(f"\nping pong with {other}, {wait_mode}: {time.monotonic() - t:.2f} s")
         assert ping.value == 0 and pong.value == 0
     finally:
         ping.close()

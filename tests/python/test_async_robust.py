@@ -14,7 +14,7 @@ import pytest
 from nob.ipc import ArgumentTypeError, Flags, RobustSemaphore
 
 from conftest import start_child, wait_for_line
-from async_loops import run, thread_count, wait_method  # noqa: F401 (fixtures)
+from async_loops import run, thread_count, wait_mode  # noqa: F401 (fixtures)
 
 HOLDER = """
     import sys, time
@@ -88,7 +88,7 @@ def test_a_closed_robust_semaphore_raises_value_error(run, rsem):
     run(main())
 
 
-def test_a_release_in_another_process_wakes_a_task_promptly(run, rsem, wait_method):
+def test_a_release_in_another_process_wakes_a_task_promptly(run, rsem, wait_mode):
     child = holder(rsem.name, 3)
 
     async def main():
@@ -102,7 +102,7 @@ def test_a_release_in_another_process_wakes_a_task_promptly(run, rsem, wait_meth
         return lat
 
     lat = run(main())
-    print(f"\n{wait_method}: robust release -> resumed task: "
+    print(f"\n{wait_mode}: robust release -> resumed task: "
           f"{', '.join(f'{x * 1e3:.2f}' for x in lat)} ms")
     assert statistics.median(lat) < 0.050
     assert rsem.held == 3
@@ -111,7 +111,7 @@ def test_a_release_in_another_process_wakes_a_task_promptly(run, rsem, wait_meth
     child.wait(timeout=30)
 
 
-def test_a_dead_holders_unit_wakes_an_awaiting_task(run, rsem, wait_method):
+def test_a_dead_holders_unit_wakes_an_awaiting_task(run, rsem, wait_mode):
     child = holder(rsem.name, 3)
 
     async def main():
@@ -125,13 +125,13 @@ def test_a_dead_holders_unit_wakes_an_awaiting_task(run, rsem, wait_method):
 
     took = run(main())
     child.wait(timeout=30)
-    print(f"\n{wait_method}: dead holder -> resumed task in {took * 1e3:.1f} ms")
+    print(f"\n{wait_mode}: dead holder -> resumed task in {took * 1e3:.1f} ms")
     assert took < 1.0  # the contract's 250 ms, with room for a loaded machine
     assert rsem.held == 1
     rsem.release()
 
 
-def test_many_tasks_and_random_cancels_lose_no_robust_unit(run, sem_name, wait_method):
+def test_many_tasks_and_random_cancels_lose_no_robust_unit(run, sem_name, wait_mode):
     units = 60
     sem = RobustSemaphore(sem_name, units, Flags.RAISE_IF_EXISTS)
     child = holder(sem.name, units)
@@ -163,7 +163,7 @@ def test_many_tasks_and_random_cancels_lose_no_robust_unit(run, sem_name, wait_m
 
     before, during, results = run(main())
     taken = sum(r is True for r in results)
-    print(f"\n{wait_method}: {taken} taken, "
+    print(f"\n{wait_mode}: {taken} taken, "
           f"{sum(isinstance(r, asyncio.CancelledError) for r in results)} cancelled")
     assert during - before <= 3
     assert taken == units

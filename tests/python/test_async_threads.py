@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from async_loops import poster, wait_method  # noqa: F401  (fixtures)
+from async_loops import poster, wait_mode  # noqa: F401  (fixtures)
 from nob.ipc import Flags, NamedSemaphore
 
 LOOPS = 6
@@ -15,7 +15,7 @@ TASKS = 20  # per loop
 
 
 @pytest.mark.parametrize("handles", ["one shared handle", "a handle per loop"])
-def test_loops_in_many_threads_share_the_posts_of_another_process(sem_name, wait_method, poster,
+def test_loops_in_many_threads_share_the_posts_of_another_process(sem_name, wait_mode, poster,
                                                                   handles):
     owner = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     total = LOOPS * TASKS

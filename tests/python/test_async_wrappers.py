@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from async_loops import poster, run, wait_method  # noqa: F401  (fixtures)
+from async_loops import poster, run, wait_mode  # noqa: F401  (fixtures)
 from nob.ipc import Flags, NamedSemaphore
 
 ROUNDS = 150
@@ -36,7 +36,7 @@ async def waiter(sem, how, delay):
     pytest.param("timeout", marks=pytest.mark.skipif(sys.version_info < (3, 11),
                                                     reason="asyncio.timeout is 3.11+")),
 ])
-def test_wrapper_timeouts_racing_posts_lose_no_unit(run, sem_name, wait_method, poster, how):
+def test_wrapper_timeouts_racing_posts_lose_no_unit(run, sem_name, wait_mode, poster, how):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     rng = random.Random(7)
 
@@ -61,7 +61,7 @@ def test_wrapper_timeouts_racing_posts_lose_no_unit(run, sem_name, wait_method, 
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup is 3.11+")
-def test_a_task_group_cancelled_by_a_failing_task_loses_no_unit(run, sem_name, wait_method, poster):
+def test_a_task_group_cancelled_by_a_failing_task_loses_no_unit(run, sem_name, wait_mode, poster):
     sem = NamedSemaphore(sem_name, 0, Flags.RAISE_IF_EXISTS)
     rng = random.Random(11)
 

@@ -10,7 +10,8 @@
 #     the source tree's bindings/python/nob cannot shadow it: the whole suite
 #     on the oldest and the newest Python found, a fast subset (SUBSET
 #     below: the contract, robust, asyncio, shm and mq basics, the package)
-#     on the others.
+#     on the others; on the newest, the asyncio tests again in each other
+#     waiting mode (NOB_ASYNC_WAIT=uring|thread|poll) the kernel has.
 # The interpreters come from pyenv (~/.pyenv/versions/3.X.*) or python3.X on
 # PATH; a version that is not there is reported as NOT TESTED, with what was
 # looked for, and the step goes on with the others (it fails when none is
@@ -68,6 +69,29 @@ build_for() {
   } >"$dir/build.log" 2>&1
 }
 
+# async_in_other_modes V: on Python V, the asyncio tests again in each
+# waiting mode this kernel has besides the one the whole suite just used
+# (the best one; docs/python.md, "Waiting modes": NOB_ASYNC_WAIT=uring|thread|poll).
+async_in_other_modes() {
+  local v=$1 dir=$out/$1 best mode mrc summary
+  local py=$dir/venv/bin/python mode_of='import nob.ipc as n; print(n.async_wait_mode())'
+  best=$(cd "$dir/run" && "$py" -c "$mode_of")
+  for mode in uring thread poll; do
+    [ "$mode" != "$best" ] || continue
+    if [ "$(cd "$dir/run" && NOB_ASYNC_WAIT=$mode "$py" -c "$mode_of")" != "$mode" ]; then
+      RESULT[$v]+="; no $mode mode on this kernel"
+      continue
+    fi
+    (cd "$dir/run" && NOB_ASYNC_WAIT=$mode "$py" -m pytest "$root"/tests/python/test_async_*.py \
+      -q -p no:cacheprovider --rootdir "$root/tests/python" -o addopts="") 2>&1 |
+      tee "$dir/pytest-$mode.log"
+    mrc=${PIPESTATUS[0]}
+    summary=$(grep -E '(passed|failed|error)' "$dir/pytest-$mode.log" | tail -n 1)
+    RESULT[$v]+="; asyncio tests in $mode mode: ${summary:-no summary}"
+    [ "$mrc" -eq 0 ] || return 1
+  done
+}
+
 declare -A RESULT
 failed=0
 build_for "${found[0]}"
@@ -111,6 +135,9 @@ for i in "${!found[@]}"; do
     RESULT[$v]="$what: ${summary:-no summary} ($((SECONDS - start)) s)"
     if [ "$rc" -eq 5 ]; then
       RESULT[$v]="$what: collected no tests"; rc=1
+    fi
+    if [ "$v" = "$newest" ]; then
+      async_in_other_modes "$v" || rc=1
     fi
     [ "$rc" -eq 0 ] || failed=$((failed + 1))
   fi

@@ -125,7 +125,8 @@ std::chrono::nanoseconds since_epoch_saturated(
 /// steady_clock reads. The one helper for "a timeout in seconds from now"
 /// (the bindings pass duration<double>).
 template <class Rep, class Period>
-std::chrono::nanoseconds steady_deadline_after(const std::chrono::duration<Rep, Period>& rel) noexcept {
+std::chrono::nanoseconds steady_deadline_after(
+    const std::chrono::duration<Rep, Period>& rel) noexcept {
   using namespace std::chrono;
   const nanoseconds now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch());
   return saturating_add(now, rel);
@@ -190,7 +191,8 @@ wait_result step_toward(std::chrono::nanoseconds at, step_clocks clocks, Step&& 
     nanoseconds left = now < nanoseconds(0) && at > nanoseconds::max() + now ? nanoseconds::max()
                                                                              : at - now;
     // steady_clock on another clock runs at its pace: no cap needed
-    if (!steady && left > milliseconds(NOB_TIMEDWAIT_SLICE_MS)) left = milliseconds(NOB_TIMEDWAIT_SLICE_MS);
+    constexpr nanoseconds slice = milliseconds(NOB_TIMEDWAIT_SLICE_MS);
+    if (!steady && left > slice) left = slice;
     const wait_result r = step(CLOCK_MONOTONIC, saturating_add(now_on(CLOCK_MONOTONIC), left), err);
     // CLOCK_MONOTONIC's time is up, maybe not `Clock`'s: it decides next call.
     return r == wait_result::timed_out && err == 0 ? wait_result::interrupted : r;

@@ -77,7 +77,7 @@ class path_buffer {
     len_ += n;
     text_[len_] = '\0';
   }
-  char text_[64 + NOB_MAX_NAME_LENGTH + 1] = {};  // a directory, a prefix, the name
+  char text_[64 + NOB_MAX_NAME_LENGTH + 1];  // a directory, a prefix, the name (not zeroed)
   std::size_t len_ = 0;
 };
 

@@ -13,7 +13,9 @@ from nob.ipc._semaphore import (
 from nob.ipc._shared_memory import NamedSharedMemory as NamedSharedMemory
 from nob.ipc._message_queue import NamedMessageQueue as NamedMessageQueue
 from nob.ipc._robust import Holder as Holder, RobustSemaphore as RobustSemaphore
+from nob.ipc._async import async_wait_mode as async_wait_mode
 
 __all__ = ["ArgumentTypeError", "Flags", "NamedSemaphore", "SEMAPHORE_VALUE_MAX", "normalize_name"]
 __all__ += ["NamedSharedMemory", "NamedMessageQueue"]
 __all__ += ["Holder", "RobustSemaphore"]
+__all__ += ["async_wait_mode"]

@@ -8,39 +8,60 @@ How a task waits, in short (docs/python.md, "asyncio", has the long version):
 * A task first tries to take a unit at once (non-blocking). If it must wait,
   it joins the *channel* of its (event loop, semaphore) pair and awaits a
   plain future in FIFO order. No thread per waiter.
-* One daemon helper thread per process (a second one past 127 awaited
-  semaphores, up to _MAX_HELPERS, then polling) blocks in futex_waitv on the
-  futex word of every awaited semaphore plus a private word of its own that
-  is bumped when the set changes. When a word moves it tells the loop
-  (loop.call_soon_threadsafe). It never takes a unit.
+* While a channel exists, its semaphore's wait word is watched by one of
+  three back ends (a _Watch), chosen once per channel from
+  async_wait_mode():
+  - "uring" (_async_uring.pxi): the loop's own io_uring holds one
+    IORING_OP_FUTEX_WAIT on the word; its eventfd wakes the loop
+    (add_reader). One hop, no thread.
+  - "thread" (_async_thread.pxi): helper threads block in futex_waitv on
+    the words and tell the loop (call_soon_threadsafe).
+  - "poll": the same helper reads the semaphores' values, with a backoff
+    from 1 ms to 20 ms (no futex_waitv, or no known wait word).
+  A watch never takes a unit: it tells the channel that the word moved.
 * The LOOP THREAD then wakes as many waiting tasks as there are units; each
   task takes its unit itself (sem.acquire(False)) when it resumes, and waits
   again (first in line) if someone else was faster. A future never carries a
   unit, so a task cancelled at any moment has taken nothing; a task that was
   woken and then cancelled hands its wake on (to the next task here, or to
   another process with FUTEX_WAKE).
-* While a channel exists the semaphore is registered as a waiter on its
+* While a futex watch exists the semaphore is registered as a waiter on its
   wait word (+1 in the high 32 bits, as glibc's sem_wait does), so posts
   from any process issue FUTEX_WAKE, and the semaphore's in-flight counter
   is held, so close() defers the unmap until the last task is gone.
-* Where futex_waitv is missing (ENOSYS), the layout is unknown (word address
-  0) or NOB_ASYNC_WAIT=poll is set, the same helper polls the value of the
-  awaited semaphores with a backoff from 1 ms to 20 ms.
-* Robust semaphores also wake one task every 100 ms so that it retries:
-  try_acquire reclaims the units of dead holders.
-* A wake the helper took must never be kept from other processes by a loop
-  that does not run: it is handed on (FUTEX_WAKE) when the loop is closed,
-  when the loop has not run on_ready within 50 ms, and at interpreter exit
-  (which also takes back this process's waiter counts). A forked child
-  never touches the parent's waiter counts.
+* Robust semaphores also wake one task every 100 ms (a call_later tick on
+  the loop) so that it retries: try_acquire reclaims the units of dead
+  holders.
+* A post wakes ONE waiter. A wake we took must never be kept from other
+  processes by a loop that does not run: it is handed on (FUTEX_WAKE) when
+  the loop has not read it _HAND_ON_NS later (in uring mode the kernel does
+  it, by a chain linked to the wait), when the loop is closed, and at
+  interpreter exit (which also takes back this process's waiter counts). A
+  forked child never touches the parent's waiter counts, rings or threads.
+
+The interface with the semaphore classes (their shared base _handle.pyx
+writes it down too) is small: acquire(sem, timeout, reclaim), aenter,
+aexit and closing(sem) here (reclaim: a RobustSemaphore, whose release
+wakes every waiter and whose dead holders are looked for); on the
+semaphore, acquire(False), value, closed, _wait_word_address() (the address
+of the 64-bit wait word: futex word low, waiter count high; 0 when
+unknown) and _async_hold(bool) (True keeps the mapping alive across an
+await, close() defers the unmap until the matching False).
 """
 
-from libc.stdint cimport uint32_t, uintptr_t
-from libc.errno cimport ENOSYS
+from cpython.ref cimport PyObject
+from cpython.pythread cimport PyThread_get_thread_ident
+from libc.stdint cimport uint32_t, uint64_t, uintptr_t
+from libc.errno cimport ENOSYS, EAGAIN, EBUSY, EINTR
+
+cdef extern from "<cerrno>":
+    enum: ECANCELED
 
 import atexit
 import collections
+import contextvars
 import os
+import weakref
 from time import monotonic as _monotonic, monotonic_ns as _monotonic_ns
 
 
@@ -62,41 +83,138 @@ cdef extern from "_sealed.hpp" namespace "nob_py":
     int seal_cython_type_of(object obj) except -1
 
 
+cdef extern from "_async_uring.hpp" namespace "nob_py" nogil:
+    cdef cppclass async_ring:
+        int open(unsigned sq_entries, unsigned cq_entries, uint32_t flags)
+        void close()
+        void drop_in_child()
+        int event_fd()
+        bint queued()
+        bint has_room(unsigned n)
+        void queue_futex_wait(uintptr_t addr, uint32_t expected, uint64_t serial,
+                              long long hand_on_ns)
+        void queue_cancel(uint64_t target, uint64_t serial)
+        int enter(unsigned wait_nr, long long timeout_ns, bint getevents)
+        bint pop(uint64_t& user_data, int& res)
+        bint overflowed()
+        void drain_eventfd()
+    int async_uring_probe(uint32_t flags)
+    enum:
+        uring_wait
+        uring_timeout
+        uring_wake
+        uring_cancel
+
+
 cdef enum:
     _SLOTS = 128                        # FUTEX_WAITV_MAX: the private word + 127 semaphores
-cdef int _MAX_HELPERS = 4               # futex helpers; past 4 * 127 semaphores, poll
-cdef long long _POLL_MIN_NS = 1000000   # polling backoff: 1 ms ...
-cdef long long _POLL_MAX_NS = 20000000  # ... doubling up to 20 ms
-cdef long long _RECLAIM_NS = 100000000  # robust semaphores: a retry every 100 ms
-cdef long long _IDLE_NS = 500000000  # a helper with nothing to watch for that long ends
-cdef long long _HAND_ON_NS = 50000000  # a loop that has not taken its wake-up by then: hand it on
+cdef double _RECLAIM_S = 0.1            # robust semaphores: a retry every 100 ms
+cdef long long _HAND_ON_NS = 10000000   # a wake a loop has not read by then goes on
 
-cdef list _helpers = []      # this process's helper threads (_Helper)
 cdef dict _channels = {}     # (id(loop), id(sem)) -> _Channel
-cdef object _waitv = None    # None: not probed yet; then True/False
+cdef object _NO_CONTEXT = contextvars.Context()  # our callbacks read no context variable
+
+_MODES = ("uring", "thread", "poll")  # best first
+
+
+def async_wait_mode():
+    """How this process's awaits wait: "uring", "thread" or "poll".
+
+    "uring": each event loop's own io_uring waits on the semaphores' futex
+    words (Linux 6.7+, io_uring allowed); "thread": helper threads wait in
+    futex_waitv (Linux 5.16+); "poll": a helper thread polls the values.
+    Without NOB_ASYNC_WAIT, the best mode this kernel allows (tried once
+    per process). NOB_ASYNC_WAIT=uring|thread|poll asks for a mode; where
+    the kernel refuses it, the next one in that order runs, and this says
+    which. Read when a task starts waiting on a semaphore that no task of
+    its loop awaits yet (so a change applies to new waits only).
+
+    Raises ValueError when NOB_ASYNC_WAIT holds anything else."""
+    forced = os.environ.get("NOB_ASYNC_WAIT", "")
+    if forced and forced not in _MODES:
+        raise ValueError(f"NOB_ASYNC_WAIT must be uring, thread or poll, not {forced!r}")
+    i = _MODES.index(forced) if forced else 0
+    if i == 0 and not _have_uring():
+        i = 1
+    if i == 1 and not _have_waitv():
+        i = 2
+    return _MODES[i]
+
+
+cdef class _Watch:
+    """How one channel's wait word is watched: the back end's half of a
+    channel. The base does nothing (a subclass says how)."""
+    cdef _Channel channel
+    cdef uintptr_t addr      # the word the back end waits on (0: none, read sem.value)
+    cdef bint armed          # a wait for a change of the word is in place
+    cdef bint counted        # registered as a waiter in the word's high half
+
+    cdef void count(self, uintptr_t addr):
+        self.addr = addr
+        self.counted = True
+        async_count_waiter(addr, 1)
+
+    cdef void uncount(self):
+        if self.counted:
+            self.counted = False
+            async_count_waiter(self.addr, -1)
+
+    cdef void arm(self, uint32_t expected):
+        """Watch the word while it holds `expected`; tell the channel when it moves."""
+        pass
+
+    cdef void delivered(self):
+        """The channel ran on_ready."""
+        pass
+
+    cdef void started(self) except *:
+        """A task joined (the channel is complete): start what must run."""
+        pass
+
+    cdef void leave(self):
+        """The last task left: stop watching, stop counting."""
+        pass
+
+    cdef void forget_in_child(self):
+        """In a forked child: the counts and waits are the parent's."""
+        self.counted = False
+        self.armed = False
+
+    cdef void at_exit(self):
+        """Interpreter exit with tasks still waiting: stop counting as a
+        waiter (a count left in the semaphore would make every post, for
+        ever, a futex call) and hand on a wake we may have taken for them."""
+        if self.counted:
+            self.uncount()
+            async_wake(self.addr, 1, False)
+
+
+include "_async_thread.pxi"
+include "_async_uring.pxi"
 
 
 def _reset_after_fork():
-    """In a forked child: no helper thread exists; start afresh on first use.
+    """In a forked child: no helper thread and no ring of the parent's is
+    ours; start afresh on first use.
 
-    Tasks inherited from the parent keep their entries, but the waiter
-    counts those entries added to semaphores are the parent's: the child
-    must never take them away (the parent's helper would miss posts). The
-    helper's copies of the words' pages were not inherited (MADV_DONTFORK,
-    see async_dup_word): their addresses are forgotten, never read or
-    unmapped, and the inherited channels read the semaphore's value."""
-    global _helpers, _channels
-    cdef _Helper h
-    cdef _Entry e
+    Tasks inherited from the parent keep their channels, but the waiter
+    counts those channels added to semaphores are the parent's: the child
+    must never take them away (the parent would miss posts). The helpers'
+    copies of the words' pages and the rings' queues were not inherited
+    (MADV_DONTFORK): never read or unmapped here; the rings' descriptors
+    are closed; inherited channels read the semaphore's value."""
+    global _helpers, _channels, _rings
     cdef _Channel ch
-    for h in _helpers:
-        for e in h.entries:
-            e.counted = False
-            e.addr = 0
+    cdef _Ring ring
+    for ring in _rings.values():
+        ring.drop_in_child()
     for ch in _channels.values():
+        if ch.watch is not None:
+            ch.watch.forget_in_child()
         ch.addr = 0
     _helpers = []
     _channels = {}
+    _rings = {}
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -104,329 +222,34 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 def _at_exit():
     """Interpreter exit: tasks still waiting now (on a loop that was stopped
-    or closed, or in a daemon thread) never run again. Stop counting as a
-    waiter (a count left in the semaphore would make every post, forever,
-    a futex call) and hand on a wake our helper may have taken for them."""
-    cdef _Helper h
-    cdef _Entry e
-    for h in _helpers:
-        for e in h.entries:
-            if e.counted:
-                _uncount(e)
-                async_wake(e.addr, 1, False)
+    or closed, or in a daemon thread) never run again."""
+    cdef _Channel ch
+    for ch in list(_channels.values()):
+        if ch.watch is not None:
+            ch.watch.at_exit()
 
 
 atexit.register(_at_exit)
 
 
-cdef bint _poll_forced():
-    return os.environ.get("NOB_ASYNC_WAIT") == "poll"
-
-
-cdef bint _have_waitv():
-    global _waitv
-    if _waitv is None:
-        _waitv = bool(async_have_waitv())
-    return _waitv
-
-
-def _wait_method():
-    """'futex_waitv' or 'poll': how new waits of this process are watched (for tests and docs)."""
-    return "poll" if _poll_forced() or not _have_waitv() else "futex_waitv"
-
-
-def _thread_count():
-    """How many helper threads this process has started (for tests)."""
-    return len(_helpers)
-
-
-cdef class _Entry:
-    """One awaited semaphore as a helper thread sees it."""
-    cdef uintptr_t addr      # its wait word, in our own copy of the page; 0: polled
-    cdef uint32_t expected   # the helper waits while the futex word holds this
-    cdef bint armed          # True while the helper should watch it
-    cdef bint counted        # registered as a waiter on the wait word
-    cdef bint removed
-    cdef bint in_wait        # in the set of the helper's current futex_waitv
-    cdef bint reclaim        # robust: retry every _RECLAIM_NS
-    cdef long long next_tick
-    cdef bint delivering     # told its loop; the loop has not run on_ready yet
-    cdef long long hand_on_at
-    cdef _Channel channel
-    cdef _Helper helper
-
-
-cdef class _Helper:
-    """A daemon thread that waits on many futex words at once and wakes loops."""
-    cdef uint32_t word       # private: bumped (async_poke) when the set changes
-    cdef list entries
-    cdef int futex_entries
-    cdef bint sleeping
-    cdef long long poll_ns
-    cdef long long idle_since  # 0: it has entries
-    cdef object thread
-
-    def __cinit__(self):
-        self.entries = []
-        self.poll_ns = _POLL_MIN_NS
-
-    cdef void poke(self):
-        if self.sleeping:
-            async_poke(<uintptr_t>&self.word)
-        else:
-            self.word += 1  # read before its next wait: that wait returns at once
-
-    def run(self):
-        """The thread's body: build the wait set, wait without the GIL, notify loops."""
-        cdef uintptr_t addrs[_SLOTS]
-        cdef uint32_t vals[_SLOTS]
-        cdef unsigned n
-        cdef int r = 0, err = 0
-        cdef unsigned i
-        cdef long long timeout, now
-        cdef bint polled
-        cdef _Entry e
-        cdef _Channel ch
-        cdef uintptr_t me = <uintptr_t>&self.word
-        slots = [None] * _SLOTS
-        while True:
-            if not self.entries:
-                # Nothing to watch (and no futex left: those were left after
-                # the last wait). Idle long enough: end, so that a process
-                # that awaits nothing has no thread of ours (a fork then
-                # copies a single-threaded process). Decided with the GIL
-                # held: a loop that registers later starts a new helper.
-                now = _monotonic_ns()
-                if self.idle_since == 0:
-                    self.idle_since = now
-                elif now - self.idle_since >= _IDLE_NS:
-                    if self in _helpers:
-                        _helpers.remove(self)
-                    return
-            else:
-                self.idle_since = 0
-            vals[0] = async_load(me)
-            addrs[0] = me
-            n = 1
-            timeout = -1
-            polled = False
-            ready = []
-            now = _monotonic_ns()
-            for e in list(self.entries):
-                if e.delivering and not e.removed:
-                    if now >= e.hand_on_at:
-                        # Its loop is busy or stopped: the wake we took may be a
-                        # post's only one. Hand it on (once), so that waiters
-                        # of other processes do not wait for that loop.
-                        e.delivering = False
-                        if e.counted:
-                            async_wake(e.addr, 1, False)
-                    elif timeout < 0 or e.hand_on_at - now < timeout:
-                        timeout = e.hand_on_at - now
-                if not e.armed or e.removed:
-                    continue
-                if e.reclaim:
-                    if now >= e.next_tick:
-                        ready.append(e)
-                        continue
-                    if timeout < 0 or e.next_tick - now < timeout:
-                        timeout = e.next_tick - now
-                if e.addr == 0:
-                    polled = True
-                    ch = e.channel
-                    if ch is not None and ch.available() > 0:
-                        ready.append(e)
-                elif async_load(e.addr) != e.expected:
-                    ready.append(e)
-                else:
-                    addrs[n] = e.addr
-                    vals[n] = e.expected
-                    slots[n] = e
-                    e.in_wait = True
-                    n += 1
-            if ready:
-                _notify(ready)
-                self.poll_ns = _POLL_MIN_NS
-                if timeout < 0 or _HAND_ON_NS < timeout:
-                    timeout = _HAND_ON_NS  # see `delivering` above
-            if polled:
-                if timeout < 0 or self.poll_ns < timeout:
-                    timeout = self.poll_ns
-                self.poll_ns = min(self.poll_ns * 2, _POLL_MAX_NS)
-            if timeout < 0 or timeout > _IDLE_NS:
-                # Never an endless wait: the last entry may leave while we
-                # wait (it does not wake us), and then we must notice.
-                timeout = _IDLE_NS
-            self.sleeping = True
-            if n == 1:
-                with nogil:
-                    async_wait_private(me, vals[0], timeout)
-            else:
-                with nogil:
-                    r = async_waitv(addrs, vals, n, timeout, &err)
-            self.sleeping = False
-            for i in range(1, n):
-                e = slots[i]
-                slots[i] = None
-                e.in_wait = False
-                if e.removed:
-                    # It may have eaten a post's only wake after its last task
-                    # left: hand it on (a spurious wake is harmless).
-                    async_wake(e.addr, 1, False)
-                    _drop_word(e)
-            if n > 1 and r < 0 and err == ENOSYS:
-                self.fall_back_to_polling()
-
-    cdef void fall_back_to_polling(self):
-        global _waitv
-        cdef _Entry e
-        _waitv = False
-        for e in self.entries:
-            if e.addr != 0:
-                _uncount(e)
-                _drop_word(e)
-                e.channel.addr = 0
-        self.futex_entries = 0
-
-
-cdef void _drop_word(_Entry e):
-    if e.addr != 0:
-        async_drop_word(e.addr)
-        e.addr = 0
-
-
-cdef void _uncount(_Entry e):
-    if e.counted:
-        e.counted = False
-        async_count_waiter(e.addr, -1)
-
-
-cdef _Helper _new_helper():
-    """A helper, counted in _helpers at once; its thread is started later,
-    by _start_thread, once the entry that needed it is in place."""
-    cdef _Helper h = _Helper.__new__(_Helper)
-    _helpers.append(h)
-    return h
-
-
-cdef void _start_thread(_Helper h) except *:
-    """Starts the helper's thread if nobody has. Thread.start() releases the
-    GIL: by then `h` is in _helpers, so other loops that register meanwhile
-    join it instead of starting helpers of their own."""
-    import threading
-    if h.thread is not None:
-        return
-    h.thread = threading.Thread(target=h.run, name="nob.ipc-async", daemon=True)
-    h.thread.start()
-
-
-cdef _Entry _register(_Channel ch, uintptr_t addr, bint reclaim):
-    """Gives `ch` to a helper: a futex slot when one is free, else polling.
-    Nothing here releases the GIL until the entry is complete (the helper
-    count stays within _MAX_HELPERS however loops interleave)."""
-    cdef _Helper h = None
-    cdef _Helper c
-    cdef _Entry e = _Entry.__new__(_Entry)
-    e.channel = ch
-    e.reclaim = reclaim
-    if addr != 0:
-        for c in _helpers:
-            if c.futex_entries < _SLOTS - 1:
-                h = c
-                break
-        if h is None and len(_helpers) < _MAX_HELPERS:
-            h = _new_helper()
-    if h is not None:
-        addr = async_dup_word(addr)  # our own mapping of the word (see run())
-    if h is None or addr == 0:
-        addr = 0
-        h = _helpers[0] if _helpers else _new_helper()
-    else:
-        h.futex_entries += 1
-        e.counted = True
-        async_count_waiter(addr, 1)  # from now on posts issue FUTEX_WAKE
-    e.addr = addr
-    ch.addr = addr
-    e.helper = h
-    h.entries.append(e)
-    return e
-
-
-cdef void _unregister(_Entry e):
-    cdef _Helper h = e.helper
-    e.removed = True
-    e.armed = False
-    h.entries.remove(e)
-    if e.addr != 0:
-        h.futex_entries -= 1
-    _uncount(e)
-    e.channel = None  # the helper may still hold `e` until it next wakes
-    if not e.in_wait:
-        _drop_word(e)
-    # Else no poke: waking the helper now would only make it fight the loop
-    # for the GIL. It leaves that futex the next time it wakes (its own
-    # copy of the page stays mapped until then) and, if that wake was a
-    # post meant for some other waiter, hands it on.
-
-
-cdef void _notify(list ready):
-    """Disarms the ready entries and calls on_ready on each one's loop thread.
-
-    call_soon_threadsafe may release the GIL, and other loops' threads then
-    change entries (a task leaves: its entry loses its channel). So the
-    whole round is decided first, from a snapshot taken while this thread
-    holds the GIL: which loop, which channels, what to hand on. After the
-    first call nothing here reads an entry again."""
-    cdef _Entry e
-    cdef _Channel ch
-    cdef long long hand_on_at = _monotonic_ns() + _HAND_ON_NS
-    rounds = {}  # loop -> ([channels], [entries])
-    for e in ready:
-        ch = e.channel
-        if ch is None:
-            continue  # removed meanwhile
-        e.armed = False
-        e.next_tick = _monotonic_ns() + _RECLAIM_NS
-        e.delivering = True
-        e.hand_on_at = hand_on_at
-        batch = rounds.get(ch.loop)
-        if batch is None:
-            batch = rounds[ch.loop] = ([], [])
-        batch[0].append(ch)
-        batch[1].append(e)
-    for loop, batch in rounds.items():
-        try:
-            loop.call_soon_threadsafe(_deliver, batch[0])
-        except Exception:
-            # That loop is closed (RuntimeError) or refuses: its tasks will
-            # never run again. We may hold a post's only wake: hand it on,
-            # and stop counting as a waiter, so that other processes'
-            # waiters are never starved.
-            for e in batch[1]:
-                _give_up(e)
-
-
-cdef void _give_up(_Entry e):
-    """The loop of `e` cannot be told: stop counting, hand the wake on."""
-    e.delivering = False
-    if e.counted:
-        _uncount(e)
-        async_wake(e.addr, 1, False)
-
-
-def _deliver(list channels):
+cdef void _wake_channels(list channels):
     """On the loop's thread: each channel wakes its tasks. An error in one
     (there should be none) goes to the loop's exception handler and never
     keeps the others from their wake-up."""
     cdef _Channel ch
     for ch in channels:
         try:
-            ch.on_ready(True)
+            ch.ready(False, True)
         except Exception as exc:
             ch.loop.call_exception_handler({
                 "message": "nob.ipc asyncio: waking the tasks of a semaphore failed",
                 "exception": exc,
             })
+
+
+def _deliver(list channels):
+    """_wake_channels, for loop.call_soon_threadsafe (thread mode)."""
+    _wake_channels(channels)
 
 
 cdef object _WOKEN = True     # a future's result: wake up and try to take a unit
@@ -436,8 +259,9 @@ cdef object _EXPIRED = False  # a future's result: the deadline passed
 cdef class _Channel:
     """The tasks of one event loop that await one semaphore, in FIFO order.
 
-    Used on the loop's thread only (the helper thread only calls on_ready
-    through loop.call_soon_threadsafe)."""
+    Used on the loop's thread only (a helper thread only calls on_ready
+    through loop.call_soon_threadsafe; a ring reads its completions on the
+    loop's thread)."""
     cdef object loop
     cdef object sem
     cdef object waiters        # deque of futures; done ones are skipped
@@ -445,8 +269,11 @@ cdef class _Channel:
     cdef Py_ssize_t live       # futures in `waiters` not done yet
     cdef Py_ssize_t woken      # tasks woken that have not tried yet
     cdef uintptr_t addr        # the wait word (0: none, read sem.value)
-    cdef bint reclaim
-    cdef _Entry entry
+    cdef bint reclaim          # robust: look for dead holders (tick) and read sem.value
+    cdef _Watch watch          # None once every task has left
+    cdef object tick           # robust: the pending reclaim tick (a TimerHandle)
+    cdef object teardown_soon  # the Handle of a teardown() to come (members is 0)
+    cdef unsigned long thread  # the loop's thread, as the last task to join saw it
 
     cdef Py_ssize_t available(self):
         """Units free now; on an error (closed) enough to wake every task."""
@@ -458,30 +285,45 @@ cdef class _Channel:
             return self.live + self.woken + 1
 
     cdef void arm(self):
-        """Asks the helper to watch the word (all woken tasks have tried)."""
-        cdef _Entry e = self.entry
+        """Asks the watch to wait for the word to move (all woken tasks have tried)."""
+        cdef _Watch w = self.watch
         cdef uint32_t snap
-        if e is None or e.armed:
+        if w is None:
             return
+        if self.reclaim and self.tick is None:
+            self.tick = self.loop.call_later(_RECLAIM_S, self.on_tick)
+        if w.armed:
+            return  # still waiting for the word to move
         snap = async_load(self.addr) if self.addr != 0 else 0
         if self.available() > 0:
             self.loop.call_soon(self.on_ready, False)  # read before `snap` moved
             return
-        e.expected = snap
-        e.armed = True
-        if self.reclaim:
-            e.next_tick = _monotonic_ns() + _RECLAIM_NS
-        e.helper.poll_ns = _POLL_MIN_NS
-        e.helper.poke()
+        w.arm(snap)
+
+    def on_tick(self):
+        """Robust: time to look for dead holders (a task retries)."""
+        self.tick = None
+        if self.watch is not None and self.woken == 0 and self.live > 0:
+            self.ready(True)
 
     def on_ready(self, bint tick):
-        """The word moved (or a reclaim tick): wake as many tasks as there are units."""
+        """ready(), for loop.call_soon."""
+        self.ready(tick)
+
+    cdef void ready(self, bint tick, bint moved=False) except *:
+        """The word moved (`moved`: told by the watch), a reclaim tick, or a
+        wake handed back: wake as many tasks as there are units."""
         cdef Py_ssize_t units, want, woke = 0
-        if self.entry is None:
+        if self.watch is None:
             return  # every task has left
-        self.entry.armed = False
-        self.entry.delivering = False
-        units = self.available()
+        self.watch.delivered()
+        if moved and self.reclaim:
+            # A RobustSemaphore's word moves on a release: wake one task, it
+            # tries (reading the value would be a system call per holder);
+            # arm() reads the value when the woken tasks have tried.
+            units = self.woken + 1
+        else:
+            units = self.available()
         want = units - self.woken
         if want <= 0 and tick and self.reclaim and self.woken == 0:
             want = 1  # a dead holder's units come back through try_acquire
@@ -500,7 +342,7 @@ cdef class _Channel:
 
     def on_closed(self):
         """close() was called: wake every task, so that each sees ValueError."""
-        if self.entry is None:
+        if self.watch is None:
             return
         while self.waiters:
             fut = self.waiters.popleft()
@@ -509,9 +351,30 @@ cdef class _Channel:
                 self.live -= 1
                 self.woken += 1
 
+    def teardown(self):
+        """The last task has left (and none came back since): stop watching,
+        and let the semaphore unmap (this channel held it)."""
+        cdef _Watch w = self.watch
+        self.teardown_soon = None
+        if self.members > 0 or w is None:
+            return
+        if self.tick is not None:
+            self.tick.cancel()
+            self.tick = None
+        if not self.reclaim and self.addr != 0 and self.available() > 0:
+            self.pass_on()
+        self.watch = None
+        w.leave()
+        key = (id(self.loop), id(self.sem))
+        if _channels.get(key) is self:
+            del _channels[key]
+        self.sem._async_hold(False)
+
     cdef void pass_on(self):
-        """Our helper may have eaten a post's only wake: wake one more waiter of any process."""
-        if self.entry is not None and self.entry.counted:
+        """Our watch may have eaten a post's only wake: wake one more waiter
+        of any process. (A RobustSemaphore's release wakes every waiter:
+        nothing to pass on.)"""
+        if not self.reclaim and self.watch is not None and self.watch.counted:
             async_wake(self.addr, 1, False)
 
     cdef void enqueue(self, fut, bint first):
@@ -541,7 +404,7 @@ cdef class _Channel:
             self.live -= 1
         elif fut.result() is _WOKEN:
             self.woken -= 1
-            self.on_ready(False)  # give its wake to the next task, or pass it on
+            self.ready(False)  # give its wake to the next task, or pass it on
 
 
 cdef class _Deadline:
@@ -576,30 +439,58 @@ cdef _Deadline _deadline(_Channel ch, fut, double at):
 cdef _Channel _join(loop, sem, bint reclaim):
     key = (id(loop), id(sem))
     cdef _Channel ch = _channels.get(key)
-    cdef uintptr_t addr
     if ch is None:
-        addr = 0 if _poll_forced() or not _have_waitv() else <uintptr_t>sem._wait_word_address()
         ch = _Channel.__new__(_Channel)
         ch.loop = loop
         ch.sem = sem
         ch.waiters = collections.deque()
         ch.reclaim = reclaim
-        ch.entry = _register(ch, addr, reclaim)
+        ch.watch = _watch_for(ch, loop, sem, reclaim)
+        ch.addr = ch.watch.addr
         _channels[key] = ch
+        sem._async_hold(True)  # the channel's own hold, until its teardown
+    elif ch.teardown_soon is not None:
+        ch.teardown_soon.cancel()  # back before its teardown: keep it
+        ch.teardown_soon = None
     ch.members += 1
-    _start_thread(ch.entry.helper)  # may release the GIL: all is in place
+    ch.thread = PyThread_get_thread_ident()  # (tasks run on their loop's thread)
+    ch.watch.started()  # may release the GIL (Thread.start): all is in place
     return ch
 
 
+cdef _Watch _watch_for(_Channel ch, loop, sem, bint reclaim):
+    """The back end for a new channel, by async_wait_mode(): the loop's ring
+    (a loop that cannot watch a descriptor, or a ring that cannot be made,
+    falls back to a helper thread), a helper's futex slot, or polling (also
+    when the semaphore's wait word is not known)."""
+    cdef _Ring ring
+    cdef uintptr_t addr
+    mode = async_wait_mode()
+    addr = 0 if mode == "poll" else <uintptr_t>sem._wait_word_address()
+    if addr != 0 and mode == "uring":
+        ring = _ring_for(loop)
+        if ring is not None:
+            # A RobustSemaphore's release wakes every waiter: nothing to hand on.
+            return _uring_watch(ch, ring, addr, not reclaim)
+    return _register(ch, addr)
+
+
 cdef void _leave(_Channel ch):
+    """A task leaves. The last one's channel is torn down on the loop's next
+    turn, not at once: the woken task goes on first (tearing a ring's watch
+    down means system calls), and a task of that loop that awaits the same
+    semaphore again meanwhile finds the channel still in place. Outside the
+    loop's thread (a coroutine collected elsewhere) it is torn down at once."""
     ch.members -= 1
-    if ch.members > 0 or ch.entry is None:
+    if ch.members > 0 or ch.watch is None or ch.teardown_soon is not None:
         return
-    if ch.addr != 0 and ch.available() > 0:
-        ch.pass_on()
-    _unregister(ch.entry)
-    ch.entry = None
-    _channels.pop((id(ch.loop), id(ch.sem)), None)
+    if PyThread_get_thread_ident() == ch.thread:
+        try:
+            ch.teardown_soon = ch.loop.call_soon(ch.teardown, context=_NO_CONTEXT)
+            return
+        except RuntimeError:
+            pass  # the loop is closed
+    ch.teardown()
 
 
 cdef object _get_running_loop = None
@@ -687,10 +578,9 @@ def closing(sem):
 def _seal():
     """Python may reach these types (threading.enumerate(), the loop's
     handles, a coroutine's referents) but never make one: their fields are
-    set only here (`T.__new__(T)` above, and Cython for an async def's
-    closure)."""
+    set only here (`T.__new__(T)`, and Cython for an async def's closure)."""
     import gc
-    for t in (_Entry, _Helper, _Channel, _Deadline):
+    for t in (_Watch, _Entry, _Helper, _Ring, _UringWatch, _Channel, _Deadline):
         seal_type(t)
     for c in (acquire(None, 0.0), aenter(None), aexit(None)):  # never started
         seal_cython_type_of(c)
