@@ -33,7 +33,10 @@ def classify(directory: str, file: bytes) -> Optional[Tuple[str, bytes]]:
     """(kind, the NAME's bytes) of a file in /dev/shm or /dev/mqueue. In /dev/shm, sem.* and
     nob.* are semaphores; every other file is a shared memory object (one made by shm_open
     with a name that starts with "sem." or "nob." looks like a semaphore: --kind shm
-    reaches it by its full name)."""
+    reaches it by its full name). None for "." and "..", which name the directory itself
+    and its parent, never an object."""
+    if file in (b".", b".."):
+        return None
     if directory == MQ_DIR:
         return "mq", file
     for kind in ("plain", "robust"):
