@@ -203,12 +203,14 @@ class Reading:
         st = os.lstat(file, dir_fd=dir_fd)
         entry: Entry = dict.fromkeys(JSON_KEYS)
         entry.update(name=shown(raw), kind=kind, mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=owner(st.st_uid),
-                     uid=st.st_uid, size=st.st_size, path=f"{directory}/{escape(file)}")
+                     uid=st.st_uid, path=f"{directory}/{escape(file)}")
+        if kind != "mq":  # a queue's size is the bytes queued, read from the file (its st_size is not)
+            entry["size"] = st.st_size
         if not stat.S_ISREG(st.st_mode):
             entry["error"] = "not a regular file"
         elif (st.st_dev, st.st_ino) in self.leased:
             entry["error"] = LEASED
-        elif kind != "shm":  # a shared memory object is what lstat says; the others are read
+        else:  # a shared memory object is what lstat says, opened only to learn whether you may read it
             self._read(entry, kind, raw, dir_fd, file, st)
         return entry
 
@@ -235,8 +237,10 @@ class Reading:
                 fields, entry["error"] = _robust_fields(fd, st)
                 if fields.pop("locked", False):
                     self.locked.append((entry, KINDS[kind].directory, file, self.clock()))
-            else:
+            elif kind == "mq":
                 fields, entry["error"] = _queue_fields(fd)
+            else:
+                fields = {}
             entry.update(fields)
         finally:
             os.close(fd)
