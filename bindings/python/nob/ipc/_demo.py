@@ -71,8 +71,12 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
 
     name = name or f"/nob-demo-{os.getpid()}"
     ctx = _context()
-    held = ctx.Value("i", 0)
-    peak = ctx.Value("i", 0)
+    try:
+        held = ctx.Value("i", 0)
+        peak = ctx.Value("i", 0)
+    except OSError as e:  # multiprocessing keeps them in a nameless file in /dev/shm, which may be full
+        complain(f"demo: the workers' shared counters (multiprocessing's, in /dev/shm): {e.strerror or e}")
+        return Exit.ERROR
     try:
         sem = NamedSemaphore(name, slots, Flags.RAISE_IF_EXISTS)  # unlinked again by close()
     except FileExistsError:

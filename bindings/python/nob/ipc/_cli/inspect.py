@@ -426,12 +426,12 @@ def cmd_holders(args: argparse.Namespace) -> int:
     """nob-sem holders NAME: the live processes holding units of a robust semaphore."""
     raw = name_bytes(args.name, args.raw)
     entries = info_entries(raw, ["robust", "plain"])
-    if not entries or entries[0]["kind"] != "robust":
-        if entries:
-            raise Failure(f"{shown(raw)} is a plain semaphore: its units have no owners", Exit.NOT_FOUND)
+    if not entries:
         raise Failure(f"{shown(raw)}: no such robust semaphore", Exit.NOT_FOUND)
     entry = entries[0]
-    if entry["error"] is not None:
+    if entry["kind"] != "robust" and entry["error"] in (None, LEASED):
+        raise Failure(f"{shown(raw)} is a plain semaphore: its units have no owners", Exit.NOT_FOUND)
+    if entry["error"] is not None:  # a broken file, a socket, a FIFO: what it is, as info says
         raise Failure(f"{shown(raw)}: {safe_text(str(entry['error']))}", code_of_entry(entry))
     holders: List[Dict[str, int]] = entry["holders"]  # type: ignore[assignment]
     if args.json:

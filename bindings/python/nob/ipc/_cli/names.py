@@ -100,10 +100,14 @@ def unescape(spelling: str) -> bytes:
     return raw
 
 
-def library_message(e: ValueError) -> str:
-    """The text of the library's ValueError for nob-sem's one prefix ("nob: " dropped)."""
-    text = str(e)
+def library_text(text: str) -> str:
+    """The library's text of an error for nob-sem's one prefix ("nob: " dropped), escaped."""
     return safe_text(text[len("nob: "):] if text.startswith("nob: ") else text)
+
+
+def library_message(e: ValueError) -> str:
+    """The text of the library's ValueError, as library_text."""
+    return library_text(str(e))
 
 
 def normalize(name: str) -> str:
