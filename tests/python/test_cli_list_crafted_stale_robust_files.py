@@ -1,19 +1,21 @@
-"""`list` over 100 crafted stale robust files stays under 2 s. Another real uid writes them
+"""`list` over 100 crafted stale robust files costs under 2 s of CPU time (wall-clock time
+on this shared 2-core machine is that divided by the share of a CPU it gets; 0.37 s at load
+11, and it must not wait: under 30 s). Another real uid writes them
 (in a private /dev/shm): each a valid header (taken from a file the library made), 65,535
 user entries all "registered" (odd generations) by processes that are long gone, and 65,536
 slots each naming a different entry, so that a census asking the kernel about every entry
 makes one F_OFD_GETLK per entry and file. Each is listed as stale, with its owner.
 
-(Before: list took 10.6 s in the review, about three F_OFD_GETLK per entry per file: the
+(Before: list took 10.6 s in the review (10.6 s here too, nearly all of it CPU time), about three F_OFD_GETLK per entry per file: the
 library's any_live_user, free_units and live_holders each asked about every entry. nob-sem
 now finds the locked entries with range questions first and asks the library only about
 those: docs/cli.md, "What list and info never do".)"""
 
 import json
+import resource
 import sys
 import time
 
-import pytest
 from test_cli_support import PrivateIpc, other_user
 
 CRAFT = """
@@ -38,25 +40,30 @@ print("crafted", len(body))
 """
 
 
-def test_list_over_100_crafted_stale_robust_files_stays_under_2_s(sem_name):
+def _costs(run):
+    """(run()'s result, the CPU seconds of the processes it ran and waited for, wall seconds)."""
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    result = run()
+    wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
+def test_list_over_100_crafted_stale_robust_files_costs_under_2_s(sem_name):
     attacker = other_user("nob-cli-other")
     space = PrivateIpc()
     try:
         r = space.as_user(attacker, [sys.executable, "-c", CRAFT, sem_name, "100"], timeout=300)
         assert r.stdout.startswith("crafted"), r.stderr
         space.cli("list")  # once, so that both runs below find the files in the page cache alike
-        for args in (["list"], ["list", "--kind", "robust", "--json"]):
-            t0 = time.monotonic()
-            r = space.cli(*args, timeout=120)
-            took = time.monotonic() - t0
-            assert r.returncode == 0, r.stderr
-            assert took < 2.0, (args, took)
-        rows = [e for e in json.loads(r.stdout) if e["name"].startswith(f"/{sem_name}-")]
-        assert len(rows) == 100
-        assert all(e["error"].startswith("stale") and f"owner uid {attacker[0]}" in e["error"] for e in rows), rows[0]
-        t0 = time.monotonic()
-        r = space.cli("info", f"{sem_name}-7")
-        assert r.returncode == 3 and "stale" in r.stdout, r.stdout
-        assert time.monotonic() - t0 < 2.0
+        for args in (["list"], ["list", "--kind", "robust", "--json"], ["info", f"{sem_name}-7"]):
+            r, cpu, wall = _costs(lambda: space.cli(*args, timeout=120))
+            assert r.returncode == (3 if args[0] == "info" else 0), r.stderr
+            assert cpu < 2.0 and wall < 30.0, (args, cpu, wall)
+            if args[-1] == "--json":
+                rows = [e for e in json.loads(r.stdout) if e["name"].startswith(f"/{sem_name}-")]
+                assert len(rows) == 100
+                assert all(e["error"].startswith("stale") and f"owner uid {attacker[0]}" in e["error"]
+                           for e in rows), rows[0]
+        assert "stale" in r.stdout, r.stdout  # info
     finally:
         space.close()
