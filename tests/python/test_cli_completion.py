@@ -117,9 +117,9 @@ def test_a_name_that_starts_with_a_dash_is_offered_with_its_slash(sem_prefix):
 
 
 def test_names_longer_than_nob_accepts_are_not_offered(sem_prefix):
-    from nob.ipc._cli_native import max_name_length
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
 
-    longest = max_name_length()
+    longest = MAX_NAME_LENGTH
     made = []
     for n in (longest, longest + 1):
         name = (sem_prefix + "-long-").ljust(n, "L")

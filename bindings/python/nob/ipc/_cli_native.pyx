@@ -105,9 +105,7 @@ def die_with_parent(int signo):
     return c_die_with_parent(signo)
 
 
-def max_name_length():
-    """The longest NAME nob accepts, in bytes, without its leading '/' (NOB_MAX_NAME_LENGTH)."""
-    return c_max_name_length
+MAX_NAME_LENGTH = c_max_name_length  # the longest NAME nob accepts, in bytes, without its '/'
 
 
 def robust_max_capacity():

@@ -90,7 +90,7 @@ def script() -> str:
     """The bash completion script."""
     from nob import __version__
     from nob.ipc._cli.parser import build_parser, options, subcommands
-    from nob.ipc._cli_native import max_name_length
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
 
     cases: List[str] = []
     parsers = subcommands(build_parser())
@@ -100,7 +100,7 @@ def script() -> str:
                      f" named={1 if name in NAMED else 0} ;;")
     prefixes = "|".join(f"{KINDS[k].prefix.decode()}*" for k in ("plain", "robust"))
     return TEMPLATE.format(prog=PROG, version=__version__, shm=SHM_DIR, mq=MQ_DIR, prefixes=prefixes,
-                           longest=max_name_length(), commands=" ".join(parsers), cases="\n".join(cases),
+                           longest=MAX_NAME_LENGTH, commands=" ".join(parsers), cases="\n".join(cases),
                            kinds=" ".join(KIND_WORDS))
 
 

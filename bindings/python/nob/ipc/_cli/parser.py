@@ -105,12 +105,12 @@ def _commands() -> Dict[str, Callable[[argparse.Namespace], int]]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The nob-sem argument parser, one subcommand per action (`run`'s command is cut off by parse())."""
-    from nob.ipc._cli_native import max_name_length
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
 
     p = _Parser(prog=PROG, allow_abbrev=False,
                 description="List, inspect and clean up nob's named objects (semaphores, robust semaphores, "
                             "shared memory, message queues); create, post, wait on and run with semaphores.",
-                epilog=f"Names: 1-{max_name_length()} of [A-Za-z0-9._-], with or without the leading '/'; a name "
+                epilog=f"Names: 1-{MAX_NAME_LENGTH} of [A-Za-z0-9._-], with or without the leading '/'; a name "
                        "that starts with '-' is written with its '/' (/-x) or after '--'. " + EXIT_CODES)
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
