@@ -6,17 +6,16 @@ user entries all "registered" (odd generations) by processes that are long gone,
 slots each naming a different entry, so that a census asking the kernel about every entry
 makes one F_OFD_GETLK per entry and file. Each is listed as stale, with its owner.
 
-(Before: list took 10.6 s in the review (10.6 s here too, nearly all of it CPU time), about three F_OFD_GETLK per entry per file: the
-library's any_live_user, free_units and live_holders each asked about every entry. nob-sem
-now finds the locked entries with range questions first and asks the library only about
-those: docs/cli.md, "What list and info never do".)"""
+(Before: list took 10.6 s in the review and here, 5.2 s of it CPU time at load 10, about
+three F_OFD_GETLK per entry per file: the library's any_live_user, free_units and
+live_holders each asked about every entry. nob-sem now finds the locked entries with range
+questions first and asks the library only about those: docs/cli.md, "What list and info
+never do".)"""
 
 import json
-import resource
 import sys
-import time
 
-from test_cli_support import PrivateIpc, other_user
+from test_cli_support import PrivateIpc, costs, other_user
 
 CRAFT = """
 import os, struct, sys
@@ -40,14 +39,6 @@ print("crafted", len(body))
 """
 
 
-def _costs(run):
-    """(run()'s result, the CPU seconds of the processes it ran and waited for, wall seconds)."""
-    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-    result = run()
-    wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
-    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
-
-
 def test_list_over_100_crafted_stale_robust_files_costs_under_2_s(sem_name):
     attacker = other_user("nob-cli-other")
     space = PrivateIpc()
@@ -56,7 +47,7 @@ def test_list_over_100_crafted_stale_robust_files_costs_under_2_s(sem_name):
         assert r.stdout.startswith("crafted"), r.stderr
         space.cli("list")  # once, so that both runs below find the files in the page cache alike
         for args in (["list"], ["list", "--kind", "robust", "--json"], ["info", f"{sem_name}-7"]):
-            r, cpu, wall = _costs(lambda: space.cli(*args, timeout=120))
+            r, cpu, wall = costs(lambda: space.cli(*args, timeout=120))
             assert r.returncode == (3 if args[0] == "info" else 0), r.stderr
             assert cpu < 2.0 and wall < 30.0, (args, cpu, wall)
             if args[-1] == "--json":
