@@ -315,6 +315,8 @@ def main():
     ap.add_argument("--seconds", default="")
     ap.add_argument("--notes", default="")
     ap.add_argument("--load", default="", help="load averages seen before the run")
+    ap.add_argument("--source", default="", help="the nob commit measured")
+    ap.add_argument("--command", default="bash benchmarks/run.sh", help="how the run was made")
     ap.add_argument("--instructions", default="", help="count_instructions.py output")
     ap.add_argument("--extra", default="",
                     help="directory of NN-*.txt outputs of the other kinds' benchmarks")
@@ -342,7 +344,12 @@ def main():
         "do not edit it by hand (the commentary at the end comes from "
         "`benchmarks/performance-notes.md`).\n")
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out.append(f"Run of {when}" + (f", {args.seconds} s in all" if args.seconds else "") + ".\n")
+    out.append(f"Run of {when}" + (f", {args.seconds} s in all" if args.seconds else "") +
+               (f", of nob at commit {args.source}" if args.source else "") +
+               f", made by `{args.command}` from the top of a checkout"
+               f"{' of that commit' if args.source else ''}: the same command on the same "
+               "commit reproduces every figure here (they move with the machine and its load, "
+               "given below).\n")
     out.append("## Machine\n")
     out.append("| | |\n|---|---|")
     for k, v in machine(args.compiler):

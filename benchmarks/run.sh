@@ -16,6 +16,12 @@ BUILD=${NOB_BENCH_BUILD:-$ROOT/build-bench}
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 START=$(date +%s)
+# The nob measured: its commit, marked when the code differs from it.
+SOURCE=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ "$SOURCE" != unknown ] && [ -n "$(git -C "$ROOT" status --porcelain -- include bindings benchmarks meson.build meson_options.txt pyproject.toml)" ]; then
+  SOURCE="$SOURCE with uncommitted changes"
+fi
+COMMAND="bash benchmarks/run.sh${1:+ $1}"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { printf '\n== %s\n' "$*"; }
@@ -108,6 +114,7 @@ say "report"
   --compiler "$(c++ --version | head -n 1)" \
   --seconds "$(( $(date +%s) - START ))" \
   --load "$LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
+  --source "$SOURCE" --command "$COMMAND" \
   --extra "$EXTRA" \
   --notes "$ROOT/benchmarks/performance-notes.md"
 echo "wrote $ROOT/docs/performance.md and $ROOT/docs/performance.png"

@@ -24,7 +24,10 @@ targets). Never run in CI; prints figures, gates nothing.
    it gets a posted unit while our loop runs a 1 s CPU-bound callback (the
    wake we took must be handed on; target < 50 ms).
 
-    python bench_async.py [--samples N] [--quick]
+    python bench_async.py [--samples N] [--runs N] [--parts 1,2,3,4,5] [--quick]
+
+--runs N repeats part 2 N times (each run's ratios use that run's floor)
+and prints the medians of the runs, for a machine whose load moves.
 """
 
 import argparse
@@ -136,7 +139,7 @@ class Bench:
         self.args = args
         self.pid = os.getpid()
         self.named = NamedSemaphore(f"/nob-bench-async-{self.pid}", 0, Flags.RAISE_IF_EXISTS)
-        units = 10 * args.samples + 100
+        units = 10 * args.samples * args.runs + 100
         self.robust = RobustSemaphore(f"/nob-bench-async-r-{self.pid}", units,
                                       Flags.RAISE_IF_EXISTS)
         self.rfd, self.wfd = os.pipe()
@@ -221,22 +224,35 @@ class Bench:
                     if kind == "robust" and mode == "poll":
                         continue
                     rows.append((ln, kind, mode))
-        lat = {r: [] for r in rows}
-        for _ in range(self.args.samples):
-            for r in random.sample(rows, len(rows)):
-                lat[r].append(self.sample(r))
+        runs = []  # per run: {row: (median, p90)}
+        for _ in range(self.args.runs):
+            lat = {r: [] for r in rows}
+            for _ in range(self.args.samples):
+                for r in random.sample(rows, len(rows)):
+                    lat[r].append(self.sample(r))
+            runs.append({r: (statistics.median(v), sorted(v)[int(len(v) * 0.9)])
+                         for r, v in lat.items()})
         os.environ.pop("NOB_ASYNC_WAIT", None)
-        med = {r: statistics.median(v) for r, v in lat.items()}
+        # Each run's ratio uses that run's floor; with several runs, every
+        # column is the median of the runs' figures (and the ratios' range).
+        ratios = {r: [run[r][0] / run[(r[0], "floor", "-")][0] for run in runs]
+                  for r in rows if r[0] != "-"}
+        med = {r: statistics.median(run[r][0] for run in runs) for r in rows}
+        p90 = {r: statistics.median(run[r][1] for run in runs) for r in rows}
+        several = self.args.runs > 1
         print(f"2. post in another process -> awaiting task runs again, {self.args.samples} "
-              f"samples per row, interleaved; {os.cpu_count()} CPUs")
-        print(f"   {'loop':8} {'waiter':16} {'median us':>10} {'p90 us':>9} {'/ floor':>8}")
+              f"samples per row, interleaved; {os.cpu_count()} CPUs"
+              + (f"; medians of {self.args.runs} runs" if several else ""))
+        print(f"   {'loop':8} {'waiter':16} {'median us':>10} {'p90 us':>9} {'/ floor':>8}"
+              + (f" {'runs':>13}" if several else ""))
         for r in rows:
-            xs = sorted(lat[r])
-            p90 = xs[int(len(xs) * 0.9)]
-            floor = med.get((r[0], "floor", "-"))
-            ratio = f"{med[r] / floor:7.2f}x" if floor else "        "
+            ratio = f"{statistics.median(ratios[r]):7.2f}x" if r in ratios else "        "
+            spread = ""
+            if several and r in ratios and r[1] != "floor":
+                spread = f" {min(ratios[r]):5.2f}-{max(ratios[r]):.2f}x"
             name = r[1] if r[2] == "-" else f"{r[1]} {r[2]}"
-            print(f"   {r[0]:8} {name:16} {med[r] * 1e6:10.1f} {p90 * 1e6:9.1f} {ratio}")
+            print(f"   {r[0]:8} {name:16} {med[r] * 1e6:10.1f} {p90[r] * 1e6:9.1f} {ratio}"
+                  + spread)
         return med
 
     # -- 2. with 1000 other semaphores awaited --------------------------------
@@ -377,19 +393,29 @@ class Bench:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=300)
+    ap.add_argument("--runs", type=int, default=1, help="runs of part 2 (medians of the runs)")
+    ap.add_argument("--parts", default="1,2,3,4,5", help="which parts to run (3 needs 2)")
     ap.add_argument("--quick", action="store_true", help="tiny samples: a smoke test only")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if args.runs < 1 or not parts <= set("12345") or ("3" in parts and "2" not in parts):
+        ap.error("--runs is at least 1; --parts lists 1 to 5, and 3 needs 2")
     if args.quick:
         args.samples = 10
     b = Bench(args)
     try:
         print(f"nob.ipc asyncio; modes this kernel allows: {', '.join(b.modes)}; "
               f"Python {sys.version.split()[0]}")
-        b.threads_while_waiting()
-        med = b.wake_latency()
-        b.many_others(med)
-        b.loop_lag()
-        b.busy_loop()
+        if "1" in parts:
+            b.threads_while_waiting()
+        if "2" in parts:
+            med = b.wake_latency()
+        if "3" in parts:
+            b.many_others(med)
+        if "4" in parts:
+            b.loop_lag()
+        if "5" in parts:
+            b.busy_loop()
     finally:
         b.close()
 

@@ -86,9 +86,11 @@
 
 namespace nob {
 
+namespace detail { struct mq_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX message queue: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
-class named_message_queue {
+class named_message_queue : public detail::named_object<detail::mq_opener> {
  public:
   /// What a receive into a caller's buffer gave: the length and the priority.
   struct received {
@@ -118,6 +120,20 @@ class named_message_queue {
       existence_policy policy = existence_policy::raise_if_not_exists,
       std::size_t max_messages = 0, std::size_t max_message_size = 0, bool read = true,
       bool write = true, mode_t mode = 0600, owner_check check = owner_check::any_owner) noexcept;
+  /// Creates a queue under a fresh name that no queue has ("/nob-" and 16
+  /// random hex digits; name() tells it): exclusively, drawing another name
+  /// while one exists. The handle owns the name (unlink_on_destroy() is
+  /// true). Throws file_exists after a bounded number of names that all
+  /// existed, and the random source's errno when it has none
+  /// (docs/semantics.md, "Fresh names").
+  static named_message_queue create_unique(std::size_t max_messages = 0,
+                                           std::size_t max_message_size = 0, bool read = true,
+                                           bool write = true, mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_message_queue> create_unique(
+      std::error_code& ec, std::size_t max_messages = 0, std::size_t max_message_size = 0,
+      bool read = true, bool write = true, mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_message_queue(named_message_queue&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -209,21 +225,10 @@ class named_message_queue {
   /// True when this handle may send.
   bool writable() const noexcept { return writable_; }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened a queue that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now (the queue lives on while descriptors are open).
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a queue called `name` exists.
-  static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// Only the unlink half of close(): unlinks the name if close() would, and
@@ -263,6 +268,8 @@ class named_message_queue {
                                      mode_t mode, owner_check check) noexcept;
   int open_as(existence_policy policy, std::size_t max_messages, std::size_t max_message_size,
               bool read, bool write, mode_t mode, owner_check check, const char*& step) noexcept;
+  int create_unique_as(std::size_t max_messages, std::size_t max_message_size, bool read,
+                       bool write, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   void check_send(const void* data, std::size_t size, unsigned int priority) const;
   void check_receive(const void* buffer, std::size_t capacity) const;
@@ -278,13 +285,15 @@ class named_message_queue {
   bool run_until(Op& op, const std::chrono::time_point<Clock, Duration>& abs_time,
                  const char* what);
   bool finish(bool got, int err, const char* what);
+  template <class Op>
+  wait_result step_once(int refused, Op& op, std::chrono::steady_clock::time_point deadline,
+                        std::error_code& ec) noexcept;
   template <class ReceiveInto>
   std::optional<message> receive_string(const char* what, ReceiveInto&& receive_into);
 
   mqd_t mqd_ = closed_mqd();
   std::size_t max_messages_ = 0;
   std::size_t max_message_size_ = 0;
-  detail::ownership own_;  // the name, and who may unlink it
   bool readable_ = false;
   bool writable_ = false;
   bool blocking_ = true;
@@ -328,7 +337,17 @@ struct mq_opener {
     got = ::mq_open(name, access | O_CREAT | O_EXCL, mode, create_attr);
     return got != static_cast<mqd_t>(-1) ? 0 : errno;
   }
-  int remove_name() noexcept { return ::mq_unlink(name) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return errno_unless(::mq_unlink(name) == 0); }
+  /// remove(name) and exists(name).
+  static int unlink_name(const std::string& n) noexcept {
+    return errno_unless(::mq_unlink(n.c_str()) == 0);
+  }
+  static constexpr const char* probe_step = "mq_open";
+  static int probe_name(const std::string& n) noexcept {
+    const mqd_t q = ::mq_open(n.c_str(), O_RDONLY);
+    if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
+    return q != static_cast<mqd_t>(-1) || errno == EACCES ? 0 : errno;  // EACCES: someone else's
+  }
 };
 
 /// A queue's wait step for the deadline engine: mq_step over one `op`.
@@ -431,6 +450,50 @@ inline int named_message_queue::open_as(existence_policy policy, std::size_t max
   max_messages_ = static_cast<std::size_t>(now.mq_maxmsg);
   max_message_size_ = static_cast<std::size_t>(now.mq_msgsize);
   return 0;
+}
+
+inline named_message_queue named_message_queue::create_unique(std::size_t max_messages,
+                                                              std::size_t max_message_size,
+                                                              bool read, bool write,
+                                                              mode_t mode) {
+  if (const char* why = check_arguments(existence_policy::raise_if_exists, max_messages,
+                                        max_message_size, read, write, mode,
+                                        owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_message_queue q;
+  const char* step = "";
+  if (const int err =
+          q.create_unique_as(max_messages, max_message_size, read, write, mode, step))
+    detail::throw_fresh_name_error(err, step, q.own_.name);
+  return q;
+}
+
+inline std::optional<named_message_queue> named_message_queue::create_unique(
+    std::error_code& ec, std::size_t max_messages, std::size_t max_message_size, bool read,
+    bool write, mode_t mode) noexcept {
+  named_message_queue q;
+  const char* step = "";
+  if (detail::checked_fresh(check_arguments(existence_policy::raise_if_exists, max_messages,
+                                            max_message_size, read, write, mode,
+                                            owner_check::any_owner),
+                            ec))
+    detail::set_error(ec,
+                      q.create_unique_as(max_messages, max_message_size, read, write, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_message_queue>(std::move(q));
+}
+
+inline int named_message_queue::create_unique_as(std::size_t max_messages,
+                                                 std::size_t max_message_size, bool read,
+                                                 bool write, mode_t mode,
+                                                 const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, max_messages, max_message_size, read,
+                       write, mode, owner_check::any_owner, step);
+      },
+      step);
 }
 
 inline named_message_queue::named_message_queue(named_message_queue&& other) noexcept
@@ -545,25 +608,6 @@ inline void named_message_queue::unlink() {
   check_open("mq_unlink");
   if (::mq_unlink(own_.name.c_str()) != 0) throw_errno(errno, "mq_unlink");
   own_.unlinked = true;
-}
-
-inline bool named_message_queue::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-  if (::mq_unlink(n.c_str()) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: mq_unlink " + n);
-}
-
-inline bool named_message_queue::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-  const mqd_t q = ::mq_open(n.c_str(), O_RDONLY);
-  if (q != static_cast<mqd_t>(-1)) {
-    ::mq_close(q);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: mq_open " + n);
 }
 
 inline std::size_t named_message_queue::current_messages() const {
@@ -726,52 +770,44 @@ std::optional<named_message_queue::message> named_message_queue::try_receive_unt
   });
 }
 
+template <class Op>
+wait_result named_message_queue::step_once(int refused, Op& op,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           std::error_code& ec) noexcept {
+  int err = refused;
+  wait_result r = wait_result::timed_out;
+  if (err == 0)
+    r = detail::step_toward<std::chrono::steady_clock>(detail::since_epoch_saturated(deadline),
+                                                       detail::mq_step_of<Op>::clocks,
+                                                       detail::mq_step_of<Op>{op}, err);
+  detail::set_error(ec, err);
+  return r;
+}
+
 inline wait_result named_message_queue::send_once_until(
     const void* data, std::size_t size, unsigned int priority,
     std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
-  ec.clear();
-  int err = 0;
-  wait_result r = wait_result::timed_out;
-  if (mqd_ == closed_mqd()) {
-    err = EBADF;
-  } else if (size > max_message_size_) {
-    err = EMSGSIZE;
-  } else if ((data == nullptr && size != 0) || priority > max_priority()) {
-    err = EINVAL;
-  } else {
-    detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
-    r = detail::step_toward<std::chrono::steady_clock>(
-        detail::since_epoch_saturated(deadline), detail::mq_step_of<detail::mq_send_op>::clocks,
-        detail::mq_step_of<detail::mq_send_op>{op}, err);
-  }
-  detail::set_error(ec, err);
-  return r;
+  const int refused = mqd_ == closed_mqd()       ? EBADF
+                      : size > max_message_size_ ? EMSGSIZE
+                      : (data == nullptr && size != 0) || priority > max_priority() ? EINVAL
+                                                                                    : 0;
+  detail::mq_send_op op{mqd_, static_cast<const char*>(data), size, priority};
+  return step_once(refused, op, deadline, ec);
 }
 
 inline wait_result named_message_queue::receive_once_until(
     void* buffer, std::size_t capacity, std::size_t& size, unsigned int& priority,
     std::chrono::steady_clock::time_point deadline, std::error_code& ec) noexcept {
-  ec.clear();
-  int err = 0;
-  wait_result r = wait_result::timed_out;
-  if (mqd_ == closed_mqd()) {
-    err = EBADF;
-  } else if (capacity < max_message_size_) {
-    err = EMSGSIZE;
-  } else if (buffer == nullptr) {
-    err = EINVAL;
-  } else {
-    detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
-    r = detail::step_toward<std::chrono::steady_clock>(
-        detail::since_epoch_saturated(deadline),
-        detail::mq_step_of<detail::mq_receive_op>::clocks,
-        detail::mq_step_of<detail::mq_receive_op>{op}, err);
-    if (r == wait_result::acquired) {
-      size = op.size;
-      priority = op.priority;
-    }
+  const int refused = mqd_ == closed_mqd()             ? EBADF
+                      : capacity < max_message_size_ ? EMSGSIZE
+                      : buffer == nullptr            ? EINVAL
+                                                     : 0;
+  detail::mq_receive_op op{mqd_, static_cast<char*>(buffer), capacity};
+  const wait_result r = step_once(refused, op, deadline, ec);
+  if (r == wait_result::acquired) {
+    size = op.size;
+    priority = op.priority;
   }
-  detail::set_error(ec, err);
   return r;
 }
 

@@ -149,9 +149,11 @@ inline constexpr bool uses_dev_shm = NOB_USE_DEV_SHM != 0;
 /// it is n sem_post calls (see release()).
 inline constexpr bool atomic_release = NOB_KNOWN_SEM_LAYOUT != 0;
 
+namespace detail { struct sem_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX named semaphore: move-only, closes on destruction
 /// and unlinks the name when it owns it (see unlink_on_destroy()).
-class named_semaphore {
+class named_semaphore : public detail::named_object<detail::sem_opener> {
  public:
   /// Opens or creates `name` under `policy`; `initial_value` and `mode` only
   /// matter when this call creates (mode is applied exactly, whatever the
@@ -168,6 +170,18 @@ class named_semaphore {
       existence_policy policy = existence_policy::raise_if_not_exists,
       unsigned int initial_value = 1, mode_t mode = 0600,
       owner_check check = owner_check::any_owner) noexcept;
+  /// Creates a semaphore under a fresh name that no semaphore has ("/nob-"
+  /// and 16 random hex digits; name() tells it, for other processes to open
+  /// it by): exclusively, drawing another name while one exists. The handle
+  /// owns the name (unlink_on_destroy() is true). Throws file_exists after
+  /// a bounded number of names that all existed, and the random source's
+  /// errno when it has none (docs/semantics.md, "Fresh names").
+  static named_semaphore create_unique(unsigned int initial_value = 1, mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_semaphore> create_unique(std::error_code& ec,
+                                                      unsigned int initial_value = 1,
+                                                      mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_semaphore(named_semaphore&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -212,23 +226,12 @@ class named_semaphore {
     return try_acquire_until(abs_time);
   }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened a semaphore that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now, if it still refers to this semaphore (Linux:
   /// device and inode; else no_such_file_or_directory). The semaphore lives
   /// on while handles are open.
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a semaphore called `name` exists.
-  static bool exists(std::string_view name);
   /// Ends the handle, unlinking the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// Only the unlink half of close(): unlinks the name if close() would, and
@@ -262,6 +265,7 @@ class named_semaphore {
                                      mode_t mode, owner_check check) noexcept;
   int open_as(existence_policy policy, unsigned int initial_value, mode_t mode,
               owner_check check, const char*& step) noexcept;
+  int create_unique_as(unsigned int initial_value, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   // The slow paths of the hot calls, out of line and cold (see below).
@@ -274,7 +278,6 @@ class named_semaphore {
   wait_result step_toward(std::chrono::nanoseconds at, std::error_code& ec);
 
   sem_t* sem_ = nullptr;
-  detail::ownership own_;  // the name, and who may unlink it
 };
 
 static_assert(SEM_VALUE_MAX <= INT_MAX, "value() returns an int, which must hold max()");
@@ -305,7 +308,16 @@ struct sem_opener {
   int create(bool replace, const char*& step) noexcept {
     return take(create_sem_file(path.c_str(), value, mode, replace), step);
   }
-  int remove_name() noexcept { return ::unlink(path.c_str()) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return errno_unless(::unlink(path.c_str()) == 0); }
+  /// remove(name) and exists(name), through the file.
+  static int unlink_name(const std::string& n) noexcept {
+    return errno_unless(::unlink(sem_file_path(n).c_str()) == 0);
+  }
+  static constexpr const char* probe_step = "stat";
+  static int probe_name(const std::string& n) noexcept {
+    struct stat st {};
+    return errno_unless(::lstat(sem_file_path(n).c_str(), &st) == 0);
+  }
   int take(const opened& o, const char*& step) noexcept {
     got = o;
     if (o.err != 0) step = o.step;
@@ -336,7 +348,16 @@ struct sem_opener {
     sem = ::sem_open(name, O_CREAT | O_EXCL, mode, value);
     return sem != SEM_FAILED ? 0 : errno;
   }
-  int remove_name() noexcept { return ::sem_unlink(name) == 0 ? 0 : errno; }
+  int remove_name() noexcept { return unlink_name(name); }
+  /// remove(name) and exists(name), through sem_unlink and sem_open.
+  static int unlink_name(const std::string& n) noexcept { return unlink_name(n.c_str()); }
+  static int unlink_name(const char* n) noexcept { return errno_unless(::sem_unlink(n) == 0); }
+  static constexpr const char* probe_step = "sem_open";
+  static int probe_name(const std::string& n) noexcept {
+    sem_t* s = ::sem_open(n.c_str(), 0);
+    if (s != SEM_FAILED) ::sem_close(s);
+    return s != SEM_FAILED || errno == EACCES ? 0 : errno;  // EACCES: someone else's
+  }
 #endif
 };
 
@@ -407,6 +428,41 @@ inline int named_semaphore::open_as(existence_policy policy, unsigned int initia
   return 0;
 }
 
+inline named_semaphore named_semaphore::create_unique(unsigned int initial_value, mode_t mode) {
+  if (const char* why = check_arguments(existence_policy::raise_if_exists, initial_value, mode,
+                                        owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_semaphore s;
+  const char* step = "";
+  if (const int err = s.create_unique_as(initial_value, mode, step))
+    detail::throw_fresh_name_error(err, step, s.own_.name);
+  return s;
+}
+
+inline std::optional<named_semaphore> named_semaphore::create_unique(std::error_code& ec,
+                                                                    unsigned int initial_value,
+                                                                    mode_t mode) noexcept {
+  named_semaphore s;
+  const char* step = "";
+  if (detail::checked_fresh(check_arguments(existence_policy::raise_if_exists, initial_value,
+                                            mode, owner_check::any_owner),
+                            ec))
+    detail::set_error(ec, s.create_unique_as(initial_value, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_semaphore>(std::move(s));
+}
+
+inline int named_semaphore::create_unique_as(unsigned int initial_value, mode_t mode,
+                                             const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, initial_value, mode,
+                       owner_check::any_owner, step);
+      },
+      step);
+}
+
 inline named_semaphore::named_semaphore(named_semaphore&& other) noexcept
     : sem_(std::exchange(other.sem_, nullptr)) {
   own_.take(other.own_);
@@ -468,37 +524,6 @@ inline void named_semaphore::unlink() {
 #endif
   if (err != 0) throw_errno(err, "unlink");
   own_.unlinked = true;
-}
-
-inline bool named_semaphore::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::sem_file_path(n).c_str());
-#else
-  const int rc = ::sem_unlink(n.c_str());
-#endif
-  if (rc == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: unlink " + n);
-}
-
-inline bool named_semaphore::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  struct stat st {};
-  if (::lstat(detail::sem_file_path(n).c_str(), &st) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: stat " + n);
-#else
-  sem_t* s = ::sem_open(n.c_str(), 0);
-  if (s != SEM_FAILED) {
-    ::sem_close(s);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: sem_open " + n);
-#endif
 }
 
 // The hot paths: one call and one test on success, the rest out of line.

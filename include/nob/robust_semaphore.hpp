@@ -38,6 +38,7 @@
 #include <nob/common.hpp>
 #include <nob/detail/deadline.hpp>
 #include <nob/detail/files.hpp>
+#include <nob/detail/open_by_policy.hpp>
 
 #if !defined(__linux__)
 #error "nob::robust_semaphore needs Linux (futex and OFD locks)"
@@ -64,6 +65,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -141,6 +143,18 @@ class robust_semaphore {
                             existence_policy policy = existence_policy::raise_if_not_exists,
                             unsigned int capacity = 1, mode_t mode = 0600,
                             owner_check check = owner_check::any_owner);
+  /// Creates a robust semaphore under a fresh name that no robust semaphore
+  /// has ("/nob-" and 16 random hex digits; name() tells it, for other
+  /// processes to open it by): exclusively, drawing another name while one
+  /// exists. Throws file_exists after a bounded number of names that all
+  /// existed, and the random source's errno when it has none
+  /// (docs/semantics.md, "Fresh names").
+  static robust_semaphore create_unique(unsigned int capacity = 1, mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<robust_semaphore> create_unique(std::error_code& ec,
+                                                       unsigned int capacity = 1,
+                                                       mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   robust_semaphore(robust_semaphore&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -1312,6 +1326,53 @@ inline robust_semaphore::robust_semaphore(std::string_view name, existence_polic
   if (o != r::outcome::ok) throw_errno(err, step);
   f_ = opened;
   capacity_ = opened->capacity;
+}
+
+inline robust_semaphore robust_semaphore::create_unique(unsigned int capacity, mode_t mode) {
+  if (const char* why = detail::check_open_arguments(existence_policy::raise_if_exists, mode,
+                                                     owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  if (capacity == 0 || capacity > max_capacity())
+    detail::throw_invalid(("capacity " + std::to_string(capacity) + " is outside 1.." +
+                           std::to_string(max_capacity()))
+                              .c_str(),
+                          "a fresh name");
+  std::string name;
+  std::optional<robust_semaphore> made;
+  const char* step = "";
+  // The constructor creates exclusively (a stale file under the name is
+  // removed first, as for any name); file_exists: a live one has the name.
+  const int err = detail::create_under_fresh_name(
+      name,
+      [&]() {
+        try {
+          made.emplace(name, existence_policy::raise_if_exists, capacity, mode);
+          return 0;
+        } catch (const std::system_error& e) {
+          if (e.code() != std::errc::file_exists) throw;
+          return EEXIST;
+        }
+      },
+      step);
+  if (err != 0) detail::throw_fresh_name_error(err, step, name);
+  return std::move(*made);
+}
+
+inline std::optional<robust_semaphore> robust_semaphore::create_unique(std::error_code& ec,
+                                                                      unsigned int capacity,
+                                                                      mode_t mode) noexcept {
+  try {
+    std::optional<robust_semaphore> s(create_unique(capacity, mode));
+    ec.clear();
+    return s;
+  } catch (const std::system_error& e) {
+    ec = e.code();
+  } catch (const std::invalid_argument&) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+  } catch (...) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+  }
+  return std::nullopt;
 }
 
 inline robust_semaphore::robust_semaphore(robust_semaphore&& other) noexcept

@@ -71,10 +71,12 @@
 
 namespace nob {
 
+namespace detail { struct shm_opener; }  // the kind's calls, defined below
+
 /// A handle on one POSIX shared memory object, mapped whole: move-only,
 /// unmaps and closes on destruction and unlinks the name when it owns it
 /// (see unlink_on_destroy()).
-class named_shared_memory {
+class named_shared_memory : public detail::named_object<detail::shm_opener> {
  public:
   /// Opens or creates `name` under `policy` and maps it whole. `size` (bytes)
   /// and `mode` only matter when this call creates (mode is applied exactly,
@@ -92,6 +94,20 @@ class named_shared_memory {
       existence_policy policy = existence_policy::raise_if_not_exists, std::size_t size = 0,
       bool read_only = false, mode_t mode = 0600,
       owner_check check = owner_check::any_owner) noexcept;
+  /// Creates an object of `size` bytes under a fresh name that no shared
+  /// memory object has ("/nob-" and 16 random hex digits; name() tells it):
+  /// exclusively, drawing another name while one exists, and maps it. The
+  /// handle owns the name (unlink_on_destroy() is true). Throws file_exists
+  /// after a bounded number of names that all existed, and the random
+  /// source's errno when it has none (docs/semantics.md, "Fresh names").
+  static named_shared_memory create_unique(std::size_t size = 0, bool read_only = false,
+                                           mode_t mode = 0600);
+  /// As create_unique(), without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno).
+  static std::optional<named_shared_memory> create_unique(std::error_code& ec,
+                                                          std::size_t size = 0,
+                                                          bool read_only = false,
+                                                          mode_t mode = 0600) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -108,21 +124,10 @@ class named_shared_memory {
   /// True when opened O_RDONLY and mapped PROT_READ.
   bool read_only() const noexcept { return read_only_; }
 
-  /// The normalised name, with its leading '/' (empty after a move).
-  const std::string& name() const noexcept { return own_.name; }
-  /// True when the constructor opened an object that existed; false when it created one.
-  bool linked_existing() const noexcept { return own_.linked_existing; }
-  /// True when close() will unlink the name (defaults to "this handle created it").
-  bool unlink_on_destroy() const noexcept { return own_.unlink_on_destroy; }
-  /// Chooses whether close() unlinks the name (only ever in the process
-  /// that opened the handle).
-  void unlink_on_destroy(bool on) noexcept { own_.unlink_on_destroy = on; }
+  // name(), linked_existing(), unlink_on_destroy() and the static remove(name)
+  // and exists(name): detail::named_object (nob/detail/ownership.hpp), the same for every kind.
   /// Removes the name now (the memory lives on while mapped or open).
   void unlink();
-  /// Removes `name`; returns false if there was none.
-  static bool remove(std::string_view name);
-  /// True when a shared memory object called `name` exists.
-  static bool exists(std::string_view name);
   /// Unmaps, closes, and unlinks the name when unlink_on_destroy(); idempotent, never throws.
   void close() noexcept;
   /// True until close() or a move.
@@ -136,6 +141,7 @@ class named_shared_memory {
                                      owner_check check) noexcept;
   int open_as(existence_policy policy, std::size_t size, mode_t mode, owner_check check,
               const char*& step) noexcept;
+  int create_unique_as(std::size_t size, mode_t mode, const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
 
@@ -143,7 +149,6 @@ class named_shared_memory {
   std::size_t size_ = 0;
   int fd_ = -1;
   bool read_only_ = false;
-  detail::ownership own_;  // the name, and who may unlink it
 };
 
 ///
@@ -198,9 +203,32 @@ struct shm_opener {
   }
   int remove_name() noexcept {
 #if NOB_USE_DEV_SHM
-    return ::unlink(path.c_str()) == 0 ? 0 : errno;
+    return errno_unless(::unlink(path.c_str()) == 0);
 #else
-    return ::shm_unlink(path) == 0 ? 0 : errno;
+    return errno_unless(::shm_unlink(path) == 0);
+#endif
+  }
+  /// remove(name) and exists(name).
+  static int unlink_name(const std::string& n) noexcept {
+#if NOB_USE_DEV_SHM
+    return errno_unless(::unlink(shm_file_path(n).c_str()) == 0);
+#else
+    return errno_unless(::shm_unlink(n.c_str()) == 0);
+#endif
+  }
+#if NOB_USE_DEV_SHM
+  static constexpr const char* probe_step = "stat";
+#else
+  static constexpr const char* probe_step = "shm_open";
+#endif
+  static int probe_name(const std::string& n) noexcept {
+#if NOB_USE_DEV_SHM
+    struct stat st {};
+    return errno_unless(::lstat(shm_file_path(n).c_str(), &st) == 0);
+#else
+    const int fd = ::shm_open(n.c_str(), O_RDONLY, 0);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0 || errno == EACCES ? 0 : errno;  // EACCES: someone else's
 #endif
   }
   int take(const shm_opened& o, const char*& step) noexcept {
@@ -262,6 +290,43 @@ inline int named_shared_memory::open_as(existence_policy policy, std::size_t siz
   return 0;
 }
 
+inline named_shared_memory named_shared_memory::create_unique(std::size_t size, bool read_only,
+                                                              mode_t mode) {
+  if (const char* why =
+          check_arguments(existence_policy::raise_if_exists, size, mode, owner_check::any_owner))
+    detail::throw_invalid(why, "a fresh name");
+  named_shared_memory m;
+  m.read_only_ = read_only;
+  const char* step = "";
+  if (const int err = m.create_unique_as(size, mode, step))
+    detail::throw_fresh_name_error(err, step, m.own_.name);
+  return m;
+}
+
+inline std::optional<named_shared_memory> named_shared_memory::create_unique(
+    std::error_code& ec, std::size_t size, bool read_only, mode_t mode) noexcept {
+  named_shared_memory m;
+  m.read_only_ = read_only;
+  const char* step = "";
+  if (detail::checked_fresh(
+          check_arguments(existence_policy::raise_if_exists, size, mode, owner_check::any_owner),
+          ec))
+    detail::set_error(ec, m.create_unique_as(size, mode, step));
+  if (ec) return std::nullopt;
+  return std::optional<named_shared_memory>(std::move(m));
+}
+
+inline int named_shared_memory::create_unique_as(std::size_t size, mode_t mode,
+                                                 const char*& step) noexcept {
+  return detail::create_under_fresh_name(
+      own_.name,
+      [&]() noexcept {
+        return open_as(existence_policy::raise_if_exists, size, mode, owner_check::any_owner,
+                       step);
+      },
+      step);
+}
+
 inline named_shared_memory::named_shared_memory(named_shared_memory&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
@@ -319,37 +384,6 @@ inline void named_shared_memory::unlink() {
 #endif
   if (rc != 0) throw_errno(errno, "unlink");
   own_.unlinked = true;
-}
-
-inline bool named_shared_memory::remove(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  const int rc = ::unlink(detail::shm_file_path(n).c_str());
-#else
-  const int rc = ::shm_unlink(n.c_str());
-#endif
-  if (rc == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: unlink " + n);
-}
-
-inline bool named_shared_memory::exists(std::string_view name) {
-  const std::string n = normalize_name(name);
-#if NOB_USE_DEV_SHM
-  struct stat st {};
-  if (::lstat(detail::shm_file_path(n).c_str(), &st) == 0) return true;
-  if (errno == ENOENT) return false;
-  detail::throw_system(errno, "nob: stat " + n);
-#else
-  const int fd = ::shm_open(n.c_str(), O_RDONLY, 0);
-  if (fd >= 0) {
-    ::close(fd);
-    return true;
-  }
-  if (errno == ENOENT) return false;
-  if (errno == EACCES) return true;
-  detail::throw_system(errno, "nob: shm_open " + n);
-#endif
 }
 
 }  // namespace nob

@@ -1,6 +1,7 @@
 // `mode` is applied exactly, whatever the umask, when the call creates; it is
 // ignored when the call links. Checked on /dev/shm/sem.NAME.
 #include "support.hpp"
+#include "../common/scoped_umask.hpp"
 
 #include <sys/stat.h>
 
@@ -10,17 +11,7 @@ using nob::existence_policy;
 using nob::named_semaphore;
 using nob_test::SemTest;
 
-/// Sets the umask for the scope of the object.
-class scoped_umask {
- public:
-  explicit scoped_umask(mode_t m) : old_(::umask(m)) {}
-  ~scoped_umask() { ::umask(old_); }
-  scoped_umask(const scoped_umask&) = delete;
-  scoped_umask& operator=(const scoped_umask&) = delete;
-
- private:
-  mode_t old_;
-};
+using nob_test::scoped_umask;
 
 /// Permission bits of the backing file of `name` (-1 when it is missing).
 int shm_mode(const std::string& name) {

@@ -9,6 +9,7 @@
 #include <nob/message_queue.hpp>
 #include <nob/shared_memory.hpp>
 
+#include "../common/scoped_umask.hpp"
 #include "../cpp/support.hpp"
 
 #include <linux/audit.h>
@@ -80,18 +81,6 @@ class IpcTest : public SemTest {
 
  private:
   std::vector<std::string> ipc_names_;
-};
-
-/// Sets the umask for the scope of the object.
-class scoped_umask {
- public:
-  explicit scoped_umask(mode_t m) : old_(::umask(m)) {}
-  ~scoped_umask() { ::umask(old_); }
-  scoped_umask(const scoped_umask&) = delete;
-  scoped_umask& operator=(const scoped_umask&) = delete;
-
- private:
-  mode_t old_;
 };
 
 /// Permission bits of an open descriptor (-1 on failure).

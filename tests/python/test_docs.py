@@ -100,9 +100,14 @@ def test_python_reference_lists_every_public_name():
 
 def _cpp_public_names():
     header = Path(nob.get_include(), "nob", "named_semaphore.hpp").read_text()
-    cls = header[header.index("class named_semaphore {"):]
-    cls = cls[cls.index("public:"):cls.index(" private:")]
-    code = "\n".join(line.split("//")[0] for line in cls.splitlines())
+    # The class's public part, and that of the base every kind shares
+    # (name(), remove(), ...: detail::named_object).
+    ownership = Path(nob.get_include(), "nob", "detail", "ownership.hpp").read_text()
+    code = ""
+    for text, name in ((header, "named_semaphore"), (ownership, "named_object")):
+        cls = text[re.search(rf"^class {name}\b[^;{{]*{{", text, re.M).start():]
+        cls = cls[cls.index("public:"):re.search(r"^ (private|protected):", cls, re.M).start()]
+        code += "\n".join(line.split("//")[0] for line in cls.splitlines())
     members = set(re.findall(r"\b([a-z_]+)\s*\(", code)) | {"operator="}
     members -= {"explicit", "return", "const", "noexcept"}
     # Free names and macros: the semaphore's header and common.hpp, which
@@ -121,6 +126,7 @@ def _cpp_public_names():
 def test_cpp_reference_lists_every_public_member():
     members, free, macros = _cpp_public_names()
     assert {"acquire", "try_acquire_until", "native_handle", "wait_once_until"} <= members
+    assert {"name", "linked_existing", "unlink_on_destroy", "remove", "exists"} <= members
     assert {"existence_policy", "normalize_name", "compiled_wait_strategy", "owner_check"} <= free
     assert {"NOB_USE_DEV_SHM", "NOB_STEADY_IS_MONOTONIC", "NOB_MAX_NAME_LENGTH"} <= macros
     cpp = (DOCS / "cpp.md").read_text()
@@ -155,6 +161,38 @@ def test_relative_links_and_anchors_resolve():
                 if anchor not in {_slug(h) for h in heads}:
                     broken.append(f"{page.name}: {target} (no such heading)")
     assert not broken, broken
+
+
+def test_the_file_map_names_files_that_exist_and_all_of_detail():
+    """docs/architecture.md: every path it names exists (a bare file name, or
+    a pattern with *, is taken in the folder last named in its paragraph or
+    table row), and its map of include/nob/detail/ names every file there (or
+    a folder holding it)."""
+    text = re.sub(r"```.*?```", "", (DOCS / "architecture.md").read_text(), flags=re.S)
+    units = []
+    for para in _paragraphs(text):
+        rows = para.strip().splitlines()
+        units += rows if rows and rows[0].startswith("|") else [para]
+    top = {p.name for p in REPO.iterdir()}
+    named, missing = set(), []
+    for unit in units:
+        base = REPO
+        for span in re.findall(r"`([^`\s]+)`", unit):
+            if span.split("/")[0] in top and span.endswith("/") and (REPO / span).is_dir():
+                base = REPO / span
+            if span.startswith(".") or not re.search(r"(\.(hpp|pyx|pxd|pxi|pyi|py|md|sh)|/)$", span):
+                continue  # not a path: a suffix, a function, a macro, a command
+            where = REPO if span.split("/")[0] in top else base
+            paths = list(where.glob(span.rstrip("/"))) if "*" in span else [where / span]
+            if not paths or not all(p.exists() for p in paths):
+                missing.append(span)
+            named.update(p.resolve() for p in paths)
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+    detail = REPO / "include" / "nob" / "detail"
+    unmapped = [str(f.relative_to(detail)) for f in sorted(detail.rglob("*")) if f.is_file()
+                and not any(p in named for p in [f.resolve(), *f.resolve().parents][:-1]
+                            if p != detail.resolve() and detail.resolve() in [p, *p.parents])]
+    assert not unmapped, f"docs/architecture.md's map of include/nob/detail/ misses {unmapped}"
 
 
 def test_install_page_shows_what_the_consumer_tests_build():
@@ -276,7 +314,7 @@ def test_file_lists_are_the_files():
     assert not unlisted and not unmatched, (unlisted, unmatched)
     missing = []
     for name, text in _pages_text().items():
-        for h in set(re.findall(r"\bnob/[a-z_/]+\.hpp\b", text)):
+        for h in set(re.findall(r"(?<!python/)\bnob/[a-z_/]+\.hpp\b", text)):
             if h not in headers:
                 missing.append(f"{name}: {h}")
     assert not missing, f"pages name headers that do not exist: {missing}"

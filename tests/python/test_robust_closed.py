@@ -1,6 +1,7 @@
 """close(): idempotent; afterwards every call raises ValueError; closing while other threads wait
 never crashes: they raise ValueError and give back a unit they took; the last one out closes."""
 
+import signal
 import threading
 import time
 
@@ -73,18 +74,46 @@ def wait_in_thread(sem, **kwargs):
     return t, outcome
 
 
+def close_from_inside_a_wait(sem, name):
+    """One try: the main thread waits in sem.acquire(); a SIGUSR1 handler, which runs in that
+    thread inside the wait, has another thread close sem and looks whether the name is still
+    there. Returns (what acquire raised, what the handler saw or None)."""
+    seen = []
+
+    def inside(signo, frame):
+        closer = threading.Thread(target=sem.close)
+        closer.start()
+        closer.join(10)
+        seen.append(RobustSemaphore.exists(name))
+
+    old = signal.signal(signal.SIGUSR1, inside)
+    timer = threading.Timer(0.1, signal.pthread_kill, (threading.get_ident(), signal.SIGUSR1))
+    try:
+        timer.start()
+        with pytest.raises(ValueError) as raised:
+            sem.acquire(timeout=60)
+        timer.join(10)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, old)
+    return str(raised.value), (seen[0] if seen else None)
+
+
 def test_close_while_another_thread_waits_does_not_crash(sem_name):
-    sem = RobustSemaphore(sem_name, 1, Flags.RAISE_IF_EXISTS)
-    assert sem.acquire()
-    waiter, outcome = wait_in_thread(sem, timeout=0.5)
-    time.sleep(0.1)
-    sem.close()
-    with pytest.raises(ValueError):
-        sem.acquire(False)
-    assert RobustSemaphore.exists(sem_name)  # the real close waits for the waiter
-    waiter.join(10)
-    assert len(outcome) == 1 and isinstance(outcome[0], ValueError)
-    assert not RobustSemaphore.exists(sem_name)
+    """The real close waits for the waiter: seen from inside its wait (a signal handler in
+    the waiting thread), not by timing (under load the waiter's next slice could end
+    first and let the real close happen before the main thread looked)."""
+    for _ in range(20):  # a try whose SIGUSR1 came before the wait began proves nothing
+        sem = RobustSemaphore(sem_name, 1, Flags.RAISE_IF_EXISTS)
+        assert sem.acquire()
+        error, name_was_there = close_from_inside_a_wait(sem, sem_name)
+        with pytest.raises(ValueError):
+            sem.acquire(False)
+        assert not RobustSemaphore.exists(sem_name)  # the waiter left: the real close ran
+        if "closed while waiting" in error:
+            assert name_was_there is True  # closed, and the wait still in flight
+            return
+    pytest.fail("no try's SIGUSR1 reached the waiting thread inside acquire()")
 
 
 def test_a_unit_taken_after_close_is_given_back(sem_name):

@@ -128,6 +128,34 @@ def test_stubtest_finds_the_stubs_match_the_runtime(needs_mypy, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_each_function_of_the_c_modules_shows_its_own_signature():
+    """Every function at module level of nob.ipc's Cython modules carries its signature
+    in its docstring (the directive embedsignature.format=clinic), so inspect (and
+    mypy.stubtest) reads the parameters the source declares, on every Python. Without
+    it, a function that takes arguments has no __text_signature__ at all, and one that
+    takes none (a METH_NOARGS builtin of binding=False) gets CPython 3.13's fallback
+    "($self, /)", which inspect reads as "(self, /)" since its __self__ is None."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nob.ipc
+
+    signatures = {}
+    for found in pkgutil.iter_modules(nob.ipc.__path__, "nob.ipc."):
+        module = importlib.import_module(found.name)
+        if not module.__file__.endswith(".so"):
+            continue
+        for attr, value in vars(module).items():
+            if inspect.isbuiltin(value) and getattr(value, "__module__", None) == found.name:
+                signatures[f"{found.name}.{attr}"] = getattr(value, "__text_signature__", None)
+    assert signatures["nob.ipc._async.async_wait_mode"] == "()", signatures
+    assert signatures["nob.ipc._cli_native.inspect_robust"] == "(fd)", signatures
+    bad = {name: text for name, text in signatures.items()
+           if text is None or text.startswith("($")}
+    assert bad == {}, bad
+
+
 def test_user_code_passes_mypy_strict_and_runs(needs_mypy, tmp_path, sem_name):
     src = tmp_path / "user_code.py"
     src.write_text(textwrap.dedent(USER_CODE))

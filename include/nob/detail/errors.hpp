@@ -64,6 +64,9 @@ template <class E>
   throw_system(err, msg);
 }
 
+/// 0 when a call succeeded (`ok`), else its errno.
+inline int errno_unless(bool ok) noexcept { return ok ? 0 : errno; }
+
 /// `ec` set to errno value `err` in the generic category (cleared for 0).
 inline void set_error(std::error_code& ec, int err) noexcept {
   if (err == 0)

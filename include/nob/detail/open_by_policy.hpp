@@ -16,16 +16,25 @@
 // stale-file removal: an open that finds a stale file removes it and says
 // ENOENT; a per-open deadline kept in the Kind object and checked by its
 // calls): the engine only sequences them.
+//
+// create_under_fresh_name() is the same engine for an object made without a
+// name (every kind's create_unique(); Python's name=None): a fresh random
+// name (fresh_name.hpp), an exclusive create under it, and another name
+// while the one drawn exists, a bounded number of times.
 ///
 
 #ifndef NOB_DETAIL_OPEN_BY_POLICY_HPP
 #define NOB_DETAIL_OPEN_BY_POLICY_HPP
 
 #include <nob/common.hpp>
+#include <nob/detail/errors.hpp>
+#include <nob/detail/fresh_name.hpp>
 
 #include <sys/types.h>
 
 #include <cerrno>
+#include <string>
+#include <system_error>
 
 namespace nob::detail {
 
@@ -123,6 +132,59 @@ int open_by_policy(Kind& kind, existence_policy policy, bool& linked, const char
   }
   step = "open";
   return EINVAL;  // not reached: check_open_arguments() refused the policy
+}
+
+/// How many fresh names create_under_fresh_name() draws before it gives up
+/// with EEXIST. 64 random bits make even a second draw that hits an
+/// existing name a sign of a broken random source or of names guessed by
+/// someone else: the bound turns that into an error instead of a loop.
+inline constexpr int fresh_name_tries = 100;
+
+/// The step create_under_fresh_name() reports when every name it drew existed.
+inline constexpr const char* fresh_names_taken_step =
+    "create_unique (every fresh name drawn already existed: is the random source repeating?)";
+
+/// Creates an object under a fresh name: `name` = fresh_name(), then
+/// `create()` (the kind's exclusive create under `name`: 0 or the errno;
+/// EEXIST: the name exists), again with a new name while the name drawn
+/// exists, up to fresh_name_tries names. Nothing is ever opened or removed
+/// under a name drawn. 0, or the errno with `step` naming what failed (the
+/// random source, the kind's call, or fresh_names_taken_step); `name` is
+/// the last name drawn (empty when none could be drawn).
+template <class Create>
+int create_under_fresh_name(std::string& name, Create&& create,
+                            const char*& step) noexcept(noexcept(create())) {
+  for (int round = 1;; ++round) {
+    if (const int err = fresh_name(name)) {
+      step = fresh_name_step;
+      return err;
+    }
+    const int err = create();
+    if (err != EEXIST) return err;
+    if (round == fresh_name_tries) {
+      step = fresh_names_taken_step;
+      return EEXIST;
+    }
+  }
+}
+
+/// The argument check of every non-throwing create_unique(): true with `ec`
+/// clear when `bad_argument` (the kind's check) is null; else false with
+/// `ec` invalid_argument.
+inline bool checked_fresh(const char* bad_argument, std::error_code& ec) noexcept {
+  if (bad_argument != nullptr) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return false;
+  }
+  ec.clear();
+  return true;
+}
+
+/// The std::system_error of a failed create_unique(): "nob: <step> <name>",
+/// the name being the last one drawn, or "(no name drawn)".
+[[noreturn]] inline void throw_fresh_name_error(int err, const char* step,
+                                                const std::string& name) {
+  throw_system(err, std::string("nob: ") + step + ' ' + (name.empty() ? "(no name drawn)" : name));
 }
 
 }  // namespace nob::detail

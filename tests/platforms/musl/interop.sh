@@ -62,14 +62,20 @@ musl_interop() {
   # 5. the header's choice under musl (preprocessed: no musl C++ library)
   local stubs=$d/stub-include f
   mkdir -p "$stubs"
-  for f in $(grep -ho '#include <[a-z_]*>' "$root"/include/nob/*.hpp | sed 's/#include <//; s/>//' | sort -u); do
-    : >"$stubs/$f"  # the C++ standard headers: empty (only the macros are wanted)
+  # the C++ standard headers of every header (include/nob/detail/ too): empty,
+  # only the macros are wanted
+  for f in $(grep -rho --include='*.hpp' '#include <[a-z_]*>' "$root/include/nob" |
+             sed 's/#include <//; s/>//' | sort -u); do
+    : >"$stubs/$f"
   done
+  # a header that does not preprocess shows its first error, not a stray line
   expect "nob's header under musl picks sem_open, no glibc layout" "0 0" sh -c "
     printf '#include <nob/named_semaphore.hpp>\nNOB_USE_DEV_SHM NOB_KNOWN_SEM_LAYOUT\n' |
     g++ -std=c++17 -E -P -nostdinc -isystem '$stubs' -isystem /usr/include/x86_64-linux-musl \
-        -isystem \"\$(g++ -print-file-name=include)\" -I'$root/include' -x c++ - 2>/dev/null |
-    grep -v '^ *\$' | tail -n 1 | sed 's/NOB_KNOWN_SEM_LAYOUT/0/'"
+        -isystem \"\$(g++ -print-file-name=include)\" -I'$root/include' -x c++ - \
+        -o '$d/musl-macros.i' 2>'$d/musl-macros.err' ||
+      { grep -m 1 'error' '$d/musl-macros.err'; exit 1; }
+    grep -v '^ *\$' '$d/musl-macros.i' | tail -n 1 | sed 's/NOB_KNOWN_SEM_LAYOUT/0/'"
   # leave nothing behind, whatever failed
   for f in "/$p-a" "/$p-c" "/sem.$p-d"; do "$musl" unlink "$f" >/dev/null 2>&1; done
   "$nob" remove "/$p-b" >/dev/null 2>&1

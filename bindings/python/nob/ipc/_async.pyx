@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False, auto_pickle=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False, auto_pickle=False
 # cython: boundscheck=False, wraparound=False, cdivision=True
 # distutils: language = c++
 """asyncio waits for nob.ipc semaphores (NamedSemaphore and RobustSemaphore).
@@ -43,13 +43,16 @@ The interface with the semaphore classes (their shared base _handle.pyx
 writes it down too) is small: acquire(sem, timeout, reclaim), aenter,
 aexit and closing(sem) here (reclaim: a RobustSemaphore, whose release
 wakes every waiter and whose dead holders are looked for); on the
-semaphore, acquire(False), value, closed, _wait_word_address() (the address
-of the 64-bit wait word: futex word low, waiter count high; 0 when
-unknown) and _async_hold(bool) (True keeps the mapping alive across an
-await, close() defers the unmap until the matching False).
+semaphore, which must be a nob.ipc Handle (TypeError otherwise: a forged
+object could hand the ring or the helper any address), acquire(False),
+closed, and through C only: _wait_word() (the address of the 64-bit wait
+word: futex word low, waiter count high; 0 when unknown) and
+_call_started() / _call_ended() (the mapping stays while a task may read
+it: close() defers the unmap until the matching end).
 """
 
 from cpython.ref cimport PyObject
+from nob.ipc._handle cimport Handle
 from cpython.pythread cimport PyThread_get_thread_ident
 from libc.stdint cimport uint32_t, uint64_t, uintptr_t
 from libc.errno cimport ENOSYS, EAGAIN, EBUSY, EINTR
@@ -368,7 +371,7 @@ cdef class _Channel:
         key = (id(self.loop), id(self.sem))
         if _channels.get(key) is self:
             del _channels[key]
-        self.sem._async_hold(False)
+        (<Handle>self.sem)._call_ended()
 
     cdef void pass_on(self):
         """Our watch may have eaten a post's only wake: wake one more waiter
@@ -448,7 +451,7 @@ cdef _Channel _join(loop, sem, bint reclaim):
         ch.watch = _watch_for(ch, loop, sem, reclaim)
         ch.addr = ch.watch.addr
         _channels[key] = ch
-        sem._async_hold(True)  # the channel's own hold, until its teardown
+        (<Handle>sem)._call_started()  # the channel's own hold, until its teardown
     elif ch.teardown_soon is not None:
         ch.teardown_soon.cancel()  # back before its teardown: keep it
         ch.teardown_soon = None
@@ -466,7 +469,7 @@ cdef _Watch _watch_for(_Channel ch, loop, sem, bint reclaim):
     cdef _Ring ring
     cdef uintptr_t addr
     mode = async_wait_mode()
-    addr = 0 if mode == "poll" else <uintptr_t>sem._wait_word_address()
+    addr = 0 if mode == "poll" else (<Handle>sem)._wait_word()
     if addr != 0 and mode == "uring":
         ring = _ring_for(loop)
         if ring is not None:
@@ -499,14 +502,18 @@ cdef object _get_running_loop = None
 async def acquire(sem, double timeout, bint reclaim=False):
     """The coroutine behind sem.acquire_async(timeout) (timeout < 0: forever).
 
-    `sem` offers acquire(False), value, _wait_word_address() and
-    _async_hold(bool); arguments were checked by the caller."""
+    `sem` is a Handle (checked here: TypeError otherwise); the other
+    arguments were checked by the caller."""
     global _get_running_loop
     cdef _Channel ch = None
     cdef double deadline = -1.0
     cdef bint first = False
     cdef bint woken
     cdef _Deadline timer
+    cdef Handle held
+    if not isinstance(sem, Handle):
+        raise TypeError(f"acquire_async needs a nob.ipc semaphore, not {type(sem).__name__}")
+    held = <Handle>sem
     if sem.acquire(False):  # ValueError when closed
         return True
     if timeout == 0.0:
@@ -517,7 +524,7 @@ async def acquire(sem, double timeout, bint reclaim=False):
     loop = _get_running_loop()
     if timeout > 0.0:
         deadline = _monotonic() + timeout
-    sem._async_hold(True)  # the mapping stays while the helper may read it
+    held._call_started()  # the mapping stays while the ring or helper may read it
     try:
         ch = _join(loop, sem, reclaim)
         if sem.closed:
@@ -550,7 +557,7 @@ async def acquire(sem, double timeout, bint reclaim=False):
     finally:
         if ch is not None:
             _leave(ch)
-        sem._async_hold(False)
+        held._call_ended()
 
 
 async def aenter(sem, bint reclaim=False):

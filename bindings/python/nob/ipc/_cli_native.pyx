@@ -1,4 +1,4 @@
-# cython: language_level=3, binding=False, embedsignature=True, autotestdict=False
+# cython: language_level=3, binding=False, embedsignature=True, embedsignature.format=clinic, autotestdict=False
 # distutils: language = c++
 """What nob-sem needs in native code (_cli_native.hpp): never part of the public API."""
 
@@ -42,12 +42,6 @@ cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
                                                       long& current_messages)
 
 
-cimport cython
-
-
-# binding=True: a function object whose signature inspect can read (as a
-# METH_NOARGS builtin, Python 3.13 shows it as "(self, /)" to mypy.stubtest).
-@cython.binding(True)
 def reset_internal_signals():
     """Sets the C library's own signals (glibc: 32 and 33) to their default action, which
     its sigaction cannot; for a child about to exec. Returns how many it reset."""

@@ -4,9 +4,9 @@
 # value or raises; none touches a handle (the lesson of the use-after-close
 # review: convert every argument first, read the handle last).
 #
-# Needs at the include site: numbers (import), INFINITY, libcpp string, and
+# Needs at the include site: numbers (import), INFINITY, libcpp string,
 # ArgumentTypeError and Flags (defined in _handle.pyx; the kinds import them
-# from there).
+# from there), and normalized_name (_handle's; the kinds cimport it).
 
 from cpython.bool cimport PyBool_Check
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_Check
@@ -135,17 +135,45 @@ cdef int _check_optional_bool(object x, str what) except -2:
 
 cdef tuple _FLAG_MEMBERS = None
 
+# handle_existence left out (every constructor's default): RAISE_IF_NOT_EXISTS
+# for a name, a create under a fresh name for name=None. Not a Flags member,
+# so that None with an explicit RAISE_IF_NOT_EXISTS can be refused. (One per
+# module: a constructor and this check are in the same module.)
+_DEFAULT_EXISTENCE = object()
 
-cdef int _check_policy(object x) except -1:
+
+cdef string _name_or_fresh(object name) except *:
+    """A name argument in the header's normal form ("/jobs"), or b"" for None:
+    the support functions then create under a fresh name (create_unique)."""
+    if name is None:
+        return string()
+    return normalized_name(name)
+
+
+cdef object _filename_of(const string& name):
+    """The name for an error's filename: "/jobs", or None for a fresh name
+    (its error names the last name drawn in its text)."""
+    return None if name.empty() else name.decode("ascii")
+
+
+cdef int _check_policy(object x, bint fresh) except -1:
     """handle_existence as the header's existence_policy (its Flags value):
     only the four members themselves pass. isinstance() would ask x for its
-    __class__, which any object can fake."""
+    __class__, which any object can fake. With a fresh name (name=None) every
+    policy that may create means that create; one that only opens is refused."""
     global _FLAG_MEMBERS
     cdef object member
+    if x is _DEFAULT_EXISTENCE:
+        return 0 if fresh else 2  # RAISE_IF_EXISTS, RAISE_IF_NOT_EXISTS
     if _FLAG_MEMBERS is None:
         _FLAG_MEMBERS = tuple(Flags)  # in definition order: value i at index i
     for member in _FLAG_MEMBERS:
         if x is member:
+            if fresh and member is Flags.RAISE_IF_NOT_EXISTS:
+                raise ValueError(
+                    "name=None creates an object under a fresh name, and "
+                    "handle_existence=Flags.RAISE_IF_NOT_EXISTS only opens one that exists: "
+                    "leave handle_existence out (or pass a policy that creates)")
             return (<object>member)._value_
     raise ArgumentTypeError(
         f"handle_existence must be a nob.ipc.Flags member, not {type(x).__name__}")
@@ -158,10 +186,11 @@ cdef struct open_args:
     bint same_uid       # same_uid_only
 
 
-cdef int _check_open_args(object handle_existence, object unlink_on_delete, object mode,
-                          object same_uid_only, open_args* out) except -1:
-    """The arguments every kind's constructor shares, as C values."""
-    out.policy = _check_policy(handle_existence)
+cdef int _check_open_args(const string& name, object handle_existence, object unlink_on_delete,
+                          object mode, object same_uid_only, open_args* out) except -1:
+    """The arguments every kind's constructor shares, as C values (`name`:
+    what _name_or_fresh gave; empty for a fresh name)."""
+    out.policy = _check_policy(handle_existence, name.empty())
     out.unlink = _check_optional_bool(unlink_on_delete, "unlink_on_delete")
     out.mode = _check_uint(mode, "mode", 0o777)
     out.same_uid = _check_bool(same_uid_only, "same_uid_only")

@@ -3,6 +3,7 @@
 # does; this file is the interface the kinds' modules and _async rely on.
 
 from cpython.ref cimport PyObject
+from libc.stdint cimport uintptr_t
 from libcpp.string cimport string
 
 
@@ -53,6 +54,7 @@ cdef class Handle:
     cdef int _finish_close(self) except -1
     cdef int _on_close(self) except -1
     cdef str _describe(self)
+    cdef uintptr_t _wait_word(self) noexcept
 
     cdef inline void* _open_object(self) except NULL:
         """The C++ object, or ValueError once closed."""

@@ -11,12 +11,14 @@ Handle and give it their C++ object through a table of plain functions
 (_handle.hpp: free, unlink, the unlink close() owes, unlink_on_destroy).
 
 The interface to _async (written down here, kept by every kind that can be
-awaited): an awaited object offers acquire(False), value, closed,
-_wait_word_address() and _async_hold(bool); _async_hold(True) counts one
-call in flight for as long as a task may read the object's memory, so that
-close() defers the free (and calls _async.closing(obj), which wakes the
-tasks, that then see ValueError); _async_hold(False) ends that count and
-never takes it below zero.
+awaited): _async takes only a Handle (TypeError otherwise), and reaches it
+through C alone where memory is at stake: _wait_word() (a cdef method, so a
+Python subclass cannot give it a forged address) and _call_started() /
+_call_ended(), which count one call in flight for as long as a task may
+read the object's memory, so that close() defers the free (and calls
+_async.closing(obj), which wakes the tasks, that then see ValueError).
+Python code has no way to lower that count. Otherwise it calls the
+object's acquire(False) and reads closed, as any caller may.
 """
 
 cimport cython
@@ -280,12 +282,12 @@ cdef class Handle:
         finally:
             self._call_ended()
 
-    def _async_hold(self, on):
-        """For nob.ipc._async: True keeps the object alive across an await (close() defers the free), False ends that."""
-        if _check_bool(on, "on"):
-            self._call_started()
-        elif self._inflight > 0:  # a False without its True does nothing
-            self._call_ended()
+    cdef uintptr_t _wait_word(self) noexcept:
+        """For nob.ipc._async: the address of the 64-bit wait word (futex word
+        low, waiter count high) while the handle is open; 0 when closed or
+        unknown (the tasks then poll). A cdef method: a Python subclass cannot
+        hand _async another address."""
+        return 0
 
     def __repr__(self):
         kind = type(self).__name__

@@ -22,7 +22,7 @@ class NamedMessageQueue(Handle):
     __signature__: ClassVar[Signature]
     def __init__(
         self,
-        name: str,
+        name: Optional[str],  # None: a fresh name (docs/python.md, "Fresh names")
         max_messages: Optional[int] = None,
         max_message_size: Optional[int] = None,
         read: bool = True,

@@ -26,6 +26,7 @@ cdef extern from "<nob/message_queue.hpp>" namespace "nob" nogil:
         size_t max_message_size()
         int native_handle()
         bint linked_existing()
+        const string& name()
 
 
 ctypedef void (*notify_fn)(long long) noexcept
@@ -163,10 +164,10 @@ cdef class NamedMessageQueue(Handle):
         self._block = True
 
     def __init__(self, name, max_messages=None, max_message_size=None, read=True, write=True,
-                 handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
+                 handle_existence=_DEFAULT_EXISTENCE, unlink_on_delete=None, *,
                  mode=0o600, same_uid_only=False):
         self._begin_init()
-        cdef string cname = normalized_name(name)
+        cdef string cname = _name_or_fresh(name)
         cdef long long cmax = _check_limit("max_messages", max_messages)
         cdef long long csize = _check_limit("max_message_size", max_message_size)
         cdef bint r = _check_bool(read, "read")
@@ -174,15 +175,14 @@ cdef class NamedMessageQueue(Handle):
         if not (r or w):
             raise ValueError("read and write cannot both be False")
         cdef open_args a
-        _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
-        py_name = cname.decode("ascii")
+        _check_open_args(cname, handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         cdef named_message_queue* mq = open_message_queue(cname, a.policy, cmax, csize, r, w,
-                                                          a.mode, a.same_uid, py_name)
+                                                          a.mode, a.same_uid, _filename_of(cname))
         self._read = r
         self._write = w
         self._max_messages = mq.max_messages()
         self._max_message_size = mq.max_message_size()
-        self._opened(mq, MQ_OPS(), py_name, mq.linked_existing(), a.unlink)
+        self._opened(mq, MQ_OPS(), mq.name().decode("ascii"), mq.linked_existing(), a.unlink)
 
     def __dealloc__(self):
         if self._notify_id != 0 and _notifications is not None:

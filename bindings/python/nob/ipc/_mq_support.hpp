@@ -25,14 +25,19 @@
 namespace nob_py {
 
 /// Opens or creates a message queue (see nob::named_message_queue's
-/// constructor); max_messages / max_message_size 0: the system's defaults.
-/// nullptr with the Python error set (filename: the name) when that fails.
+/// constructor; an empty `name`: create_unique()); max_messages /
+/// max_message_size 0: the system's defaults. nullptr with the Python error
+/// set (filename: the name) when that fails.
 inline nob::named_message_queue* open_message_queue(const std::string& name, int policy,
                                                     long long max_messages,
                                                     long long max_message_size, bool read,
                                                     bool write, unsigned int mode, bool same_uid,
                                                     PyObject* filename) noexcept {
   return or_set_error(filename, static_cast<nob::named_message_queue*>(nullptr), [&] {
+    if (name.empty())
+      return new nob::named_message_queue(nob::named_message_queue::create_unique(
+          static_cast<std::size_t>(max_messages), static_cast<std::size_t>(max_message_size),
+          read, write, static_cast<mode_t>(mode)));
     return new nob::named_message_queue(
         name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(max_messages),
         static_cast<std::size_t>(max_message_size), read, write, static_cast<mode_t>(mode),

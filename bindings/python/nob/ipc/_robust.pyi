@@ -24,7 +24,7 @@ class RobustSemaphore(Handle):
     __signature__: ClassVar[Signature]
     def __init__(
         self,
-        name: str,
+        name: Optional[str],  # None: a fresh name (docs/python.md, "Fresh names")
         initial_value: int = 1,
         handle_existence: _Flags = ...,
         *,

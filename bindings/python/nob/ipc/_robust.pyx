@@ -32,6 +32,7 @@ cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
     cdef cppclass robust_semaphore:
         unsigned int capacity()
         bint linked_existing()
+        const string& name()
         int liveness_handle()
         @staticmethod
         unsigned int max_capacity()
@@ -166,16 +167,16 @@ cdef class RobustSemaphore(Handle):
     __enter__ = with_slot(False, _enter_unbound)
     __exit__ = with_slot(True, _exit_unbound)
 
-    def __init__(self, name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
+    def __init__(self, name, initial_value=1, handle_existence=_DEFAULT_EXISTENCE,
                  *, persistent=False, mode=0o600, same_uid_only=False):
         self._begin_init()
-        cdef string cname = normalized_name(name)
+        cdef string cname = _name_or_fresh(name)
         cdef unsigned int capacity = <unsigned int>_check_range(
             initial_value, "initial_value", 1, _MAX_CAPACITY)
         cdef open_args a
-        _check_open_args(handle_existence, None, mode, same_uid_only, &a)
+        _check_open_args(cname, handle_existence, None, mode, same_uid_only, &a)
         cdef bint want_persistent = _check_bool(persistent, "persistent")
-        py_name = cname.decode("ascii")
+        py_name = _filename_of(cname)
         cdef robust_semaphore* sem
         cdef long long lock_deadline = robust_lock_deadline()  # one bound over every try
         while True:  # the GIL is free while it waits; Ctrl+C raises between tries
@@ -185,10 +186,10 @@ cdef class RobustSemaphore(Handle):
             if sem is not NULL:
                 break
             PyErr_CheckSignals()
-        self._opened(sem, ROBUST_OPS(), py_name, sem.linked_existing(), -1)
+        self._opened(sem, ROBUST_OPS(), sem.name().decode("ascii"), sem.linked_existing(), -1)
         if want_persistent:
             try:
-                robust_set_persistent(sem[0], True, py_name)
+                robust_set_persistent(sem[0], True, self._name)
             except BaseException:
                 self._finish_close()
                 raise
@@ -204,12 +205,16 @@ cdef class RobustSemaphore(Handle):
         cdef long long held = robust_held(sem[0], self._name)
         return f"value={value} capacity={sem.capacity()} held={held}"
 
-    def _wait_word_address(self):
-        """The address of the futex word waiters sleep on (0 when closed); for nob.ipc's asyncio."""
+    cdef uintptr_t _wait_word(self) noexcept:
+        """The futex word waiters sleep on (0 when closed)."""
         cdef robust_semaphore* sem = <robust_semaphore*>self._live
         if sem is NULL:
             return 0
         return robust_wait_word_address(sem[0])
+
+    def _wait_word_address(self):
+        """The address of the futex word waiters sleep on (0 when closed), as nob.ipc's asyncio sees it."""
+        return self._wait_word()
 
     @property
     def value(self):

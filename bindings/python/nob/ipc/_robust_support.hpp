@@ -28,7 +28,7 @@ inline long long robust_lock_deadline() noexcept {
 }
 
 /// Opens or creates a robust semaphore (see nob::robust_semaphore's
-/// constructor), without the GIL, waiting for the file-wide lock until
+/// constructor; an empty `name`: create_unique()), without the GIL, waiting for the file-wide lock until
 /// `deadline_ns` at most. nullptr when a signal handler ran while it waited
 /// or a slice (NOB_ROBUST_SLICE_MS) of waiting passed: the caller runs the
 /// pending handlers (Ctrl+C raises there; a signal handled on another thread
@@ -51,6 +51,9 @@ inline nob::robust_semaphore* open_robust(const std::string& name, int policy,
     }
   } during_open(deadline_ns);
   try {
+    if (name.empty())
+      return new nob::robust_semaphore(
+          nob::robust_semaphore::create_unique(capacity, static_cast<mode_t>(mode)));
     return new nob::robust_semaphore(name, static_cast<nob::existence_policy>(policy), capacity,
                                      static_cast<mode_t>(mode),
                                      same_uid ? nob::owner_check::same_uid

@@ -23,7 +23,7 @@ class NamedSemaphore(Handle):
     __signature__: ClassVar[Signature]
     def __init__(
         self,
-        name: str,
+        name: Optional[str],  # None: a fresh name (docs/python.md, "Fresh names")
         initial_value: int = 1,
         handle_existence: _Flags = ...,
         unlink_on_delete: Optional[bool] = None,

@@ -17,6 +17,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from libc.errno cimport errno, EOVERFLOW
 from libc.math cimport INFINITY
+from libc.stdint cimport uintptr_t
 from libcpp.string cimport string
 
 
@@ -32,6 +33,7 @@ cdef extern from "<nob/named_semaphore.hpp>" namespace "nob" nogil:
     cdef cppclass named_semaphore:
         sem_t* native_handle()
         bint linked_existing()
+        const string& name()
 
 
 cdef extern from "_semaphore_support.hpp" namespace "nob_py":
@@ -137,17 +139,17 @@ cdef class NamedSemaphore(Handle):
     __enter__ = with_slot(False, _enter_unbound)
     __exit__ = with_slot(True, _exit_unbound)
 
-    def __init__(self, name, initial_value=1, handle_existence=Flags.RAISE_IF_NOT_EXISTS,
+    def __init__(self, name, initial_value=1, handle_existence=_DEFAULT_EXISTENCE,
                  unlink_on_delete=None, *, mode=0o600, same_uid_only=False):
         self._begin_init()
-        cdef string cname = normalized_name(name)
+        cdef string cname = _name_or_fresh(name)
         cdef unsigned int c_initial = _check_uint(initial_value, "initial_value", SEM_VALUE_MAX)
         cdef open_args a
-        _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
-        py_name = cname.decode("ascii")
+        _check_open_args(cname, handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         cdef named_semaphore* sem = open_semaphore(cname, a.policy, c_initial, a.mode, a.same_uid,
-                                                   py_name)
-        self._opened(sem, SEMAPHORE_OPS(), py_name, sem.linked_existing(), a.unlink)
+                                                   _filename_of(cname))
+        self._opened(sem, SEMAPHORE_OPS(), sem.name().decode("ascii"), sem.linked_existing(),
+                     a.unlink)
 
     cdef str _describe(self):
         return f"value={self.value}"
@@ -270,9 +272,11 @@ cdef class NamedSemaphore(Handle):
             self._raise_post_error(errno)
         return None
 
-    def _wait_word_address(self):
-        """For nob.ipc._async: the address of the futex word (0 where the sem_t layout is unknown)."""
-        return _sem_wait_word((<named_semaphore*>self._open_object()).native_handle())
+    cdef uintptr_t _wait_word(self) noexcept:
+        """The sem_t's futex word (0 where its layout is unknown, or closed)."""
+        if self._live is NULL:
+            return 0
+        return _sem_wait_word((<named_semaphore*>self._live).native_handle())
 
 
 bind_with(NamedSemaphore, <with_fn>_with_enter, <with_fn>_with_exit)

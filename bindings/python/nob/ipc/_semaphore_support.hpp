@@ -21,12 +21,16 @@
 
 namespace nob_py {
 
-/// Opens or creates a semaphore (see nob::named_semaphore's constructor);
-/// nullptr with the Python error set (filename: the name) when that fails.
+/// Opens or creates a semaphore (see nob::named_semaphore's constructor;
+/// an empty `name`: create_unique()); nullptr with the Python error set
+/// (filename: the name) when that fails.
 inline nob::named_semaphore* open_semaphore(const std::string& name, int policy,
                                             unsigned int initial_value, unsigned int mode,
                                             bool same_uid, PyObject* filename) noexcept {
   return or_set_error(filename, static_cast<nob::named_semaphore*>(nullptr), [&] {
+    if (name.empty())
+      return new nob::named_semaphore(
+          nob::named_semaphore::create_unique(initial_value, static_cast<mode_t>(mode)));
     return new nob::named_semaphore(
         name, static_cast<nob::existence_policy>(policy), initial_value,
         static_cast<mode_t>(mode),

@@ -21,7 +21,7 @@ class NamedSharedMemory(Handle):
     __signature__: ClassVar[Signature]
     def __init__(
         self,
-        name: str,
+        name: Optional[str],  # None: a fresh name (docs/python.md, "Fresh names")
         size: int = 0,
         read_only: bool = False,
         handle_existence: _F = ...,

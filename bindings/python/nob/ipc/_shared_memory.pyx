@@ -22,6 +22,7 @@ cdef extern from "<nob/shared_memory.hpp>" namespace "nob" nogil:
     cdef cppclass named_shared_memory:
         int native_handle()
         bint linked_existing()
+        const string& name()
 
 
 cdef extern from "_shm_support.hpp" namespace "nob_py":
@@ -70,19 +71,18 @@ cdef class NamedSharedMemory(Handle):
     __exit__ = _handle.__exit__
 
     def __init__(self, name, size=0, read_only=False,
-                 handle_existence=Flags.RAISE_IF_NOT_EXISTS, unlink_on_delete=None, *,
+                 handle_existence=_DEFAULT_EXISTENCE, unlink_on_delete=None, *,
                  mode=0o600, same_uid_only=False):
         self._begin_init()
-        cdef string cname = normalized_name(name)
+        cdef string cname = _name_or_fresh(name)
         cdef unsigned long long csize = <unsigned long long>_check_range(size, "size", 0, _SIZE_MAX)
         cdef bint ro = _check_bool(read_only, "read_only")
         cdef open_args a
-        _check_open_args(handle_existence, unlink_on_delete, mode, same_uid_only, &a)
-        py_name = cname.decode("ascii")
+        _check_open_args(cname, handle_existence, unlink_on_delete, mode, same_uid_only, &a)
         cdef named_shared_memory* shm = open_shared_memory(cname, a.policy, csize, ro, a.mode,
-                                                           a.same_uid, py_name)
+                                                           a.same_uid, _filename_of(cname))
         self._read_only = ro
-        self._opened(shm, SHM_OPS(), py_name, shm.linked_existing(), a.unlink)
+        self._opened(shm, SHM_OPS(), shm.name().decode("ascii"), shm.linked_existing(), a.unlink)
 
     cdef inline int _fd(self) except -1:
         return (<named_shared_memory*>self._open_object()).native_handle()

@@ -16,13 +16,16 @@
 namespace nob_py {
 
 /// Opens or creates a shared memory object (see nob::named_shared_memory's
-/// constructor); nullptr with the Python error set (filename: the name)
-/// when that fails.
+/// constructor; an empty `name`: create_unique()); nullptr with the Python
+/// error set (filename: the name) when that fails.
 inline nob::named_shared_memory* open_shared_memory(const std::string& name, int policy,
                                                     unsigned long long size, bool read_only,
                                                     unsigned int mode, bool same_uid,
                                                     PyObject* filename) noexcept {
   return or_set_error(filename, static_cast<nob::named_shared_memory*>(nullptr), [&] {
+    if (name.empty())
+      return new nob::named_shared_memory(nob::named_shared_memory::create_unique(
+          static_cast<std::size_t>(size), read_only, static_cast<mode_t>(mode)));
     return new nob::named_shared_memory(
         name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size),
         read_only, static_cast<mode_t>(mode),

@@ -197,8 +197,8 @@ class Job:
             received = time.monotonic()
             while batch[-1] is not None:  # all that came meanwhile: one WITNESS_GRACE for them all
                 batch.append(signal.sigtimedwait(watch, 0))
-            for info in batch[:-1]:  # never None (the loop above ends at the first None): for mypy
-                if info is not None and info.si_signo in self.signals:
+            for info in batch[:-1]:
+                if info is not None and info.si_signo in self.signals:  # only batch[-1] is None
                     self._pass_on(info, received)
         assert self.status is not None
         return self.status
