@@ -83,3 +83,51 @@ def test_a_name_nob_refuses_is_not_offered(sem_prefix):
 
 def test_commands_after_the_dashes_of_run():
     assert "sleep" in complete("run", "x", "--", "slee")
+
+
+def test_run_name_then_a_command_completes_commands():
+    # the short form `run NAME CMD...`: after NAME come commands, and options only when asked
+    assert "sleep" in complete("run", "x", "slee")
+    assert "sleep" in complete("run", "--slots", "2", "x", "--", "slee")
+    assert complete("run", "x", "--sl") == ["--slots"]
+    assert complete("run", "--slots", "") == []  # a number
+
+
+def test_failglob_and_an_empty_directory_print_nothing(sem_prefix, tmp_path):
+    # bash's failglob makes a glob that matches nothing an error: never from the completion
+    script = cli("completion", "bash").stdout.replace("/dev/mqueue/*", f"{tmp_path}/*")
+    program = ("shopt -s failglob; source /dev/stdin; COMP_WORDS=(nob-sem info ''); COMP_CWORD=2; _nob_sem; "
+               'printf "%s\\n" "${COMPREPLY[@]}"; shopt failglob')
+    r = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], input=script, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.rstrip().endswith("failglob       \ton"), r.stdout  # the user's setting kept
+
+
+def test_a_name_that_starts_with_a_dash_is_offered_with_its_slash(sem_prefix):
+    dash = os.path.join("/dev/shm", f"sem.-{sem_prefix}-dash")
+    with open(dash, "wb"):
+        pass
+    try:
+        assert complete("info", "").count(f"/-{sem_prefix}-dash") == 1
+        assert complete("info", f"/-{sem_prefix}") == [f"/-{sem_prefix}-dash"]
+        assert complete("unlink", "--prefix", "/-") == [f"/-{sem_prefix}-dash"]
+    finally:
+        os.unlink(dash)
+
+
+def test_names_longer_than_nob_accepts_are_not_offered(sem_prefix):
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
+
+    longest = MAX_NAME_LENGTH
+    made = []
+    for n in (longest, longest + 1):
+        name = (sem_prefix + "-long-").ljust(n, "L")
+        made.append(os.path.join("/dev/shm", name))  # a shared memory object: its file name is the NAME
+        with open(made[-1], "wb"):
+            pass
+    try:
+        assert complete("info", sem_prefix + "-long-") == [os.path.basename(made[0])]
+    finally:
+        for path in made:
+            os.unlink(path)

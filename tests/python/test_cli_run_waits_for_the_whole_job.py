@@ -86,6 +86,8 @@ def test_run_ends_with_the_last_process_of_the_job(sem_name, tmp_path, leftover)
 def test_a_signal_to_run_reaches_what_cmd_leaves_behind(sem_name, tmp_path, leftover, end):
     proc, left = _start(sem_name, tmp_path, leftover, end)
     try:
+        if end == "exits":  # CMD has exited (and was reaped): only the leftover is left, run's child now
+            wait_until(lambda: _children(proc.pid) == [str(left)], what="CMD to exit")
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=10)
         assert status == (7 if end == "exits" else 128 + signal.SIGTERM)

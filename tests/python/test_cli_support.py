@@ -137,6 +137,18 @@ def assert_clean_error(result, code=2):
     assert lines[0].startswith("nob-sem"), lines[0]
 
 
+def costs(run):
+    """(run()'s result, the CPU seconds of the processes it ran and waited for, wall seconds):
+    a bound on the CPU time holds on a loaded machine, where wall time is that over the
+    share of a CPU the process gets."""
+    import resource
+
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    result = run()
+    wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
 def wait_until(predicate, timeout=10.0, what="condition"):
     """Polls predicate() until true; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

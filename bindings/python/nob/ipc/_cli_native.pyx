@@ -14,6 +14,10 @@ cdef extern from "<nob/robust_semaphore.hpp>" namespace "nob" nogil:
         unsigned int max_capacity()
 
 
+cdef extern from "<nob/common.hpp>" namespace "nob::detail" nogil:
+    const size_t c_max_name_length "nob::detail::max_name_length"
+
+
 cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
     int c_reset_internal_signals "nob_py::reset_internal_signals"()
 
@@ -93,6 +97,9 @@ def die_with_parent(int signo):
     """Has the kernel send `signo` to this process when its parent dies (PR_SET_PDEATHSIG);
     for a child about to exec. Returns 0, or an errno."""
     return c_die_with_parent(signo)
+
+
+MAX_NAME_LENGTH = c_max_name_length  # the longest NAME nob accepts, in bytes, without its '/'
 
 
 def robust_max_capacity():

@@ -18,14 +18,19 @@ from nob.ipc._cli import Exit, Interrupted, complain
 
 
 def _worker(name: str, wid: int, rounds: int, hold: float, slots: int, held: Any, peak: Any,
-            start: float) -> None:
-    """One worker: opens the semaphore by name and takes a slot `rounds` times."""
+            start: float, parent: int) -> None:
+    """One worker: opens the semaphore by name and takes a slot `rounds` times. It ends
+    with the demo, even a SIGKILLed one (PR_SET_PDEATHSIG)."""
     import signal
 
     from nob.ipc import Flags, NamedSemaphore
 
     from nob.ipc._cli.waiting import catchable_signals
+    from nob.ipc._cli_native import die_with_parent
 
+    die_with_parent(int(signal.SIGKILL))
+    if os.getppid() != parent:  # the demo died before prctl
+        os._exit(128 + int(signal.SIGKILL))
     for signo in catchable_signals():  # nob-sem's handlers are the parent's: a worker just ends
         signal.signal(signo, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
@@ -66,8 +71,12 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
 
     name = name or f"/nob-demo-{os.getpid()}"
     ctx = _context()
-    held = ctx.Value("i", 0)
-    peak = ctx.Value("i", 0)
+    try:
+        held = ctx.Value("i", 0)
+        peak = ctx.Value("i", 0)
+    except OSError as e:  # multiprocessing keeps them in a nameless file in /dev/shm, which may be full
+        complain(f"demo: the workers' shared counters (multiprocessing's, in /dev/shm): {e.strerror or e}")
+        return Exit.ERROR
     try:
         sem = NamedSemaphore(name, slots, Flags.RAISE_IF_EXISTS)  # unlinked again by close()
     except FileExistsError:
@@ -79,7 +88,7 @@ def run_demo(workers: int = 5, slots: int = 2, rounds: int = 2, hold: float = 0.
               f"({_count(rounds, 'turn')} of {hold:g} s each)", flush=True)
         start = time.monotonic()
         for wid in range(1, workers + 1):
-            p = ctx.Process(target=_worker, args=(sem.name, wid, rounds, hold, slots, held, peak, start))
+            p = ctx.Process(target=_worker, args=(sem.name, wid, rounds, hold, slots, held, peak, start, os.getpid()))
             p.start()
             procs.append(p)
         for p in procs:

@@ -122,7 +122,7 @@ def _catch_terminating_signals() -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs nob-sem with argv (default sys.argv[1:]); returns the exit code."""
-    from nob.ipc._cli.names import library_message, safe_text
+    from nob.ipc._cli.names import library_message, library_text, safe_text
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -152,5 +152,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         return Exit.USAGE
     except OSError as e:
         where = f"{safe_text(str(e.filename))}: " if e.filename else ""
-        complain(f"{where}{safe_text(e.strerror or str(e))}")
+        complain(f"{where}{library_text(e.strerror or str(e))}")
         return code_of(e)

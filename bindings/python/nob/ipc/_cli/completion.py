@@ -16,53 +16,71 @@ NAMED = ("info", "holders", "post", "wait", "unlink", "run")
 
 TEMPLATE = r"""# bash completion for {prog} (made by `{prog} completion bash`, nob.py {version})
 _nob_sem_names() {{
-    # The names of existing objects, as {prog} takes them: only names nob accepts.
+    # The names of existing objects: only names nob accepts (at most {longest} bytes). The
+    # globs expand in the pipeline's subshell, whatever the user's failglob and nullglob.
     local f
-    for f in {shm}/* {mq}/*; do
-        [[ -e $f || -L $f ]] || continue
-        f=${{f##*/}}
-        case $f in {prefixes}) f=${{f#*.}} ;; esac
-        [[ $f =~ ^[A-Za-z0-9._-]+$ && ! $f =~ ^\.+$ ]] && printf '%s\n' "$f"
-    done | LC_ALL=C sort -u
+    {{
+        shopt -u failglob; shopt -s nullglob
+        for f in {shm}/* {mq}/*; do
+            f=${{f##*/}}
+            case $f in {prefixes}) f=${{f#*.}} ;; esac
+            [[ $f =~ ^[A-Za-z0-9._-]+$ && ! $f =~ ^\.+$ ]] && (( ${{#f}} <= {longest} )) || continue
+            printf '%s\n' "$f"
+        done
+    }} | LC_ALL=C sort -u
 }}
 
 _nob_sem() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
-    local i cmd="" dashes=0
+    local i at=0 cmd="" dashes=0 positionals=0
     for ((i = 1; i < COMP_CWORD; i++)); do
-        if [[ -z $cmd ]]; then
-            case ${{COMP_WORDS[i]}} in -*) ;; *) cmd=${{COMP_WORDS[i]}} ;; esac
-        elif [[ ${{COMP_WORDS[i]}} == -- ]]; then
-            dashes=1
-        fi
+        case ${{COMP_WORDS[i]}} in -*) ;; *) cmd=${{COMP_WORDS[i]}}; at=$i; break ;; esac
     done
     COMPREPLY=()
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "{commands} --help --version" -- "$cur"))
         return 0
     fi
-    if [[ $cmd == run && $dashes == 1 ]]; then  # CMD and its arguments
-        COMPREPLY=($(compgen -c -- "$cur"))
-        return 0
-    fi
     local opts="" valued="" named=0
     case $cmd in
 {cases}
     esac
+    for ((i = at + 1; i < COMP_CWORD; i++)); do  # after a '--', or NAME then CMD (run's short form)
+        if [[ ${{COMP_WORDS[i]}} == -- ]]; then
+            dashes=1
+        elif [[ " $valued " == *" ${{COMP_WORDS[i]}} "* ]]; then
+            i=$((i + 1))
+        elif [[ ${{COMP_WORDS[i]}} != -* ]]; then
+            positionals=$((positionals + 1))
+        fi
+    done
+    if [[ $cmd == run && ( $dashes == 1 || ( $positionals -ge 1 && $cur != -* ) ) ]]; then  # CMD, its arguments
+        COMPREPLY=($(compgen -c -- "$cur"))
+        return 0
+    fi
     case " $valued " in
         *" $prev "*)
             [[ $prev == --kind ]] && COMPREPLY=($(compgen -W "{kinds}" -- "$cur"))
-            [[ $prev == --prefix ]] && COMPREPLY=($(compgen -W "$(_nob_sem_names)" -- "$cur"))
+            [[ $prev == --prefix ]] && _nob_sem_offer_names "$cur"
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [[ $named == 1 ]]; then
-        local slash=""
-        [[ $cur == /* ]] && slash=/
-        COMPREPLY=($(compgen -P "$slash" -W "$(_nob_sem_names)" -- "${{cur#/}}"))
+        _nob_sem_offer_names "$cur"
     fi
     return 0
+}}
+
+_nob_sem_offer_names() {{
+    # Existing names that complete $1 (its leading '/' kept); one that starts with '-' is
+    # offered with its '/', as {prog} takes it (a word that starts with '-' is an option).
+    local slash="" i
+    [[ $1 == /* ]] && slash=/
+    COMPREPLY=($(compgen -P "$slash" -W "$(_nob_sem_names)" -- "${{1#/}}"))
+    for i in "${{!COMPREPLY[@]}}"; do
+        [[ ${{COMPREPLY[i]}} == -* ]] && COMPREPLY[i]=/${{COMPREPLY[i]}}
+    done
 }}
 complete -F _nob_sem {prog}
 """
@@ -72,6 +90,7 @@ def script() -> str:
     """The bash completion script."""
     from nob import __version__
     from nob.ipc._cli.parser import build_parser, options, subcommands
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
 
     cases: List[str] = []
     parsers = subcommands(build_parser())
@@ -81,7 +100,8 @@ def script() -> str:
                      f" named={1 if name in NAMED else 0} ;;")
     prefixes = "|".join(f"{KINDS[k].prefix.decode()}*" for k in ("plain", "robust"))
     return TEMPLATE.format(prog=PROG, version=__version__, shm=SHM_DIR, mq=MQ_DIR, prefixes=prefixes,
-                           commands=" ".join(parsers), cases="\n".join(cases), kinds=" ".join(KIND_WORDS))
+                           longest=MAX_NAME_LENGTH, commands=" ".join(parsers), cases="\n".join(cases),
+                           kinds=" ".join(KIND_WORDS))
 
 
 def cmd_completion(args: argparse.Namespace) -> int:

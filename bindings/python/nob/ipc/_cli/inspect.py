@@ -22,7 +22,7 @@ LEASED = "busy: another process holds a lease on the file"
 LOCKED = "busy: another process keeps the file locked"
 NOT_PLAIN = "not a semaphore: truncated or foreign file"
 LOCK_SECOND_LOOK = 0.05  # seconds between two looks at a robust file's lock (users hold it for microseconds)
-LOCKS_BUDGET = 0.3  # seconds that /proc/locks is read for at most (leased_files)
+LOCKS_BUDGET = 0.3  # seconds of this thread's CPU time that /proc/locks is read for at most (leased_files)
 COLUMNS = ("NAME", "KIND", "VALUE", "CAPACITY", "HOLDERS", "MODE", "OWNER", "SIZE")
 JSON_KEYS = ("name", "kind", "value", "capacity", "holders", "max_message_size", "mode", "owner", "uid", "size",
              "path", "error")
@@ -37,7 +37,9 @@ def leased_files(budget: float = LOCKS_BUDGET) -> Tuple[Set[Tuple[int, int]], bo
     lease break, as an open would. The kernel makes /proc/locks anew at every read, walking
     its list of locks from the start each time, so reading all of it costs time quadratic in
     the number of locks that any local user can take (300,000 took 41 s): it is read for at
-    most `budget` seconds, and the second value says whether it was read to its end."""
+    most `budget` seconds of this thread's CPU time (the kernel makes the text in the reading
+    thread, so that is its cost; time spent waiting for a CPU on a loaded machine is not),
+    and the second value says whether it was read to its end."""
     import time
 
     found: Set[Tuple[int, int]] = set()
@@ -46,7 +48,7 @@ def leased_files(budget: float = LOCKS_BUDGET) -> Tuple[Set[Tuple[int, int]], bo
     except OSError:
         return found, True
     chunks, complete = [], False
-    deadline = time.monotonic() + budget
+    deadline = time.thread_time() + budget
     try:
         while True:
             chunk = os.read(fd, 1 << 20)
@@ -54,7 +56,7 @@ def leased_files(budget: float = LOCKS_BUDGET) -> Tuple[Set[Tuple[int, int]], bo
                 complete = True
                 break
             chunks.append(chunk)
-            if time.monotonic() >= deadline:
+            if time.thread_time() >= deadline:
                 break
     except OSError:
         pass
@@ -175,8 +177,8 @@ class Reading:
         self.dirs: Dict[str, int] = {}
         self.leased, complete = leased_files()
         if not complete:
-            complain(f"/proc/locks holds too many locks to read in {LOCKS_BUDGET:g} s: a file under a read "
-                     "lease further down is shown as if it had none (a write lease still shows as busy)")
+            complain(f"/proc/locks holds too many locks to read in {LOCKS_BUDGET:g} s of CPU time: a file under "
+                     "a read lease further down is shown as if it had none (a write lease still shows as busy)")
         self.locked: List[Tuple[Entry, str, bytes, float]] = []
         self.clock = time.monotonic
 
@@ -203,12 +205,14 @@ class Reading:
         st = os.lstat(file, dir_fd=dir_fd)
         entry: Entry = dict.fromkeys(JSON_KEYS)
         entry.update(name=shown(raw), kind=kind, mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=owner(st.st_uid),
-                     uid=st.st_uid, size=st.st_size, path=f"{directory}/{escape(file)}")
+                     uid=st.st_uid, path=f"{directory}/{escape(file)}")
+        if kind != "mq":  # a queue's size is the bytes queued, read from the file (its st_size is not)
+            entry["size"] = st.st_size
         if not stat.S_ISREG(st.st_mode):
             entry["error"] = "not a regular file"
         elif (st.st_dev, st.st_ino) in self.leased:
             entry["error"] = LEASED
-        elif kind != "shm":  # a shared memory object is what lstat says; the others are read
+        else:  # a shared memory object is what lstat says, opened only to learn whether you may read it
             self._read(entry, kind, raw, dir_fd, file, st)
         return entry
 
@@ -235,8 +239,10 @@ class Reading:
                 fields, entry["error"] = _robust_fields(fd, st)
                 if fields.pop("locked", False):
                     self.locked.append((entry, KINDS[kind].directory, file, self.clock()))
-            else:
+            elif kind == "mq":
                 fields, entry["error"] = _queue_fields(fd)
+            else:
+                fields = {}
             entry.update(fields)
         finally:
             os.close(fd)
@@ -422,12 +428,12 @@ def cmd_holders(args: argparse.Namespace) -> int:
     """nob-sem holders NAME: the live processes holding units of a robust semaphore."""
     raw = name_bytes(args.name, args.raw)
     entries = info_entries(raw, ["robust", "plain"])
-    if not entries or entries[0]["kind"] != "robust":
-        if entries:
-            raise Failure(f"{shown(raw)} is a plain semaphore: its units have no owners", Exit.NOT_FOUND)
+    if not entries:
         raise Failure(f"{shown(raw)}: no such robust semaphore", Exit.NOT_FOUND)
     entry = entries[0]
-    if entry["error"] is not None:
+    if entry["kind"] != "robust" and entry["error"] in (None, LEASED):
+        raise Failure(f"{shown(raw)} is a plain semaphore: its units have no owners", Exit.NOT_FOUND)
+    if entry["error"] is not None:  # a broken file, a socket, a FIFO: what it is, as info says
         raise Failure(f"{shown(raw)}: {safe_text(str(entry['error']))}", code_of_entry(entry))
     holders: List[Dict[str, int]] = entry["holders"]  # type: ignore[assignment]
     if args.json:

@@ -34,7 +34,10 @@ def classify(directory: str, file: bytes) -> Optional[Tuple[str, bytes]]:
     nob.* are semaphores, nob~* their lock files (None: not an object of its own); every
     other file is a shared memory object (one made by shm_open
     with a name that starts with "sem." or "nob." looks like a semaphore: --kind shm
-    reaches it by its full name)."""
+    reaches it by its full name). None for "." and "..", which name the directory itself
+    and its parent, never an object."""
+    if file in (b".", b".."):
+        return None
     if directory == MQ_DIR:
         return "mq", file
     if file.startswith(b"nob~") and len(file) > 4:  # a robust semaphore's lock file, no object
@@ -100,10 +103,14 @@ def unescape(spelling: str) -> bytes:
     return raw
 
 
-def library_message(e: ValueError) -> str:
-    """The text of the library's ValueError for nob-sem's one prefix ("nob: " dropped)."""
-    text = str(e)
+def library_text(text: str) -> str:
+    """The library's text of an error for nob-sem's one prefix ("nob: " dropped), escaped."""
     return safe_text(text[len("nob: "):] if text.startswith("nob: ") else text)
+
+
+def library_message(e: ValueError) -> str:
+    """The text of the library's ValueError, as library_text."""
+    return library_text(str(e))
 
 
 def normalize(name: str) -> str:

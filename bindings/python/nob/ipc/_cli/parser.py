@@ -5,12 +5,15 @@ other code needs (which options take a value, for `run` and for completion) are 
 from the parser itself."""
 
 import argparse
+import math
+import re
 from typing import Callable, Dict, List, NoReturn, Optional, Set, Tuple
 
 from nob.ipc._cli import PROG, Exit, UsageError
 from nob.ipc._cli.names import KIND_WORDS, refuse_option_like, safe_text
 
 SEM_VALUE_MAX = 0x7FFFFFFF  # SEM_VALUE_MAX of Linux: nob.ipc.SEMAPHORE_VALUE_MAX
+HOLD_MAX = 86400.0  # demo --hold: a day (time.sleep refuses what it cannot represent)
 
 EXIT_CODES = (f"Exit codes: {Exit.OK} done, {Exit.TIMED_OUT} timed out / would block / busy, {Exit.USAGE} bad "
               f"usage, {Exit.NOT_FOUND} no such object, {Exit.EXISTS} already exists, {Exit.PERMISSION} permission "
@@ -29,14 +32,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{safe_text(message)} (see '{where} --help')")
 
 
+# The spellings numbers may take: ASCII digits only. int() and float() would also take
+# "1_000", " 7 ", fullwidth or Arabic-Indic digits, "nan" and "infinity".
+_INTEGER = re.compile(r"[-+]?[0-9]+", re.ASCII)
+_OCTAL = re.compile(r"(?:0[oO])?[0-7]+", re.ASCII)
+_SECONDS = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf", re.ASCII)
+
+
 def _count(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: an integer within low..high."""
+    """An argparse type: an integer within low..high, in decimal digits."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not _INTEGER.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+        value = int(text, 10)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be within {low}..{high}: {text!r}")
         return value
@@ -44,24 +53,27 @@ def _count(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _seconds(text: str) -> float:
-    """An argparse type: seconds, a real number >= 0 ('inf' waits forever)."""
-    try:
+def _seconds(most: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: seconds, a decimal number within 0..most ('inf' waits forever,
+    where `most` allows it)."""
+
+    def parse(text: str) -> float:
+        if not _SECONDS.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
         value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value != value or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0: {text!r}")
-    return value
+        if not 0 <= value <= most:
+            within = ">= 0" if most == math.inf else f"within 0..{most:g}"
+            raise argparse.ArgumentTypeError(f"must be a number {within}: {text!r}")
+        return value
+
+    return parse
 
 
 def _mode(text: str) -> int:
     """An argparse type: permission bits in octal, '0600', '600' or '0o600'."""
-    digits = text[2:] if text.lower().startswith("0o") else text
-    try:
-        value = int(digits, 8)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an octal mode: {text!r}") from None
+    if not _OCTAL.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not an octal mode: {text!r}")
+    value = int(text[2:] if text[1:2] in ("o", "O") else text, 8)
     if not 0 <= value <= 0o777:
         raise argparse.ArgumentTypeError(f"must be within 0000..0777: {text!r}")
     return value
@@ -93,11 +105,13 @@ def _commands() -> Dict[str, Callable[[argparse.Namespace], int]]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The nob-sem argument parser, one subcommand per action (`run`'s command is cut off by parse())."""
+    from nob.ipc._cli_native import MAX_NAME_LENGTH
+
     p = _Parser(prog=PROG, allow_abbrev=False,
                 description="List, inspect and clean up nob's named objects (semaphores, robust semaphores, "
                             "shared memory, message queues); create, post, wait on and run with semaphores.",
-                epilog="Names: 1-251 of [A-Za-z0-9._-], with or without the leading '/'; a name that starts "
-                       "with '-' is written with its '/' (/-x) or after '--'. " + EXIT_CODES)
+                epilog=f"Names: 1-{MAX_NAME_LENGTH} of [A-Za-z0-9._-], with or without the leading '/'; a name "
+                       "that starts with '-' is written with its '/' (/-x) or after '--'. " + EXIT_CODES)
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     functions = _commands()
@@ -149,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("wait", "Take one unit of a plain semaphore, waiting for it.")
     c.add_argument("name", metavar="NAME")
-    c.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+    c.add_argument("--timeout", type=_seconds(), default=None, metavar="SECONDS",
                    help="give up after this long, exit 1 (0 tries once; default: wait forever)")
 
     c = command("unlink", "Remove objects by NAME or by --prefix: semaphores of both kinds unless --kind says "
@@ -176,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--slots", type=_count(1, SEM_VALUE_MAX), default=1, metavar="K",
                    help="slots when this call creates NAME (default 1; robust: at most 65536); ignored if NAME "
                         "exists")
-    c.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+    c.add_argument("--timeout", type=_seconds(), default=None, metavar="SECONDS",
                    help="exit 1 without running CMD if no slot frees up in time")
     c.add_argument("--mode", type=_mode, default=0o600, metavar="MODE",
                    help="octal permissions when this call creates NAME (default 0600)")
@@ -194,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="slots in the pool (default 2)")
     c.add_argument("--rounds", type=_count(1, 1000000), default=2, metavar="R",
                    help="turns each worker takes (default 2)")
-    c.add_argument("--hold", type=_seconds, default=0.25, metavar="SECONDS", help="how long a slot is held")
+    c.add_argument("--hold", type=_seconds(HOLD_MAX), default=0.25, metavar="SECONDS",
+                   help=f"how long a slot is held (at most {HOLD_MAX:g} s)")
     c.add_argument("--name", default=None, metavar="NAME", help="semaphore name (default nob-demo-PID)")
 
     c = command("completion", "Print the bash completion script: source <(nob-sem completion bash).")
