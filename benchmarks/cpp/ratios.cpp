@@ -238,6 +238,7 @@ int main(int argc, char** argv) {
   attr.mq_msgsize = 64;
   raw_mq = ::mq_open(raw_mq_name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
   if (raw_mq == static_cast<mqd_t>(-1)) die("mq_open");
+  ::mq_unlink(raw_mq_name.c_str());  // the descriptor keeps it: nothing left if we are killed
   nob::named_message_queue mq(name_of("nob-mq"), nob::existence_policy::raise_if_exists, 4, 64);
   nob_mq = &mq;
 
@@ -299,6 +300,5 @@ int main(int argc, char** argv) {
   ::sem_close(raw_sem);
   ::sem_unlink(raw_sem_name.c_str());
   ::mq_close(raw_mq);
-  ::mq_unlink(raw_mq_name.c_str());
   return 0;
 }
