@@ -7,6 +7,7 @@
 //   helper open NAME            open NAME, print "open" (or the error), sleep
 //   helper hold NAME [N]        acquire N units, print "held <pid>", sleep
 //   helper exec NAME            acquire one unit, print "held", exec sleep 30
+//   helper remove NAME          robust_semaphore::remove(NAME), print "removed" or "absent"
 //   helper crash SCENARIO NAME CAP
 //       create   link_or_create NAME with CAP units
 //       open     open NAME
@@ -17,6 +18,7 @@
 //       close    link_or_create, acquire one unit, close
 //       reclaim  open, try_acquire (a dead process holds a unit)
 //       fork     open, acquire one unit, fork, print "child <pid>", sleep
+//       hold     link_or_create NAME with CAP units, acquire one, print "held", sleep
 //   exit status 0 when the scenario ran to its end (the step was not reached)
 #include <nob/robust_semaphore.hpp>
 
@@ -64,6 +66,12 @@ int crash(const std::string& scenario, const std::string& name, unsigned cap) {
     const pid_t child = ::fork();
     if (child == 0) sleep_forever();
     std::printf("child %d\n", static_cast<int>(child));
+    std::fflush(stdout);
+    sleep_forever();
+  } else if (scenario == "hold") {
+    robust_semaphore s(name, existence_policy::link_or_create, cap);
+    s.acquire();
+    std::printf("held\n");
     std::fflush(stdout);
     sleep_forever();
   } else if (scenario == "reclaim") {
@@ -114,6 +122,10 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
       return 3;
+    }
+    if (cmd == "remove") {
+      std::printf(nob::robust_semaphore::remove(argv[2]) ? "removed\n" : "absent\n");
+      return 0;
     }
     if (cmd == "crash" && argc == 5) return crash(argv[2], argv[3], static_cast<unsigned>(std::atoi(argv[4])));
   } catch (const std::exception& e) {
