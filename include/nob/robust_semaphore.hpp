@@ -130,7 +130,8 @@ enum class robust_state {
   live,        ///< a live process has it open, or it is persistent
   stale,       ///< every user ended: it counts as absent; its files stay until a user
                ///< who may remove them looks (another user's, in the sticky /dev/shm,
-               ///< only its owner or root may remove; link_or_create joins it)
+               ///< only its owner or root may remove; link_or_create joins it). Also an
+               ///< orphan lock file (its maker killed between the two names), with its owner
   not_robust,  ///< a file at the name that is not a sound robust semaphore
   unknown,     ///< this user may not open its lock file, so cannot tell live from stale
 };
@@ -1190,15 +1191,17 @@ enum class outcome { ok, failed, retry, absent };
 /// open does (a creator holds it while it makes the pair), else only trying.
 /// 0 (removed, absent, or not an orphan), or the errno that kept it: the
 /// lock's (EBUSY, EINTR), the open's or the unlink's (EACCES, EPERM: another
-/// user's file in the sticky /dev/shm), with `why` saying whose.
-inline int remove_orphan_lock(const names& n, bool wait, std::string& why) {
+/// user's file in the sticky /dev/shm), with `why` saying whose. With
+/// `keep` (status(): a look that changes nothing), an orphan is left and
+/// EEXIST returned for it.
+inline int remove_orphan_lock(const names& n, bool wait, std::string& why, bool keep = false) {
   file_result l = open_existing_file(n.lock, O_RDWR | O_NONBLOCK);
   int err = l.err;
   if (err == 0) {
     err = wait ? lock_file(l.fd) : ofd_lock(l.fd, 0, F_WRLCK, false) == 0 ? 0 : EBUSY;
     if (err == 0) {
       if (same_file(n.lock, l.dev, l.ino) && absent_at(n.data)) {
-        err = unlink_if_same(n.lock, l.dev, l.ino);
+        err = keep ? EEXIST : unlink_if_same(n.lock, l.dev, l.ino);
         if (err == ESTALE || err == ENOENT) err = 0;
       }
       unlock_file(l.fd);
@@ -1451,9 +1454,10 @@ inline outcome attach_existing(file*& out, const names& n, owner_check check, bo
 }
 
 /// What a look at a name without opening a handle found (absent: nothing;
-/// stale: every user ended; live: a live user, or persistent; other: a file
-/// that is not a sound robust semaphore; unknown: this user may not open the
-/// lock file, so cannot tell live from stale).
+/// stale: every user ended, or an orphan lock file that this look did not
+/// remove; live: a live user, or persistent; other: a file that is not a
+/// sound robust semaphore; unknown: this user may not open the lock file,
+/// so cannot tell live from stale).
 enum class state { absent, stale, live, other, unknown };
 
 /// Looks at the semaphore at `n` (with the table mutex held); removes it
@@ -1463,20 +1467,23 @@ enum class state { absent, stale, live, other, unknown };
 /// another process holds the lock). `*err` gets why a stale semaphore (or an
 /// orphan lock file) was kept: the lock's errno (with `wait`), or the
 /// unlink's (EPERM, EACCES: another user's, in the sticky /dev/shm), and
-/// `*owner` the data file's owner. (O_NONBLOCK: a FIFO at a name, which a
-/// read-only open would wait on for a writer forever, or a lease, is
-/// answered at once.)
+/// `*owner` the data file's owner (an orphan lock file's, when that is what
+/// was kept). (O_NONBLOCK: a FIFO at a name, which a read-only open would wait on for
+/// a writer forever, or a lease, is answered at once.)
 inline state probe(const names& n, bool clean, bool wait = false, int* err = nullptr,
                    uid_t* owner = nullptr, mode_t* mode = nullptr) {
   file_result r = open_existing_file(n.data, O_RDWR | O_NONBLOCK);
   if (r.err == EACCES) r = open_existing_file(n.data, O_RDONLY | O_NONBLOCK);
-  if (r.err == ENOENT) {
-    if (clean) {
-      std::string ignored;
-      const int e = remove_orphan_lock(n, wait, ignored);
-      if (err != nullptr && (wait || e == EPERM || e == EACCES)) *err = e;
-    }
-    return state::absent;
+  if (r.err == ENOENT) {  // an orphan lock file that stays (another user's, or a mere look) is stale
+    std::string ignored;
+    const int e = remove_orphan_lock(n, wait, ignored, !clean);
+    if (clean && err != nullptr && (wait || e == EPERM || e == EACCES)) *err = e;
+    struct stat st {};
+    if ((e != EPERM && e != EACCES && e != EEXIST) || ::lstat(n.lock.c_str(), &st) != 0)
+      return state::absent;
+    if (owner != nullptr) *owner = st.st_uid;
+    if (mode != nullptr) *mode = st.st_mode & 07777;
+    return state::stale;
   }
   if (r.err != 0) return state::other;
   if (owner != nullptr) *owner = r.uid;

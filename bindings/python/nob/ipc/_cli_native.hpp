@@ -228,18 +228,25 @@ struct robust_view {
   std::vector<nob::holder> holders;   ///< live holders
 };
 
-/// True when another open file description holds byte 0 of the lock file of
-/// the robust semaphore whose data file is behind `fd`: the file-wide lock of
-/// docs/robust.md, which opens and closes wait for. (False when this user
-/// may not open the lock file: then nobody it could see holds it.)
-inline bool file_lock_taken(int fd) noexcept {
-  const int lock = nob::detail::robust::open_lock_of(fd);
-  if (lock < 0) return false;
+/// True when another open file description holds byte 0 of the robust lock
+/// file behind `lock_fd` (F_OFD_GETLK: asks, takes nothing): the file-wide
+/// lock of docs/robust.md, which opens and closes wait for and which a
+/// creator holds while it links its two names.
+inline bool lock_file_taken(int lock_fd) noexcept {
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_len = 1;
-  const bool taken = ::fcntl(lock, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  return ::fcntl(lock_fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/// lock_file_taken() of the lock file of the robust semaphore whose data
+/// file is behind `fd`. (False when this user may not open the lock file:
+/// then nobody it could see holds it.)
+inline bool file_lock_taken(int fd) noexcept {
+  const int lock = nob::detail::robust::open_lock_of(fd);
+  if (lock < 0) return false;
+  const bool taken = lock_file_taken(lock);
   ::close(lock);
   return taken;
 }

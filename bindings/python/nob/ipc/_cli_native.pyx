@@ -33,6 +33,7 @@ cdef extern from "_cli_native.hpp" namespace "nob_py" nogil:
 
     robust_view c_inspect_robust "nob_py::inspect_robust"(int fd)
     bint c_file_lock_taken "nob_py::file_lock_taken"(int fd)
+    bint c_lock_file_taken "nob_py::lock_file_taken"(int lock_fd)
     bint c_is_robust_data_file "nob_py::is_robust_data_file"(int fd)
     int c_die_with_parent "nob_py::die_with_parent"(int signo)
     int c_become_subreaper "nob_py::become_subreaper"()
@@ -68,6 +69,13 @@ def file_lock_taken(int fd):
     """True when another open file description holds byte 0 of the robust semaphore's
     file behind `fd`: its file-wide lock, which opens and closes wait for."""
     return c_file_lock_taken(fd)
+
+
+def lock_file_taken(int fd):
+    """True when another open file description holds byte 0 of the robust lock file
+    (/dev/shm/nob~NAME) behind `fd`: its file-wide lock, which a creator holds while it
+    links its two names. Asks (F_OFD_GETLK); takes nothing."""
+    return c_lock_file_taken(fd)
 
 
 def plain_value(int fd):

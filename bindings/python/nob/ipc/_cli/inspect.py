@@ -202,7 +202,12 @@ class Reading:
         directory = KINDS[kind].directory
         dir_fd = self.dir_fd(directory)
         file = file_of(kind, raw)
-        st = os.lstat(file, dir_fd=dir_fd)
+        try:
+            st = os.lstat(file, dir_fd=dir_fd)
+        except FileNotFoundError:
+            if kind != "robust":
+                raise
+            return self._orphan_lock(raw, dir_fd)
         entry: Entry = dict.fromkeys(JSON_KEYS)
         entry.update(name=shown(raw), kind=kind, mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=owner(st.st_uid),
                      uid=st.st_uid, path=f"{directory}/{escape(file)}")
@@ -214,6 +219,37 @@ class Reading:
             entry["error"] = LEASED
         else:  # a shared memory object is what lstat says, opened only to learn whether you may read it
             self._read(entry, kind, raw, dir_fd, file, st)
+        return entry
+
+    def _orphan_lock(self, raw: bytes, dir_fd: int) -> Entry:
+        """A robust NAME's lock file without its data file that no creator holds (its maker
+        or remover was killed between the two names; docs/robust.md): stale, shown by the
+        lock file, as the library's status() does. Another user's stays until that user
+        (or root) removes it, and blocks the name meanwhile. FileNotFoundError when there
+        is none, or a creator holds it (its data file comes next). One this user may not
+        open counts as stale too: nobody it could see holds it."""
+        from nob.ipc._cli_native import lock_file_taken
+
+        lock = b"nob~" + raw
+        st = os.lstat(lock, dir_fd=dir_fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(errno.ENOENT, "no such object")
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                if (os.fstat(fd).st_ino != st.st_ino) or lock_file_taken(fd):
+                    raise FileNotFoundError(errno.ENOENT, "no such object")
+            finally:
+                os.close(fd)
+        entry: Entry = dict.fromkeys(JSON_KEYS)
+        entry.update(name=shown(raw), kind="robust", mode=f"{stat.S_IMODE(st.st_mode):04o}", owner=owner(st.st_uid),
+                     uid=st.st_uid, path=f"{SHM_DIR}/{escape(lock)}", size=st.st_size,
+                     error=_stale(st.st_uid) + " (lock file only)")
         return entry
 
     def _read(self, entry: Entry, kind: str, raw: bytes, dir_fd: int, file: bytes, st: os.stat_result) -> None:
@@ -282,8 +318,12 @@ def list_entries(kinds: List[str]) -> List[Entry]:
     entries = []
     with Reading() as reading:
         for directory in directories:
-            for file in os.listdir(os.fsencode(directory)):  # bytes: any name, UTF-8 or not
+            files = os.listdir(os.fsencode(directory))  # bytes: any name, UTF-8 or not
+            present = set(files)
+            for file in files:
                 found = classify(directory, file)
+                if found is None and file.startswith(b"nob~") and b"nob." + file[4:] not in present:
+                    found = ("robust", file[4:])  # a lock file alone: shown when stale (_orphan_lock)
                 if found is None or found[0] not in kinds:
                     continue
                 try:
