@@ -133,7 +133,7 @@ enum class robust_state {
                ///< only its owner or root may remove; link_or_create joins it). Also an
                ///< orphan lock file (its maker killed between the two names), with its owner
   not_robust,  ///< a file at the name that is not a sound robust semaphore
-  unknown,     ///< this user may not open its lock file, so cannot tell live from stale
+  unknown,     ///< this user may not open its files read-write, so cannot tell live from stale
 };
 
 /// The state of a name and the owner and permission bits of its file.
@@ -1456,8 +1456,8 @@ inline outcome attach_existing(file*& out, const names& n, owner_check check, bo
 /// What a look at a name without opening a handle found (absent: nothing;
 /// stale: every user ended, or an orphan lock file that this look did not
 /// remove; live: a live user, or persistent; other: a file that is not a
-/// sound robust semaphore; unknown: this user may not open the lock file,
-/// so cannot tell live from stale).
+/// sound robust semaphore; unknown: this user may not open the files
+/// read-write, so cannot tell live from stale).
 enum class state { absent, stale, live, other, unknown };
 
 /// Looks at the semaphore at `n` (with the table mutex held); removes it
@@ -1468,12 +1468,15 @@ enum class state { absent, stale, live, other, unknown };
 /// orphan lock file) was kept: the lock's errno (with `wait`), or the
 /// unlink's (EPERM, EACCES: another user's, in the sticky /dev/shm), and
 /// `*owner` the data file's owner (an orphan lock file's, when that is what
-/// was kept). (O_NONBLOCK: a FIFO at a name, which a read-only open would wait on for
+/// was kept). A data file this user may not open read-write is `unknown`
+/// (read-only, its header is still checked: `other` when it is not sound).
+/// (O_NONBLOCK: a FIFO at a name, which a read-only open would wait on for
 /// a writer forever, or a lease, is answered at once.)
 inline state probe(const names& n, bool clean, bool wait = false, int* err = nullptr,
                    uid_t* owner = nullptr, mode_t* mode = nullptr) {
   file_result r = open_existing_file(n.data, O_RDWR | O_NONBLOCK);
-  if (r.err == EACCES) r = open_existing_file(n.data, O_RDONLY | O_NONBLOCK);
+  const bool writable = r.err != EACCES;
+  if (!writable) r = open_existing_file(n.data, O_RDONLY | O_NONBLOCK);
   if (r.err == ENOENT) {  // an orphan lock file that stays (another user's, or a mere look) is stale
     std::string ignored;
     const int e = remove_orphan_lock(n, wait, ignored, !clean);
@@ -1485,9 +1488,16 @@ inline state probe(const names& n, bool clean, bool wait = false, int* err = nul
     if (mode != nullptr) *mode = st.st_mode & 07777;
     return state::stale;
   }
+  if (r.err == EACCES) return state::unknown;  // may not even read it
   if (r.err != 0) return state::other;
   if (owner != nullptr) *owner = r.uid;
   if (mode != nullptr) *mode = r.mode;
+  if (!writable) {  // nobody who may not write it can tell live from stale
+    header h;
+    const bool sound = check_header(r.fd, r.size, h) == nullptr;
+    ::close(r.fd);
+    return sound ? state::unknown : state::other;
+  }
   file f;
   f.path = n.data;
   f.lock_path = n.lock;
