@@ -100,18 +100,23 @@ class named_shared_memory : public detail::named_object<detail::shm_opener> {
       shm_allocation allocation = shm_allocation::lazy) noexcept;
   /// Creates an object of `size` bytes under a fresh name that no shared
   /// memory object has ("/nob-" and 16 random hex digits; name() tells it):
-  /// exclusively, drawing another name while one exists, and maps it. The
+  /// exclusively, drawing another name while one exists, and maps it
+  /// (`allocation` as for the constructor: at_create allocates every byte
+  /// first, so a full /dev/shm is ENOSPC here rather than SIGBUS later). The
   /// handle owns the name (unlink_on_destroy() is true). Throws file_exists
   /// after a bounded number of names that all existed, and the random
   /// source's errno when it has none (docs/semantics.md, "Fresh names").
   static named_shared_memory create_unique(std::size_t size = 0, bool read_only = false,
-                                           mode_t mode = 0600);
+                                           mode_t mode = 0600,
+                                           shm_allocation allocation = shm_allocation::lazy);
   /// As create_unique(), without exceptions: the handle, or std::nullopt
   /// with `ec` set (invalid_argument for a bad argument, else the errno).
   static std::optional<named_shared_memory> create_unique(std::error_code& ec,
                                                           std::size_t size = 0,
                                                           bool read_only = false,
-                                                          mode_t mode = 0600) noexcept;
+                                                          mode_t mode = 0600,
+                                                          shm_allocation allocation =
+                                                              shm_allocation::lazy) noexcept;
   /// Takes over `other`; the moved-from handle owns nothing.
   named_shared_memory(named_shared_memory&& other) noexcept;
   /// Closes this handle (as close()) and takes over `other`.
@@ -147,7 +152,8 @@ class named_shared_memory : public detail::named_object<detail::shm_opener> {
   int open_as(existence_policy policy, std::size_t size, mode_t mode, owner_check check,
               shm_allocation allocation,
               const char*& step) noexcept;
-  int create_unique_as(std::size_t size, mode_t mode, const char*& step) noexcept;
+  int create_unique_as(std::size_t size, mode_t mode, shm_allocation allocation,
+                       const char*& step) noexcept;
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
 
@@ -304,40 +310,42 @@ inline int named_shared_memory::open_as(existence_policy policy, std::size_t siz
 }
 
 inline named_shared_memory named_shared_memory::create_unique(std::size_t size, bool read_only,
-                                                              mode_t mode) {
-  if (const char* why =
-          check_arguments(existence_policy::raise_if_exists, size, mode, shm_allocation::lazy,
-                          owner_check::any_owner))
+                                                              mode_t mode,
+                                                              shm_allocation allocation) {
+  if (const char* why = check_arguments(existence_policy::raise_if_exists, size, mode, allocation,
+                                        owner_check::any_owner))
     detail::throw_invalid(why, "a fresh name");
   named_shared_memory m;
   m.read_only_ = read_only;
   const char* step = "";
-  if (const int err = m.create_unique_as(size, mode, step))
+  if (const int err = m.create_unique_as(size, mode, allocation, step))
     detail::throw_fresh_name_error(err, step, m.own_.name);
   return m;
 }
 
 inline std::optional<named_shared_memory> named_shared_memory::create_unique(
-    std::error_code& ec, std::size_t size, bool read_only, mode_t mode) noexcept {
+    std::error_code& ec, std::size_t size, bool read_only, mode_t mode,
+    shm_allocation allocation) noexcept {
   named_shared_memory m;
   m.read_only_ = read_only;
   const char* step = "";
   if (detail::checked_fresh(
-          check_arguments(existence_policy::raise_if_exists, size, mode, shm_allocation::lazy,
+          check_arguments(existence_policy::raise_if_exists, size, mode, allocation,
                           owner_check::any_owner),
           ec))
-    detail::set_error(ec, m.create_unique_as(size, mode, step));
+    detail::set_error(ec, m.create_unique_as(size, mode, allocation, step));
   if (ec) return std::nullopt;
   return std::optional<named_shared_memory>(std::move(m));
 }
 
 inline int named_shared_memory::create_unique_as(std::size_t size, mode_t mode,
+                                                 shm_allocation allocation,
                                                  const char*& step) noexcept {
   return detail::create_under_fresh_name(
       own_.name,
       [&]() noexcept {
         return open_as(existence_policy::raise_if_exists, size, mode, owner_check::any_owner,
-                       shm_allocation::lazy, step);
+                       allocation, step);
       },
       step);
 }

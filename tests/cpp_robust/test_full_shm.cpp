@@ -145,5 +145,26 @@ TEST_F(FullShm, SharedMemoryAllocatedAtCreateWithRoomWorks) {
             0);
 }
 
+/// The victim's part: create_unique(..., at_create), both forms, fails with
+/// ENOSPC and leaves no fresh name (it used to create lazily whatever it
+/// was asked: the object appeared, and its first write died of SIGBUS).
+int unique_allocated_create_fails_cleanly() {
+  try {
+    nob::named_shared_memory::create_unique(shm_size, false, 0600, nob::shm_allocation::at_create);
+    return 10;
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::no_space_on_device) return 11;
+  }
+  std::error_code ec;
+  const auto m = nob::named_shared_memory::create_unique(ec, shm_size, false, 0600,
+                                                         nob::shm_allocation::at_create);
+  if (m || ec != std::errc::no_space_on_device) return 12;
+  return nob_files() == 0 ? 0 : 13;
+}
+
+TEST_F(FullShm, SharedMemoryUnderAFreshNameAllocatedAtCreateIsEnospcToo) {
+  EXPECT_EQ(in_small_shm("64k", 0, [] { return unique_allocated_create_fails_cleanly(); }), 0);
+}
+
 }  // namespace
 }  // namespace robust_test

@@ -31,6 +31,26 @@ def test_allocate_makes_a_full_shm_enospc_at_create(sem_name, size, leave):
     assert create_in_small_shm(size, leave, sem_name, True, CREATE) == [["OSError", errno.ENOSPC], False]
 
 
+# The same under a fresh name (name=None always creates: allocate applies; it used to be ignored).
+CREATE_UNIQUE = """
+import os
+from nob.ipc import NamedSharedMemory
+allocate = sys.argv[2] == "True"
+try:
+    with NamedSharedMemory(None, 65536, allocate=allocate) as shm:
+        with shm.mmap() as m:
+            m[:] = b"\\1" * 65536
+    outcome = ["ok"]
+except OSError as e:
+    outcome = ["OSError", e.errno]
+print(json.dumps([outcome, [f for f in os.listdir("/dev/shm") if f.startswith("nob-")]]))
+"""
+
+
+def test_allocate_under_a_fresh_name_is_enospc_at_create_too(sem_name):
+    assert create_in_small_shm("64k", 0, sem_name, True, CREATE_UNIQUE) == [["OSError", errno.ENOSPC], []]
+
+
 def test_with_room_allocate_works(sem_name):
     assert create_in_small_shm("1m", 256 * 1024, sem_name, True, CREATE) == [["ok"], False]
 

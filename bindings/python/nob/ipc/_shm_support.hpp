@@ -25,7 +25,8 @@ inline nob::named_shared_memory* open_shared_memory(const std::string& name, int
   return or_set_error(filename, static_cast<nob::named_shared_memory*>(nullptr), [&] {
     if (name.empty())
       return new nob::named_shared_memory(nob::named_shared_memory::create_unique(
-          static_cast<std::size_t>(size), read_only, static_cast<mode_t>(mode)));
+          static_cast<std::size_t>(size), read_only, static_cast<mode_t>(mode),
+          allocate ? nob::shm_allocation::at_create : nob::shm_allocation::lazy));
     return new nob::named_shared_memory(
         name, static_cast<nob::existence_policy>(policy), static_cast<std::size_t>(size),
         read_only, static_cast<mode_t>(mode),
