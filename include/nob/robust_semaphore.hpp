@@ -1538,18 +1538,20 @@ inline state probe(const names& n, bool clean, bool wait = false, int* err = nul
 
 /// Removes the names of the semaphore at `n` whatever its state (remove(),
 /// unlink_and_create): under its file-wide lock when that is free at once,
-/// else as it is (the data file first, so it never lacks its lock file).
-/// The lock file goes only when this call removed the data file, or when it
-/// holds the file-wide lock and there is no data file (an orphan): a lock
-/// file whose lock is busy and that has no data file is a creator's, between
-/// its two names, and removing it would let that creator link a data file
-/// without lock file (which the next open deletes: two semaphores, one name).
+/// else the data file's name alone. The lock file's name goes only while
+/// this call holds that lock file's own file-wide lock (and the name is
+/// still that file): a lock file whose lock is busy may be a creator's,
+/// between its two names, or become one between a look at the name and
+/// the unlink (its holder removes the orphan and a creator links a new one),
+/// and removing it would let that creator link a data file without lock
+/// file (which the next open deletes: two semaphores, one name). A lock
+/// file left so is an orphan, which the next look at the name removes.
 /// 0, or the errno of removing the data file's name (ENOENT: none).
 inline int unlink_pair(const names& n) noexcept {
   file_result l = open_existing_file(n.lock, O_RDWR | O_NONBLOCK);
   const bool locked = l.err == 0 && ofd_lock(l.fd, 0, F_WRLCK, false) == 0;
   const int err = ::unlink(n.data.c_str()) == 0 ? 0 : errno;
-  if (l.err == 0 && (err == 0 || (err == ENOENT && locked))) unlink_if_same(n.lock, l.dev, l.ino);
+  if (locked && (err == 0 || err == ENOENT)) unlink_if_same(n.lock, l.dev, l.ino);
   if (locked) unlock_file(l.fd);
   if (l.fd >= 0) ::close(l.fd);
   return err;

@@ -5,6 +5,7 @@ unless --any-owner, and shows what it would do with --dry-run."""
 
 import argparse
 import errno
+import fcntl
 import os
 import stat
 from typing import Any, List, NamedTuple, Optional, Tuple
@@ -185,6 +186,41 @@ def _targets(args: argparse.Namespace, kinds: List[str]) -> Tuple[List[Target], 
     return sorted(targets, key=lambda t: (t.raw, t.kind)), missing
 
 
+def _unlink_robust(dir_fd, raw):
+    """Removes a robust semaphore's names as the library's remove() does (docs/robust.md, "The
+    names change together"): the data file's name, then its lock file's only while holding that
+    lock file's file-wide lock (byte 0) and only if the name is still that file. A lock file
+    whose lock is busy stays (an orphan, removed by the next look at the name): it may be a
+    creator's, between its two names, and taking it would split the semaphore in two."""
+    lock_name = b"nob~" + raw
+    try:
+        lock_fd = os.open(lock_name, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        lock_fd = -1  # none, or not ours to lock: the data file's name alone
+    try:
+        locked = False
+        if lock_fd >= 0:
+            try:  # a record lock conflicts with the library's OFD locks, and ends with lock_fd
+                fcntl.lockf(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0, os.SEEK_SET)
+                locked = True
+            except OSError:
+                pass
+        try:
+            os.unlink(file_of("robust", raw), dir_fd=dir_fd)  # the name, never a symlink's target
+        finally:
+            if locked:
+                held = os.fstat(lock_fd)
+                try:
+                    now = os.stat(lock_name, dir_fd=dir_fd, follow_symlinks=False)
+                    if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                        os.unlink(lock_name, dir_fd=dir_fd)
+                except OSError:
+                    pass
+    finally:
+        if lock_fd >= 0:
+            os.close(lock_fd)
+
+
 def cmd_unlink(args: argparse.Namespace) -> int:
     """nob-sem unlink NAME... / --prefix P: removes objects (semaphores unless --kind says
     otherwise), the caller's own unless --any-owner (another user's NAME fails with exit 5,
@@ -219,12 +255,10 @@ def cmd_unlink(args: argparse.Namespace) -> int:
             continue
         try:
             with Directory(KINDS[t.kind].directory) as dir_fd:
-                os.unlink(file_of(t.kind, t.raw), dir_fd=dir_fd)  # the name, never a symlink's target
-                if t.kind == "robust":  # and its lock file (docs/robust.md), if it has one
-                    try:
-                        os.unlink(b"nob~" + t.raw, dir_fd=dir_fd)
-                    except OSError:
-                        pass
+                if t.kind == "robust":
+                    _unlink_robust(dir_fd, t.raw)
+                else:
+                    os.unlink(file_of(t.kind, t.raw), dir_fd=dir_fd)  # the name, never a symlink's target
         except FileNotFoundError:
             failures.append(Failure(f"{shown(t.raw)}: removed meanwhile by another process", Exit.NOT_FOUND))
             continue
