@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from test_cli_support import cli, start_cli, stop_cli, wait_until
+from test_cli_support import alive, cli, start_cli, stop_cli, wait_until
 
 # Each job starts a process that outlives CMD and writes its pid to $1; CMD then
 # waits (so that nob-sem can be killed while it runs) or ends at once.
@@ -31,14 +31,6 @@ JOBS = {
                '    os._exit(0)\n'
                'os.wait()" "$1"; {end}'),
 }
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _slots_are_lent(name):
@@ -76,18 +68,18 @@ def test_the_slot_lives_as_long_as_any_process_of_the_job(sem_name, tmp_path, jo
         if end == "sigterm":
             proc.send_signal(signal.SIGTERM)  # passed on to CMD, then to what it left behind
             assert proc.wait(timeout=10) == 128 + signal.SIGTERM
-            assert not _alive(left)
+            assert not alive(left)
         else:
             if end == "sigkill":
                 proc.kill()
                 proc.wait(timeout=10)
-            assert _alive(left)
+            assert alive(left)
             assert _no_slot_now(sem_name), "another run got the slot while the job's process still ran"
             time.sleep(0.3)
             assert _no_slot_now(sem_name)
             assert proc.poll() is not None if end == "sigkill" else proc.poll() is None  # run waits for the job
             os.kill(left, signal.SIGKILL)
-            wait_until(lambda: not _alive(left), what="the leftover to end")
+            wait_until(lambda: not alive(left), what="the leftover to end")
             if end == "cmd-exits":
                 assert proc.wait(timeout=10) == 0
         t0 = time.monotonic()
@@ -95,7 +87,7 @@ def test_the_slot_lives_as_long_as_any_process_of_the_job(sem_name, tmp_path, jo
         assert r.returncode == 0, r.stderr  # the slot came back with the job's last process
         assert time.monotonic() - t0 < 5.0
     finally:
-        if left is not None and _alive(left):
+        if left is not None and alive(left):
             os.kill(left, signal.SIGKILL)
         stop_cli(proc)
     r = cli("info", sem_name)

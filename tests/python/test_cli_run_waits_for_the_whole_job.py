@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from test_cli_support import cli, start_cli, stop_cli, wait_until
+from test_cli_support import alive, cli, start_cli, stop_cli, wait_until
 
 # Each CMD leaves a `sleep 30` behind that has closed every inherited descriptor, writes
 # its pid to $1, then exits 7 ("exits") or keeps running ("runs").
@@ -32,14 +32,6 @@ LEFTOVERS = {
                'os.wait()" "$1"'),
 }
 ENDS = {"exits": "exit 7", "runs": "while :; do sleep 0.05; done"}
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _closed_everything(pid):
@@ -75,7 +67,7 @@ def test_run_ends_with_the_last_process_of_the_job(sem_name, tmp_path, leftover)
         r = cli("run", sem_name, "--timeout", "0", "--", "true")
         assert r.returncode == 0, r.stderr  # the slot is free at once
     finally:
-        if _alive(left):
+        if alive(left):
             os.kill(left, signal.SIGKILL)
         stop_cli(proc)
     assert cli("info", sem_name).returncode == 3  # the name went with the last run
@@ -91,11 +83,11 @@ def test_a_signal_to_run_reaches_what_cmd_leaves_behind(sem_name, tmp_path, left
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=10)
         assert status == (7 if end == "exits" else 128 + signal.SIGTERM)
-        assert not _alive(left), "the leftover outlived run"
+        assert not alive(left), "the leftover outlived run"
         r = cli("run", sem_name, "--timeout", "0", "--", "true")
         assert r.returncode == 0, r.stderr
     finally:
-        if _alive(left):
+        if alive(left):
             os.kill(left, signal.SIGKILL)
         stop_cli(proc)
 
@@ -107,11 +99,11 @@ def test_a_shell_killed_in_the_middle_takes_its_foreground_child_along(sem_name,
     try:
         wait_until(lambda: started.exists() and started.read_text().strip(), what="the command")
         shell = int(started.read_text())
-        wait_until(lambda: any(_alive(int(p)) for p in _children(shell)), what="sleep to start")
+        wait_until(lambda: any(alive(int(p)) for p in _children(shell)), what="sleep to start")
         sleep_pid = int(_children(shell)[0])
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 128 + signal.SIGTERM
-        assert not _alive(sleep_pid)
+        assert not alive(sleep_pid)
     finally:
         stop_cli(proc)
 

@@ -319,3 +319,12 @@ def private_ipc():
         yield space
     finally:
         space.close()
+
+
+def alive(pid):
+    """True while process `pid` runs (exists and is not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
