@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
 jobs=()
 [ -n "${NOB_BUILD_JOBS:-}" ] && jobs=(-j "$NOB_BUILD_JOBS")
 
