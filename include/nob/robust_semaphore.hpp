@@ -534,6 +534,20 @@ inline std::uint32_t* futex_half(std::atomic<std::uint64_t>* w) noexcept {
 inline int futex_wait(std::atomic<std::uint64_t>* w, std::uint32_t seen,
                       std::chrono::nanoseconds rel) noexcept {
   timespec ts = to_timespec(rel);
+#if !defined(__x86_64__) && !defined(__aarch64__)
+  // A 32-bit ABI built with a 64-bit time_t (_TIME_BITS=64, i386-t64): the
+  // futex system call still reads the old 32-bit timespec, which would take
+  // the 64-bit one's high half of seconds for the nanoseconds (a zero timeout:
+  // the wait spun, and no signal ever ended it). Give it the old layout.
+  if constexpr (sizeof(ts.tv_sec) > sizeof(long)) {
+    struct {
+      long tv_sec;
+      long tv_nsec;
+    } old{ts.tv_sec > LONG_MAX ? LONG_MAX : static_cast<long>(ts.tv_sec), static_cast<long>(ts.tv_nsec)};
+    if (::syscall(SYS_futex, futex_half(w), FUTEX_WAIT, seen, &old, nullptr, 0) == 0) return 0;
+    return errno;
+  }
+#endif
   if (::syscall(SYS_futex, futex_half(w), FUTEX_WAIT, seen, &ts, nullptr, 0) == 0) return 0;
   return errno;
 }
