@@ -98,6 +98,15 @@ def _drain(master):
         pass
 
 
+def _hang_up(proc, master):
+    """Ends a test at the terminal: kills run if it still runs, then drains and closes the terminal."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    _drain(master)
+    os.close(master)
+
+
 @pytest.mark.parametrize("cmd", ["same-group", "own-session"])
 def test_ctrl_c_at_the_terminal_reaches_the_command_once(sem_name, tmp_path, cmd):
     started, counts = tmp_path / "started", tmp_path / "counts"
@@ -110,11 +119,7 @@ def test_ctrl_c_at_the_terminal_reaches_the_command_once(sem_name, tmp_path, cmd
         assert proc.wait(timeout=20) == 0  # the command takes it and ends by itself
         assert counts.read_text() == "RT 0 INT 1 TERM 0\n"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _drain(master)
-        os.close(master)
+        _hang_up(proc, master)
 
 
 def test_ctrl_c_ends_run_when_the_command_runs_in_a_session_of_its_own(sem_name, tmp_path):
@@ -126,10 +131,6 @@ def test_ctrl_c_ends_run_when_the_command_runs_in_a_session_of_its_own(sem_name,
         os.write(master, b"\x03")
         assert proc.wait(timeout=10) == 128 + signal.SIGINT
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _drain(master)
-        os.close(master)
+        _hang_up(proc, master)
     sleeper = int(started.read_text())
     wait_until(lambda: not os.path.exists(f"/proc/{sleeper}"), what="the command to be gone")
