@@ -248,6 +248,10 @@ class robust_semaphore {
  private:
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
+  // The slow paths of the hot calls, out of line and cold (see below).
+  bool try_acquire_slow();
+  void acquire_slow();
+  void release_slow(std::ptrdiff_t n);
   bool wait_until(std::chrono::nanoseconds deadline);
 
   detail::robust::file* f_ = nullptr;
@@ -458,7 +462,15 @@ inline bool robust_semaphore::try_acquire(std::error_code& ec) noexcept {
   return r > 0;
 }
 
+// The hot paths (try_acquire, acquire, release, unlock): on success one
+// load and one compare-and-swap of the slot at the hint, the rest out of line.
+
 inline bool robust_semaphore::try_acquire() {
+  if (__builtin_expect(f_ != nullptr && detail::robust::take_at_hint(*f_), 1)) return true;
+  return try_acquire_slow();
+}
+
+[[gnu::cold, gnu::noinline]] inline bool robust_semaphore::try_acquire_slow() {
   check_open("try_acquire");
   if (detail::robust::take_free(*f_)) return true;
   std::error_code ec;
@@ -500,6 +512,11 @@ inline bool robust_semaphore::wait_until(std::chrono::nanoseconds deadline) {
 }
 
 inline void robust_semaphore::acquire() {
+  if (__builtin_expect(f_ != nullptr && detail::robust::take_at_hint(*f_), 1)) return;
+  acquire_slow();
+}
+
+[[gnu::cold, gnu::noinline]] inline void robust_semaphore::acquire_slow() {
   check_open("acquire");
   if (detail::robust::take_free(*f_)) return;  // most acquires never wait
   wait_until(std::chrono::nanoseconds::max());
@@ -566,6 +583,14 @@ inline void robust_semaphore::release(std::ptrdiff_t n, std::error_code& ec) noe
 }
 
 inline void robust_semaphore::release(std::ptrdiff_t n) {
+  if (__builtin_expect(n == 1 && f_ != nullptr && detail::robust::give_back_at_hint(*f_), 1)) {
+    detail::robust::wake_waiters(f_->head);
+    return;
+  }
+  release_slow(n);
+}
+
+[[gnu::cold, gnu::noinline]] inline void robust_semaphore::release_slow(std::ptrdiff_t n) {
   if (n < 0)
     throw std::invalid_argument("nob: release(n) needs n >= 0, got " + std::to_string(n) +
                                 " for " + name_);
@@ -581,6 +606,10 @@ inline void robust_semaphore::release(std::ptrdiff_t n) {
 }
 
 inline void robust_semaphore::unlock() noexcept {
+  if (__builtin_expect(f_ != nullptr && detail::robust::give_back_at_hint(*f_), 1)) {
+    detail::robust::wake_waiters(f_->head);
+    return;
+  }
   std::error_code ec;
   release(1, ec);
 }

@@ -90,15 +90,20 @@ inline int sleep_for_change(std::atomic<std::uint64_t>* w, std::uint32_t seen,
   }
 }
 
-/// After units were freed: when anybody is registered as a waiter, changes
-/// the futex half (without touching the high half) and wakes every sleeper.
-inline void wake_waiters(header* h) noexcept {
-  std::uint64_t w = h->wait_word.load(std::memory_order_seq_cst);
-  if ((w >> 32) == 0) return;
+/// wake_waiters() when somebody waits (`w`: the wait word it read), out of
+/// line so that a release nobody waits for stays small enough to inline.
+[[gnu::noinline]] inline void wake_registered(header* h, std::uint64_t w) noexcept {
   while (!h->wait_word.compare_exchange_weak(
       w, (w & ~std::uint64_t(0xffffffffu)) | std::uint32_t(w + 1), std::memory_order_seq_cst)) {
   }
   ::syscall(SYS_futex, futex_half(&h->wait_word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+/// After units were freed: when anybody is registered as a waiter, changes
+/// the futex half (without touching the high half) and wakes every sleeper.
+inline void wake_waiters(header* h) noexcept {
+  const std::uint64_t w = h->wait_word.load(std::memory_order_seq_cst);
+  if ((w >> 32) != 0) wake_registered(h, w);
 }
 
 }  // namespace nob::detail::robust

@@ -45,6 +45,21 @@ inline bool take_free(file& f) noexcept {
   return false;
 }
 
+/// The hot path of try_acquire() and acquire(): takes the slot at this
+/// process's hint if it is free (one load and one compare-and-swap, seq_cst
+/// as in take_free()); false, having changed nothing, when it is not, or
+/// when this process has no entry (token 0). take_free() looks at the rest.
+inline bool take_at_hint(file& f) noexcept {
+  const std::uint64_t mine = f.token;
+  std::uint32_t j = f.hint.load(std::memory_order_relaxed);
+  if (j >= f.capacity) j = 0;
+  std::uint64_t t = f.slots[j].load(std::memory_order_seq_cst);
+  if (mine == 0 || t != 0 || !f.slots[j].compare_exchange_strong(t, mine, std::memory_order_seq_cst))
+    return false;
+  NOB_ROBUST_STEP("acquire.taken");
+  return true;
+}
+
 /// Takes a free unit, else frees dead holders' units and tries again.
 /// 1 taken, 0 none free, -1 error (err set).
 inline int take(file& f, bool reclaim_first_if_full, int& err) noexcept {
@@ -83,23 +98,30 @@ struct giving_back_guard {
   giving_back_guard& operator=(const giving_back_guard&) = delete;
 };
 
+/// The hot path of release(): gives back one unit of this process whose
+/// slot is at the hint (one compare-and-swap); false, having changed
+/// nothing, when that slot is not this process's (or it has no entry).
+inline bool give_back_at_hint(file& f) noexcept {
+  std::uint64_t t = f.token;
+  std::uint32_t j = f.hint.load(std::memory_order_relaxed);
+  if (j >= f.capacity) j = 0;
+  if (t == 0 || f.slots[j].load(std::memory_order_relaxed) != t ||
+      !f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst))
+    return false;
+  NOB_ROBUST_STEP("release.cleared");
+  return true;
+}
+
 /// Gives back `n` units of this process, all or none: true when given.
 /// One unit whose slot is at the hint is one compare-and-swap. Otherwise,
 /// with the process's other slow releases kept out, n slots are claimed
 /// (token -> token|claim_bit: still ours for everybody) and then cleared; if
 /// fewer than n are found, the claimed ones are restored and nothing is given.
 inline bool give_back(file& f, std::uint64_t n) noexcept {
+  if (n == 1 && give_back_at_hint(f)) return true;
   const std::uint32_t cap = f.capacity;
   std::uint32_t j = f.hint.load(std::memory_order_relaxed);
   if (j >= cap) j = 0;
-  if (n == 1) {
-    std::uint64_t t = f.token;
-    if (f.slots[j].load(std::memory_order_relaxed) == t &&
-        f.slots[j].compare_exchange_strong(t, 0, std::memory_order_seq_cst)) {
-      NOB_ROBUST_STEP("release.cleared");
-      return true;
-    }
-  }
   if (n > cap) return false;
   giving_back_guard guard(f.giving_back);
   const std::uint64_t mine = f.token, claimed = f.token | claim_bit;
