@@ -237,6 +237,7 @@ int main(int argc, char** argv) {
   const std::string raw_sem_name = name_of("raw-sem");
   raw_sem = ::sem_open(raw_sem_name.c_str(), O_CREAT | O_EXCL, 0600, 1);
   if (raw_sem == SEM_FAILED) die("sem_open");
+  ::sem_unlink(raw_sem_name.c_str());  // the mapping keeps it: nothing left, whatever the exit
   nob::named_semaphore sem(name_of("nob-sem"), nob::existence_policy::raise_if_exists, 1);
   nob_sem = &sem;
   nob::robust_semaphore robust(name_of("robust"), nob::existence_policy::raise_if_exists, 1);
@@ -314,7 +315,6 @@ int main(int argc, char** argv) {
   }
 
   ::sem_close(raw_sem);
-  ::sem_unlink(raw_sem_name.c_str());
   ::mq_close(raw_mq);
   return 0;
 }
