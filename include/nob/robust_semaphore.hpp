@@ -12,6 +12,12 @@
 //   nob::robust_semaphore slots("/jobs", nob::existence_policy::link_or_create, 4);
 //   std::unique_lock<nob::robust_semaphore> hold(slots);   // acquire ... release
 //
+// Errors are exceptions (nob/detail/errors.hpp); the same calls without
+// them, for code built with -fno-exceptions: robust_semaphore::open(name,
+// ec, ...), create_unique(ec, ...), try_acquire(ec), release(n, ec) and
+// wait_once*(..., ec), which set a std::error_code (a call that would throw
+// prints its error and aborts there).
+//
 // How (docs/robust.md has the protocol, its states and its crash points):
 //  * the object is a file /dev/shm/nob.NAME: a header with a magic number,
 //    a layout version and a 64-bit futex word, a table of users (one entry
