@@ -203,4 +203,74 @@ TYPED_TEST(Ownership, AMovedFromHandleOwnsNothing) {
   EXPECT_FALSE(T::exists(name));
 }
 
+/// Runs `f` in a child made by the raw fork system call, which runs no
+/// pthread_atfork handler (as _Fork() and clone() do not): the child must
+/// still know it is not its parent. f's exit status (101: killed).
+template <class F>
+int run_in_raw_child(F&& f) {
+#ifdef SYS_fork
+  const pid_t pid = static_cast<pid_t>(::syscall(SYS_fork));
+#else
+  const pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+#endif
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int rc = 100;
+    try {
+      rc = f();
+    } catch (...) {
+    }
+    ::_exit(rc);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+}
+
+TYPED_TEST(Ownership, AChildMadeWithoutForkHandlersNeverUnlinksItsParentsName) {
+  // The creating process is told apart without asking getpid() each time
+  // (detail::current_pid): a child that no fork handler ran in must find
+  // out it is another process all the same.
+  using T = typename TypeParam::type;
+  const std::string name = this->unique_name();
+  auto h = TypeParam::make(name, existence_policy::raise_if_exists);
+  h.close();  // the parent's close unlinks (and has asked for its pid)
+  ASSERT_FALSE(T::exists(name));
+  h = TypeParam::make(name, existence_policy::raise_if_exists);
+  const int rc = run_in_raw_child([&] {
+    h.close();  // in the child: must not unlink
+    return T::exists(name) ? 0 : 1;
+  });
+  EXPECT_EQ(rc, 0) << "the child unlinked its parent's name";
+  EXPECT_TRUE(T::exists(name));
+  h.close();
+  EXPECT_FALSE(T::exists(name));
+}
+
+TYPED_TEST(Ownership, AChildUnlinksWhatItCreatesAndItsOwnChildDoesNot) {
+  // Each generation is its own process: the child's handle is owned by the
+  // child (its close unlinks), and a grandchild made with or without fork
+  // handlers never unlinks it.
+  using T = typename TypeParam::type;
+  const std::string parents = this->unique_name("p");
+  const std::string childs = this->unique_name("c");
+  auto h = TypeParam::make(parents, existence_policy::raise_if_exists);
+  const int rc = nob_test::run_in_child([&] {
+    auto mine = TypeParam::make(childs, existence_policy::raise_if_exists);
+    if (nob_test::run_in_child([&] { mine.close(); return 0; }) != 0) return 2;
+    if (run_in_raw_child([&] { mine.close(); return 0; }) != 0) return 3;
+    if (!T::exists(childs)) return 4;  // a grandchild unlinked
+    mine.close();
+    if (T::exists(childs)) return 5;  // the child's own close did not unlink
+    h.close();
+    return T::exists(parents) ? 0 : 6;
+  });
+  EXPECT_EQ(rc, 0);
+  if (T::exists(childs)) T::remove(childs);
+  EXPECT_TRUE(T::exists(parents));
+  h.close();
+  EXPECT_FALSE(T::exists(parents));
+}
+
 }  // namespace
