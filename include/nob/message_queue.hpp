@@ -313,6 +313,8 @@ struct mq_opener {
   static constexpr bool opens_first = false;
   /// A queue cannot be renamed over a name: unlink, then create, in rounds.
   static constexpr bool replace_in_one_step = false;
+  /// Bounded, so that two such callers cannot make each other spin for ever.
+  static constexpr int unlink_rounds = unlink_and_create_tries;
   static constexpr const char* remove_step = "mq_unlink";
   const char* name;
   int access;

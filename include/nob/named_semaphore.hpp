@@ -326,6 +326,8 @@ struct sem_opener {
 #else
   /// sem_open cannot put a semaphore in place of a name.
   static constexpr bool replace_in_one_step = false;
+  /// Bounded, so that two such callers cannot make each other spin for ever.
+  static constexpr int unlink_rounds = unlink_and_create_tries;
   static constexpr const char* remove_step = "sem_unlink";
   const char* name;
   unsigned int value;

@@ -184,6 +184,8 @@ struct shm_opener {
 #else
   /// shm_open cannot put an object in place of a name.
   static constexpr bool replace_in_one_step = false;
+  /// Bounded, so that two such callers cannot make each other spin for ever.
+  static constexpr int unlink_rounds = unlink_and_create_tries;
   static constexpr const char* remove_step = "shm_unlink";
   const char* path;
 #endif

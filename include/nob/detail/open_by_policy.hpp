@@ -11,11 +11,16 @@
 //   opens_first          link_or_create tries to open before it creates
 //   replace_in_one_step  unlink_and_create can put its new object in place
 //                        of a re-created name in one step (rename(2))
+//   unlink_rounds        where it cannot: how many unlink-then-create rounds
+//                        before EEXIST (unlink_and_create_tries), or 0 for
+//                        no count (the robust semaphore: its open's one
+//                        deadline ends every loop, with EBUSY)
 //
 // A kind's open and create may do more inside (the robust semaphore's
-// stale-file removal: an open that finds a stale file removes it and says
-// ENOENT; a per-open deadline kept in the Kind object and checked by its
-// calls): the engine only sequences them.
+// stale semaphores: its create removes one in the way and creates again,
+// its open removes one it finds and says ENOENT, or joins it; its per-open
+// deadline, kept in the Kind object: a result that would send the engine
+// round again is EBUSY once it has passed): the engine only sequences them.
 //
 // create_under_fresh_name() is the same engine for an object made without a
 // name (every kind's create_unique(); Python's name=None): a fresh random
@@ -60,11 +65,13 @@ inline constexpr int unlink_and_create_tries = 100;
 
 /// unlink_and_create in two steps: `remove_name()` (0 or the errno; ENOENT
 /// counts as done), then `create()` (0 or the errno; EEXIST: the name came
-/// back), up to unlink_and_create_tries rounds. 0 or the errno; `step` is
-/// set to `unlink_step` when the unlink failed.
+/// back), up to `rounds` rounds (0: no count; `create()` ends the loop with
+/// another errno). 0 or the errno; `step` is set to `unlink_step` when the
+/// unlink failed.
 template <class RemoveName, class Create>
-int unlink_then_create(RemoveName&& remove_name, Create&& create, const char* unlink_step,
-                       const char*& step) noexcept {
+int unlink_then_create(RemoveName&& remove_name, Create&& create, int rounds,
+                       const char* unlink_step,
+                       const char*& step) noexcept(noexcept(remove_name()) && noexcept(create())) {
   for (int round = 1;; ++round) {
     const int gone = remove_name();
     if (gone != 0 && gone != ENOENT) {
@@ -72,13 +79,15 @@ int unlink_then_create(RemoveName&& remove_name, Create&& create, const char* un
       return gone;
     }
     const int err = create();
-    if (err != EEXIST || round == unlink_and_create_tries) return err;
+    if (err != EEXIST || round == rounds) return err;
   }
 }
 
 /// Carries out `policy` with the calls of `kind`, which provides
 ///
 ///   static constexpr bool opens_first, replace_in_one_step  (see the top)
+///   static constexpr int unlink_rounds  (see the top; only when not
+///                                   replace_in_one_step)
 ///   static constexpr const char* remove_step   what remove_name() calls
 ///   int open(const char*& step)     0, or the errno (ENOENT: no such name)
 ///   int create(bool replace, const char*& step)
@@ -88,8 +97,12 @@ int unlink_then_create(RemoveName&& remove_name, Create&& create, const char* un
 ///
 /// and keeps what they opened. Returns 0, or the errno with `step` naming
 /// the call that failed; `linked` is true when an existing object was opened.
+/// Not noexcept where the kind's calls may throw (the robust semaphore's
+/// messages are strings made at run time).
 template <class Kind>
-int open_by_policy(Kind& kind, existence_policy policy, bool& linked, const char*& step) noexcept {
+int open_by_policy(Kind& kind, existence_policy policy, bool& linked, const char*& step) noexcept(
+    noexcept(kind.open(step)) && noexcept(kind.create(false, step)) &&
+    noexcept(kind.remove_name())) {
   linked = false;
   switch (policy) {
     case existence_policy::raise_if_exists:
@@ -125,9 +138,10 @@ int open_by_policy(Kind& kind, existence_policy policy, bool& linked, const char
         }
         return kind.create(true, step);
       } else {
-        return unlink_then_create([&] { return kind.remove_name(); },
-                                  [&] { return kind.create(false, step); }, Kind::remove_step,
-                                  step);
+        return unlink_then_create(
+            [&]() noexcept(noexcept(kind.remove_name())) { return kind.remove_name(); },
+            [&]() noexcept(noexcept(kind.create(false, step))) { return kind.create(false, step); },
+            Kind::unlink_rounds, Kind::remove_step, step);
       }
   }
   step = "open";

@@ -279,6 +279,108 @@ inline failure check_arguments(existence_policy policy, unsigned int capacity, m
   return failure{};
 }
 
+/// robust_semaphore's three calls for open_by_policy(), and what they
+/// opened. What only this kind does is inside its calls:
+///  - stale semaphores (every user ended): create removes one in the way and
+///    creates again; open removes one it finds and says ENOENT, or under
+///    link_or_create joins one this user cannot remove (that policy must end
+///    with a semaphore; another user's stale files stay in the sticky
+///    /dev/shm).
+///  - the open's one deadline (one_lock_deadline, in open_file()): a result
+///    that would send the engine round again (open's ENOENT under
+///    link_or_create, create's EEXIST under unlink_and_create) is EBUSY once
+///    it has passed, so a name that keeps changing ends the open, not a spin.
+///  - its failures keep their text: `why`, when made at run time (it names
+///    an owner), else the step.
+struct opener {
+  /// The contract's order (exclusive create, else open): opening first
+  /// would need the create's stale-file handling twice.
+  static constexpr bool opens_first = false;
+  /// Two files (lock file, data file) cannot be renamed over two names at once.
+  static constexpr bool replace_in_one_step = false;
+  /// No count of rounds: the open's one deadline ends them (EBUSY).
+  static constexpr int unlink_rounds = 0;
+  static constexpr const char* remove_step = "unlink";
+
+  const names& n;
+  existence_policy policy;
+  unsigned int capacity;
+  mode_t mode;
+  owner_check check;
+  table& t;
+  file* opened = nullptr;
+  std::string why;  ///< a message made at run time (it names an owner), else the step
+
+  /// True (with EBUSY's step) once the open's one deadline has passed.
+  bool too_late(const char*& step) {
+    if (std::chrono::steady_clock::now() < lock_wait_deadline) return false;
+    step = "open (the name kept changing)";
+    why.clear();
+    return true;
+  }
+  int open(const char*& step) {
+    why.clear();
+    const bool join_stale = policy == existence_policy::link_or_create;
+    for (;;) {
+      int err = 0;
+      const outcome o = attach_existing(opened, n, check, join_stale, err, step, why);
+      if (o == outcome::ok) {
+        if (opened->refs == 1) t.files.push_back(opened);  // a new record
+        return 0;
+      }
+      if (o == outcome::failed) return err;
+      if (join_stale) return too_late(step) ? EBUSY : ENOENT;  // the engine creates again
+      if (o == outcome::absent) return err;                     // ENOENT
+      if (too_late(step)) return EBUSY;                          // retry: look again
+    }
+  }
+  int create(bool, const char*& step) {
+    why.clear();
+    // Under link_or_create a stale semaphore is open()'s (removed or joined).
+    const bool remove_stale = policy != existence_policy::link_or_create;
+    for (;;) {
+      auto* f = new (std::nothrow) file;
+      if (f == nullptr) {
+        step = "create";
+        return ENOMEM;
+      }
+      f->path = n.data;
+      f->lock_path = n.lock;
+      const int err = create_new(*f, n, capacity, mode, step, why);
+      if (err == 0) {
+        f->refs = 1;
+        t.files.push_back(f);
+        opened = f;
+        return 0;
+      }
+      delete f;
+      if (err != EEXIST || !remove_stale) return err;
+      int kept = 0;
+      uid_t owner = 0;
+      const state s = probe(n, true, true, &kept, &owner);
+      if (kept == EPERM || kept == EACCES) {  // another user's, in the sticky /dev/shm
+        why = "create (a stale robust semaphore of " + uid_text(owner) +
+              " is in the way and this user cannot remove it)";
+        return kept;
+      }
+      if (kept != 0) {  // a stale semaphore whose file-wide lock somebody keeps
+        step = lock_step(kept);
+        return kept;
+      }
+      if (s != state::stale && s != state::absent)  // a live one
+        return policy == existence_policy::unlink_and_create && too_late(step) ? EBUSY : EEXIST;
+      if (too_late(step)) return EBUSY;
+    }
+  }
+  int remove_name() {
+    why.clear();
+    const int gone = unlink_pair(n);
+    const long owner = gone == EPERM || gone == EACCES ? owner_of(n.data) : -1;
+    if (owner >= 0) why = "unlink (another user's file, " + uid_text(static_cast<uid_t>(owner)) + ")";
+    return gone;
+  }
+};
+
 /// robust_semaphore's constructor and open(): the process's record of the
 /// semaphore at `name` (normalised), opened or created under `policy` after
 /// the arguments are checked, with its handle counted; `linked_existing`
@@ -286,124 +388,24 @@ inline failure check_arguments(existence_policy policy, unsigned int capacity, m
 /// and the text the constructor throws) when it could not.
 inline file* open_file(const std::string& name, existence_policy policy, unsigned int capacity,
                        mode_t mode, owner_check check, bool& linked_existing, failure& fail) {
-  namespace r = nob::detail::robust;
   if ((fail = check_arguments(policy, capacity, mode, check, name))) return nullptr;
 
-  const r::names n = r::names_of(name);
-  r::table& t = r::the_table();
+  const names n = names_of(name);
+  table& t = the_table();
   std::lock_guard<std::mutex> guard(t.mu);
-  const r::one_lock_deadline bounded;  // every retry below shares it
-  t.files.reserve(t.files.size() + 1);  // so that the insert below cannot throw
-  int err = 0;
+  const one_lock_deadline bounded;  // every call of `kind` shares it
+  t.files.reserve(t.files.size() + 1);  // so that the insert in `kind` cannot throw
+  opener kind{n, policy, capacity, mode, check, t, nullptr, std::string()};
   const char* step = "";
-  std::string why;  // a message made at run time (it names an owner), else `step`
-  r::file* opened = nullptr;
-
-  // No loop below runs past the open's one deadline: each retry follows a
-  // change of the name by another process, and any that keeps changing it
-  // gets this open EBUSY instead of a spin.
-  auto too_late = [&] {
-    if (std::chrono::steady_clock::now() < r::lock_wait_deadline) return false;
-    err = EBUSY;
-    step = "open (the name kept changing)";
-    why.clear();
-    return true;
-  };
-  // Creates; on EEXIST, a stale semaphore (every user ended) is removed and
-  // the create tried again.
-  auto create = [&](bool remove_stale) -> r::outcome {
-    for (;;) {
-      auto* f = new (std::nothrow) r::file;
-      if (f == nullptr) {
-        err = ENOMEM;
-        step = "create";
-        return r::outcome::failed;
-      }
-      f->path = n.data;
-      f->lock_path = n.lock;
-      err = r::create_new(*f, n, capacity, mode, step, why);
-      if (err == 0) {
-        f->refs = 1;
-        t.files.push_back(f);
-        opened = f;
-        return r::outcome::ok;
-      }
-      delete f;
-      if (err != EEXIST || !remove_stale) return r::outcome::failed;
-      int kept = 0;
-      uid_t owner = 0;
-      const r::state s = r::probe(n, true, true, &kept, &owner);
-      if (kept == EPERM || kept == EACCES) {  // another user's, in the sticky /dev/shm
-        err = kept;
-        why = "create (a stale robust semaphore of " + r::uid_text(owner) +
-              " is in the way and this user cannot remove it)";
-        return r::outcome::failed;
-      }
-      if (kept != 0) {  // a stale semaphore whose file-wide lock somebody keeps
-        err = kept;
-        step = r::lock_step(kept);
-        return r::outcome::failed;
-      }
-      if (s != r::state::stale && s != r::state::absent) return r::outcome::failed;
-      if (too_late()) return r::outcome::failed;
-    }
-  };
-  auto attach = [&](bool join_stale) -> r::outcome {
-    const r::outcome o = r::attach_existing(opened, n, check, join_stale, err, step, why);
-    if (o == r::outcome::ok && opened->refs == 1) t.files.push_back(opened);  // a new record
-    return o;
-  };
-
-  r::outcome o = r::outcome::failed;
-  switch (policy) {
-    case existence_policy::raise_if_exists:
-      o = create(true);
-      break;
-    case existence_policy::raise_if_not_exists:
-      do {
-        o = attach(false);
-      } while (o == r::outcome::retry && !too_late());
-      linked_existing = o == r::outcome::ok;
-      break;
-    case existence_policy::unlink_and_create:
-      for (;;) {  // again while another process re-creates the name in between, up to the deadline
-        if (const int gone = r::unlink_pair(n); gone != 0 && gone != ENOENT) {
-          const long owner = r::owner_of(n.data);
-          if ((gone == EPERM || gone == EACCES) && owner >= 0)
-            fail = failure::system(gone, "nob: unlink (another user's file, " +
-                                             r::uid_text(static_cast<uid_t>(owner)) + ") " + name);
-          else
-            fail = failure::of_errno(gone, "unlink", name, /*closed=*/true);
-          return nullptr;
-        }
-        o = create(true);
-        if (o == r::outcome::ok || err != EEXIST || too_late()) break;
-      }
-      break;
-    case existence_policy::link_or_create:
-      for (;;) {  // exclusive create, else open, else it vanished: again
-        o = create(false);  // a stale semaphore is removed (or joined) by attach()
-        if (o == r::outcome::ok || err != EEXIST) break;
-        why.clear();
-        o = attach(true);
-        if (o == r::outcome::ok) {
-          linked_existing = true;
-          break;
-        }
-        if (o == r::outcome::failed || too_late()) {
-          o = r::outcome::failed;
-          break;
-        }
-        why.clear();
-      }
-      break;
-  }
-  if (o != r::outcome::ok) {
-    fail = !why.empty() ? failure::system(err, "nob: " + why + " " + name)
-                        : failure::of_errno(err, step, name, /*closed=*/true);
+  bool linked = false;
+  const int err = open_by_policy(kind, policy, linked, step);
+  if (err != 0) {
+    fail = !kind.why.empty() ? failure::system(err, "nob: " + kind.why + " " + name)
+                             : failure::of_errno(err, step, name, /*closed=*/true);
     return nullptr;
   }
-  return opened;
+  linked_existing = linked;
+  return kind.opened;
 }
 
 }  // namespace nob::detail::robust
