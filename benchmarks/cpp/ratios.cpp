@@ -151,6 +151,41 @@ NOB_BENCH_LOOP void nob_shm_create(long n) {
   }
 }
 
+// The same create written by hand with nob's guarantees, one more at a time
+// (figures only: where nob's time goes, call by call, against raw):
+//   1  no half-made object under the name: made nameless (O_TMPFILE), sized
+//      and mapped, then linked in place (linkat; nob's link_nameless);
+//   2  + exact mode whatever the umask, and the device and inode: fstat
+//      (fchmod only where the umask took bits);
+//   3  + close unlinks only the very object it made: lstat before unlink.
+// nob's create must cost what step 3 costs: its own row against step 3 says
+// what nob adds to the calls themselves.
+std::string by_hand_shm_path;
+
+template <int Guarantees>
+NOB_BENCH_LOOP void by_hand_shm_create(long n) {
+  const char* path = by_hand_shm_path.c_str();
+  for (long i = 0; i < n; ++i) {
+    const int fd = ::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    struct stat made {}, named {};
+    if (fd < 0) die("open O_TMPFILE");
+    if (Guarantees >= 2 && (::fstat(fd, &made) != 0 ||
+                            ((made.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0)))
+      die("fstat");
+    if (::ftruncate(fd, 4096) != 0) die("ftruncate");
+    void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) die("mmap");
+    if (nob::detail::link_nameless(fd, path) != 0) die("linkat");
+    keep(p);
+    if (Guarantees >= 3 && (::lstat(path, &named) != 0 || named.st_ino != made.st_ino ||
+                            named.st_dev != made.st_dev))
+      die("lstat");
+    ::unlink(path);
+    ::munmap(p, 4096);
+    ::close(fd);
+  }
+}
+
 // --- shared memory: open + map + close of an existing object -------------------
 std::string raw_shm_existing, nob_shm_existing;
 
@@ -246,6 +281,7 @@ int main(int argc, char** argv) {
   nob_shm_name = name_of("nob-shm");
   raw_shm_existing = name_of("raw-shm-existing");
   nob_shm_existing = name_of("nob-shm-existing");
+  by_hand_shm_path = "/dev/shm" + name_of("by-hand-shm");
   nob::named_shared_memory raw_keep(raw_shm_existing, nob::existence_policy::raise_if_exists, 4096);
   nob::named_shared_memory nob_keep(nob_shm_existing, nob::existence_policy::raise_if_exists, 4096);
   const std::string raw_mq_name = name_of("raw-mq");
@@ -266,6 +302,11 @@ int main(int argc, char** argv) {
       {"shm create+map+close+unlink (4 KiB)", raw_shm_create, nob_shm_create, 1.30, 20},
       {"shm open+map+close (4 KiB)", raw_shm_open, nob_shm_open, 0, 20},
       {"mq send+receive (32 bytes)", raw_mq_pair, nob_mq_pair, 0, 10},
+      // Where shm create's time goes (above): by hand against raw, nob against by hand.
+      {"shm create by hand: nameless+linkat", raw_shm_create, by_hand_shm_create<1>, 0, 20},
+      {"shm create by hand: + fstat", raw_shm_create, by_hand_shm_create<2>, 0, 20},
+      {"shm create by hand: + lstat (= nob's)", raw_shm_create, by_hand_shm_create<3>, 0, 20},
+      {"shm create: nob / by hand, same calls", by_hand_shm_create<3>, nob_shm_create, 0, 20},
   };
   if (count) {
     const std::size_t k = static_cast<std::size_t>(std::atoi(argv[2]));

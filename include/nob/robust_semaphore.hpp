@@ -12,6 +12,12 @@
 //   nob::robust_semaphore slots("/jobs", nob::existence_policy::link_or_create, 4);
 //   std::unique_lock<nob::robust_semaphore> hold(slots);   // acquire ... release
 //
+// Errors are exceptions (nob/detail/errors.hpp); the same calls without
+// them, for code built with -fno-exceptions: robust_semaphore::open(name,
+// ec, ...), create_unique(ec, ...), try_acquire(ec), release(n, ec) and
+// wait_once*(..., ec), which set a std::error_code (a call that would throw
+// prints its error and aborts there).
+//
 // How (docs/robust.md has the protocol, its states and its crash points):
 //  * the object is a file /dev/shm/nob.NAME: a header with a magic number,
 //    a layout version and a 64-bit futex word, a table of users (one entry
@@ -131,6 +137,13 @@ class robust_semaphore {
                             existence_policy policy = existence_policy::raise_if_not_exists,
                             unsigned int capacity = 1, mode_t mode = 0600,
                             owner_check check = owner_check::any_owner);
+  /// As the constructor, without exceptions: the handle, or std::nullopt
+  /// with `ec` set (invalid_argument for a bad argument, else the errno the
+  /// constructor's exception carries).
+  static std::optional<robust_semaphore> open(
+      std::string_view name, std::error_code& ec,
+      existence_policy policy = existence_policy::raise_if_not_exists, unsigned int capacity = 1,
+      mode_t mode = 0600, owner_check check = owner_check::any_owner) noexcept;
   /// Creates a robust semaphore under a fresh name that no robust semaphore
   /// has ("/nob-" and 16 random hex digits; name() tells it, for other
   /// processes to open it by): exclusively, drawing another name while one
@@ -246,6 +259,15 @@ class robust_semaphore {
   int liveness_handle() const noexcept;
 
  private:
+  robust_semaphore() noexcept = default;  // closed: what open() and create_unique() fill in
+  // The one open of the constructor, open() and create_unique(): false with
+  // `fail` set when it could not (name_ is the normalised name).
+  bool open_as(existence_policy policy, unsigned int capacity, mode_t mode, owner_check check,
+               detail::failure& fail);
+  // create_unique()'s engine: 0, or the errno with `fail` set when a create
+  // failed otherwise than EEXIST, else `step` (the fresh-name engine's).
+  int create_unique_as(unsigned int capacity, mode_t mode, const char*& step,
+                       detail::failure& fail);
   void check_open(const char* what) const;
   [[noreturn]] void throw_errno(int err, const char* what) const;
   // The slow paths of the hot calls, out of line and cold (see below).
@@ -264,58 +286,79 @@ class robust_semaphore {
 // The members: short bodies over nob/detail/robust/ (all inline).
 ///
 
+inline bool robust_semaphore::open_as(existence_policy policy, unsigned int capacity,
+                                      mode_t mode, owner_check check, detail::failure& fail) {
+  f_ = detail::robust::open_file(name_, policy, capacity, mode, check, linked_existing_, fail);
+  if (f_ == nullptr) return false;
+  capacity_ = f_->capacity;
+  return true;
+}
+
 inline robust_semaphore::robust_semaphore(std::string_view name, existence_policy policy,
                                           unsigned int capacity, mode_t mode, owner_check check)
     : name_(normalize_name(name)) {
-  f_ = detail::robust::open_file(name_, policy, capacity, mode, check, linked_existing_);
-  capacity_ = f_->capacity;
+  detail::failure fail;
+  if (!open_as(policy, capacity, mode, check, fail)) fail.raise();
+}
+
+inline std::optional<robust_semaphore> robust_semaphore::open(std::string_view name,
+                                                             std::error_code& ec,
+                                                             existence_policy policy,
+                                                             unsigned int capacity, mode_t mode,
+                                                             owner_check check) noexcept {
+  robust_semaphore s;
+  if (!detail::checked_name(name, nullptr, s.name_, ec)) return std::nullopt;
+  detail::failure fail;  // the arguments are checked with the open, as in the constructor
+  if (!s.open_as(policy, capacity, mode, check, fail)) {
+    ec = fail.code();
+    return std::nullopt;
+  }
+  return std::optional<robust_semaphore>(std::move(s));
+}
+
+inline int robust_semaphore::create_unique_as(unsigned int capacity, mode_t mode,
+                                              const char*& step, detail::failure& fail) {
+  // An exclusive create (a stale file under the name is removed first, as
+  // for any name); EEXIST: a live one has the name, draw another.
+  return detail::create_under_fresh_name(
+      name_,
+      [&] {
+        return open_as(existence_policy::raise_if_exists, capacity, mode, owner_check::any_owner,
+                       fail)
+                   ? 0
+                   : fail.err;
+      },
+      step);
 }
 
 inline robust_semaphore robust_semaphore::create_unique(unsigned int capacity, mode_t mode) {
-  if (const char* why = detail::check_open_arguments(existence_policy::raise_if_exists, mode,
-                                                     owner_check::any_owner))
-    detail::throw_invalid(why, "a fresh name");
-  if (capacity == 0 || capacity > max_capacity())
-    detail::throw_invalid(("capacity " + std::to_string(capacity) + " is outside 1.." +
-                           std::to_string(max_capacity()))
-                              .c_str(),
-                          "a fresh name");
-  std::string name;
-  std::optional<robust_semaphore> made;
+  if (detail::failure bad = detail::robust::check_arguments(
+          existence_policy::raise_if_exists, capacity, mode, owner_check::any_owner,
+          "a fresh name"))
+    bad.raise();
+  robust_semaphore s;
   const char* step = "";
-  // The constructor creates exclusively (a stale file under the name is
-  // removed first, as for any name); file_exists: a live one has the name.
-  const int err = detail::create_under_fresh_name(
-      name,
-      [&]() {
-        try {
-          made.emplace(name, existence_policy::raise_if_exists, capacity, mode);
-          return 0;
-        } catch (const std::system_error& e) {
-          if (e.code() != std::errc::file_exists) throw;
-          return EEXIST;
-        }
-      },
-      step);
-  if (err != 0) detail::throw_fresh_name_error(err, step, name);
-  return std::move(*made);
+  detail::failure fail;
+  if (const int err = s.create_unique_as(capacity, mode, step, fail)) {
+    if (fail.err != 0 && fail.err != EEXIST) fail.raise();  // the create's own error
+    detail::throw_fresh_name_error(err, step, s.name_);
+  }
+  return s;
 }
 
 inline std::optional<robust_semaphore> robust_semaphore::create_unique(std::error_code& ec,
                                                                       unsigned int capacity,
                                                                       mode_t mode) noexcept {
-  try {
-    std::optional<robust_semaphore> s(create_unique(capacity, mode));
-    ec.clear();
-    return s;
-  } catch (const std::system_error& e) {
-    ec = e.code();
-  } catch (const std::invalid_argument&) {
-    ec = std::make_error_code(std::errc::invalid_argument);
-  } catch (...) {
-    ec = std::make_error_code(std::errc::not_enough_memory);
-  }
-  return std::nullopt;
+  robust_semaphore s;
+  const char* step = "";
+  detail::failure fail;
+  if (detail::failure bad = detail::robust::check_arguments(
+          existence_policy::raise_if_exists, capacity, mode, owner_check::any_owner, ""))
+    ec = bad.code();
+  else
+    detail::set_error(ec, s.create_unique_as(capacity, mode, step, fail));
+  if (ec) return std::nullopt;
+  return std::optional<robust_semaphore>(std::move(s));
 }
 
 inline robust_semaphore::robust_semaphore(robust_semaphore&& other) noexcept
@@ -592,8 +635,7 @@ inline void robust_semaphore::release(std::ptrdiff_t n) {
 
 [[gnu::cold, gnu::noinline]] inline void robust_semaphore::release_slow(std::ptrdiff_t n) {
   if (n < 0)
-    throw std::invalid_argument("nob: release(n) needs n >= 0, got " + std::to_string(n) +
-                                " for " + name_);
+    detail::throw_invalid(("release(n) needs n >= 0, got " + std::to_string(n)).c_str(), name_);
   std::error_code ec;
   release(n, ec);
   if (ec) {

@@ -11,6 +11,7 @@
 #ifndef NOB_DETAIL_ROBUST_LIVENESS_HPP
 #define NOB_DETAIL_ROBUST_LIVENESS_HPP
 
+#include <nob/detail/errors.hpp>
 #include <nob/detail/robust/config.hpp>
 #include <nob/detail/robust/futex.hpp>
 #include <nob/detail/robust/layout.hpp>
@@ -19,8 +20,12 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace nob::detail::robust {
@@ -88,10 +93,17 @@ inline bool any_live_user(const file& f, std::uint32_t skip, bool sweep = false)
 /// generation is older than the one seen, or equal and the owner was dead;
 /// a newer one is asked about on its own (alive only if the entry is at
 /// that generation now and its owner lives).
+/// Its two arrays are allocated without throwing (ok() false when there was
+/// no memory): reclaim(), on a waiter's path, reports ENOMEM instead.
 struct census {
-  std::vector<std::uint64_t> gen;
-  std::vector<signed char> live;  ///< -1: not looked at yet
-  explicit census(const file& f) : gen(f.nusers, 0), live(f.nusers, -1) {}
+  std::unique_ptr<std::uint64_t[]> gen;
+  std::unique_ptr<signed char[]> live;  ///< -1: not looked at yet
+  explicit census(const file& f) noexcept
+      : gen(new (std::nothrow) std::uint64_t[f.nusers]()),
+        live(new (std::nothrow) signed char[f.nusers]) {
+    if (live) std::memset(live.get(), -1, f.nusers);
+  }
+  bool ok() const noexcept { return gen != nullptr && live != nullptr; }
 
   /// True when `token` (non-zero) belongs to a live process.
   bool owner_alive(const file& f, std::uint64_t token) {
@@ -132,6 +144,7 @@ inline bool look_due(const file& f) noexcept {
 /// also be a copy of a file read with pread, f.token 0: nob-sem's inspection.)
 inline int free_units(const file& f) {
   census c(f);
+  if (!c.ok()) throw_or_abort(std::bad_alloc());
   int n = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     const std::uint64_t t = f.slots[j].load(std::memory_order_acquire);
@@ -145,6 +158,7 @@ inline int free_units(const file& f) {
 template <class Holder>
 std::vector<Holder> live_holders(const file& f) {
   census c(f);
+  if (!c.ok()) throw_or_abort(std::bad_alloc());
   std::vector<unsigned int> units(f.nusers, 0);
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     const std::uint64_t t = f.slots[j].load(std::memory_order_acquire) & ~claim_bit;
@@ -157,9 +171,14 @@ std::vector<Holder> live_holders(const file& f) {
 }
 
 /// Frees the slots of dead owners; returns how many (waking waiters if any).
-inline std::uint32_t reclaim(const file& f) {
+/// ENOMEM in `err` (and 0) when there was no memory for the census.
+inline std::uint32_t reclaim(const file& f, int& err) noexcept {
   f.last_look.store(steady_now_ns(), std::memory_order_relaxed);
   census c(f);
+  if (!c.ok()) {
+    err = ENOMEM;
+    return 0;
+  }
   std::uint32_t freed = 0;
   for (std::uint32_t j = 0; j < f.capacity; ++j) {
     std::uint64_t t = f.slots[j].load(std::memory_order_acquire);

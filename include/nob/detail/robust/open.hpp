@@ -14,6 +14,7 @@
 #include <nob/common.hpp>
 #include <nob/detail/errors.hpp>
 #include <nob/detail/files.hpp>
+#include <nob/detail/open_by_policy.hpp>
 #include <nob/detail/robust/config.hpp>
 #include <nob/detail/robust/layout.hpp>
 #include <nob/detail/robust/liveness.hpp>
@@ -30,7 +31,6 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
-#include <stdexcept>
 #include <string>
 
 namespace nob::detail::robust {
@@ -265,23 +265,29 @@ inline void release_file(file* f) noexcept {
   dispose(f);
 }
 
-/// robust_semaphore's constructor: the process's record of the semaphore
-/// at `name` (normalised), opened or created under `policy` after the
-/// arguments are checked, with its handle counted; `linked_existing` set
-/// when it opened one that existed. Throws as the constructor does.
-inline file* open_file(const std::string& name, existence_policy policy, unsigned int capacity,
-                       mode_t mode, owner_check check, bool& linked_existing) {
-  namespace r = nob::detail::robust;
-  if (static_cast<unsigned>(policy) > static_cast<unsigned>(existence_policy::unlink_and_create))
-    throw std::invalid_argument("nob: unknown existence_policy for " + name);
-  if (static_cast<unsigned>(check) > static_cast<unsigned>(owner_check::same_uid))
-    throw std::invalid_argument("nob: unknown owner_check for " + name);
+/// The check of every robust open and create_unique() (the one argument
+/// check of every kind, then the capacity), before any system call: an
+/// empty failure, or the argument error for `name`.
+inline failure check_arguments(existence_policy policy, unsigned int capacity, mode_t mode,
+                               owner_check check, const std::string& name) {
+  if (const char* why = check_open_arguments(policy, mode, check))
+    return failure::argument(why, name);
   if (capacity == 0 || capacity > max_units)
-    throw std::invalid_argument("nob: capacity " + std::to_string(capacity) +
-                                " is outside 1.." + std::to_string(max_units) + " for " +
-                                name);
-  if ((mode & ~static_cast<mode_t>(0777)) != 0)
-    throw std::invalid_argument("nob: mode must be permission bits (0 to 0777) for " + name);
+    return failure::argument("capacity " + std::to_string(capacity) + " is outside 1.." +
+                                 std::to_string(max_units),
+                             name);
+  return failure{};
+}
+
+/// robust_semaphore's constructor and open(): the process's record of the
+/// semaphore at `name` (normalised), opened or created under `policy` after
+/// the arguments are checked, with its handle counted; `linked_existing`
+/// set when it opened one that existed. nullptr with `fail` set (the errno
+/// and the text the constructor throws) when it could not.
+inline file* open_file(const std::string& name, existence_policy policy, unsigned int capacity,
+                       mode_t mode, owner_check check, bool& linked_existing, failure& fail) {
+  namespace r = nob::detail::robust;
+  if ((fail = check_arguments(policy, capacity, mode, check, name))) return nullptr;
 
   const r::names n = r::names_of(name);
   r::table& t = r::the_table();
@@ -307,7 +313,12 @@ inline file* open_file(const std::string& name, existence_policy policy, unsigne
   // the create tried again.
   auto create = [&](bool remove_stale) -> r::outcome {
     for (;;) {
-      auto* f = new r::file;
+      auto* f = new (std::nothrow) r::file;
+      if (f == nullptr) {
+        err = ENOMEM;
+        step = "create";
+        return r::outcome::failed;
+      }
       f->path = n.data;
       f->lock_path = n.lock;
       err = r::create_new(*f, n, capacity, mode, step, why);
@@ -359,9 +370,11 @@ inline file* open_file(const std::string& name, existence_policy policy, unsigne
         if (const int gone = r::unlink_pair(n); gone != 0 && gone != ENOENT) {
           const long owner = r::owner_of(n.data);
           if ((gone == EPERM || gone == EACCES) && owner >= 0)
-            detail::throw_system(gone, "nob: unlink (another user's file, " +
-                                           r::uid_text(static_cast<uid_t>(owner)) + ") " + name);
-          detail::throw_errno_for(gone, "unlink", name, /*closed=*/true);
+            fail = failure::system(gone, "nob: unlink (another user's file, " +
+                                             r::uid_text(static_cast<uid_t>(owner)) + ") " + name);
+          else
+            fail = failure::of_errno(gone, "unlink", name, /*closed=*/true);
+          return nullptr;
         }
         o = create(true);
         if (o == r::outcome::ok || err != EEXIST || too_late()) break;
@@ -386,8 +399,9 @@ inline file* open_file(const std::string& name, existence_policy policy, unsigne
       break;
   }
   if (o != r::outcome::ok) {
-    if (!why.empty()) detail::throw_system(err, "nob: " + why + " " + name);
-    detail::throw_errno_for(err, step, name, /*closed=*/true);
+    fail = !why.empty() ? failure::system(err, "nob: " + why + " " + name)
+                        : failure::of_errno(err, step, name, /*closed=*/true);
+    return nullptr;
   }
   return opened;
 }

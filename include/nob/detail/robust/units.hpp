@@ -17,7 +17,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
-#include <new>
 #include <thread>
 
 namespace nob::detail::robust {
@@ -69,10 +68,10 @@ inline int take(file& f, bool reclaim_first_if_full, int& err) noexcept {
   }
   if (take_free(f)) return 1;
   if (!reclaim_first_if_full) return 0;
-  try {
-    if (reclaim(f) == 0) return 0;
-  } catch (const std::bad_alloc&) {
-    err = ENOMEM;
+  int no_memory = 0;
+  if (reclaim(f, no_memory) == 0) {
+    if (no_memory == 0) return 0;
+    err = no_memory;
     return -1;
   }
   return take_free(f) ? 1 : 0;
