@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from test_robust_full_shm import create_in_small_shm
+from robust_two_users import create_in_small_shm
 
 # Creates a 64 KiB object (allocate: argv[2]) and writes all of it (SIGBUS there when lazy on a
 # full /dev/shm); prints what that gave and whether the name is left.

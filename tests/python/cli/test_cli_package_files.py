@@ -8,7 +8,7 @@ import pytest
 
 import nob.ipc._cli
 
-SOURCE = Path(__file__).resolve().parents[2] / "bindings" / "python" / "nob" / "ipc" / "_cli"
+SOURCE = Path(__file__).resolve().parents[3] / "bindings" / "python" / "nob" / "ipc" / "_cli"
 
 
 @pytest.mark.skipif(not SOURCE.is_dir(), reason="the source tree is not beside these tests")

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
+from conftest import as_nobody, open_fds
 from nob.ipc import Flags, NamedMessageQueue
-from test_shm_same_uid_only import as_nobody, open_fds
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm_mq")
 

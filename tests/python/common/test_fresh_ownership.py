@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from fresh_support import KINDS, made  # noqa: F401 (a fixture)
+from fresh_support import HERE, KINDS, made  # noqa: F401 (a fixture)
 
 PLAIN = {k: v for k, v in KINDS.items() if k != "robust"}
 
@@ -77,7 +77,7 @@ def test_another_program_opens_it_by_name(kind_id, made):
     kind = KINDS[kind_id]
     h = made(kind, kind.make())
     kind.mark(h)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=HERE)  # where fresh_support is
     done = subprocess.run([sys.executable, "-c", OPENER, kind_id, h.name], env=env,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "async_two_processes.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "async_two_processes.py"
 
 
 def test_the_two_process_asyncio_example_runs(sem_name):

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from fresh_support import FRESH, KINDS, made  # noqa: F401 (a fixture)
+from fresh_support import FRESH, HERE, KINDS, made  # noqa: F401 (a fixture)
 
 from nob.ipc import Flags, NamedSemaphore, NamedSharedMemory
 from nob.ipc._semaphore import normalize_name
@@ -99,7 +99,7 @@ sys.stdin.read()  # until the parent has every child's names
 
 @pytest.mark.parametrize("kind_id", KINDS)
 def test_processes_draw_different_names(kind_id, made):
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=HERE)  # where fresh_support is
     children = [subprocess.Popen([sys.executable, "-c", CHILD, kind_id], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, text=True, env=env) for _ in range(3)]
     names = []

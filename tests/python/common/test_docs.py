@@ -27,7 +27,7 @@ import pytest
 import nob
 import nob.ipc
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DOCS = REPO / "docs"
 # The PyPI long description (pyproject.toml's readme) is a page too.
 PAGES = sorted(DOCS.glob("*.md")) + [REPO / "README.md", REPO / "bindings" / "python" / "README.md"]

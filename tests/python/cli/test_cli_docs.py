@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from test_cli_support import nob_sem_path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 MARK = "@@nob-sem-docs-command@@"
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,

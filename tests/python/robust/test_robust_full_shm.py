@@ -6,24 +6,10 @@ file. Each case runs in a /dev/shm of its own (a small tmpfs, test_cli_support.P
 filled by another real user; the victim is a third."""
 
 import errno
-import json
 
 import pytest
-from test_cli_support import PrivateIpc, other_user, run_as
 
-from robust_two_users import ATTACKER, VICTIM
-
-FILL = """
-fd = os.open("/dev/shm/filler", os.O_CREAT | os.O_WRONLY, 0o644)
-size = 0
-try:
-    while os.write(fd, b"\\0" * 4096) == 4096:
-        size += 4096
-except OSError as e:
-    assert e.errno == errno.ENOSPC
-os.ftruncate(fd, max(0, size - int(sys.argv[1])))  # gives back that many bytes
-print("filled")
-"""
+from robust_two_users import create_in_small_shm
 
 # Creates a semaphore and takes its units (SIGBUS there, before); prints what that gave and
 # the nob files left in /dev/shm.
@@ -42,29 +28,14 @@ print(json.dumps([outcome, sorted(f for f in os.listdir("/dev/shm") if f.startsw
 """
 
 
-def create_in_small_shm(size, leave, name, capacity, script=CREATE):
-    """`script` (CREATE) run by the victim in a /dev/shm of `size` that the attacker filled up
-    to `leave` bytes: what it printed, as JSON."""
-    victim, attacker = other_user(VICTIM), other_user(ATTACKER)
-    space = PrivateIpc(size=size)
-    try:
-        r = run_as(attacker, FILL, leave, inside=space)
-        assert r.stdout == "filled\n", r.stderr
-        r = run_as(victim, script, name, capacity, inside=space)
-        assert r.returncode == 0, (r.returncode, r.stderr)  # -7: SIGBUS
-        return json.loads(r.stdout)
-    finally:
-        space.close()
-
-
 @pytest.mark.parametrize("size,leave", [("64k", 0), ("1m", 4096)], ids=["full", "one_page_left"])
 def test_creating_on_a_full_shm_is_enospc_not_sigbus(sem_name, size, leave):
-    outcome, left = create_in_small_shm(size, leave, sem_name, 1)
+    outcome, left = create_in_small_shm(size, leave, sem_name, 1, CREATE)
     assert outcome == ["OSError", errno.ENOSPC]
     assert left == []
 
 
 def test_with_room_it_works_and_leaves_nothing(sem_name):
-    outcome, left = create_in_small_shm("1m", 256 * 1024, sem_name, 3)
+    outcome, left = create_in_small_shm("1m", 256 * 1024, sem_name, 3, CREATE)
     assert outcome == ["ok", True]
     assert left == []

@@ -6,33 +6,10 @@ import os
 
 import pytest
 
+from conftest import NOBODY, as_nobody, open_fds
 from nob.ipc import Flags, NamedSharedMemory
 
-NOBODY = 65534
-
 pytestmark = pytest.mark.usefixtures("no_leftover_shm_mq")
-
-
-def as_nobody(make):
-    """Runs make() in a forked child that became uid/gid 65534 (a real second user)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to act as another user")
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            make()
-            code = 0
-        finally:
-            os._exit(code)
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-
-def open_fds():
-    return len(os.listdir("/proc/self/fd"))
 
 
 def plant(name):

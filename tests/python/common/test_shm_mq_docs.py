@@ -7,7 +7,7 @@ import pytest
 
 from nob.ipc import NamedMessageQueue, NamedSharedMemory
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def section(text, heading):
