@@ -39,7 +39,7 @@ def test_constructor_refuses_bad_arguments_and_creates_nothing(sem_name, kwargs,
 @pytest.mark.parametrize("name", ["", "/", "a/b", "a b", "a@b", "é", "..", "x" * 252, b"x", None, 1])
 def test_bad_names_raise_value_error_everywhere(name):
     # None is a bad name to look up or remove; to the constructor it asks for
-    # a fresh name (tests/python/test_fresh_*.py).
+    # a fresh name (tests/python/common/test_fresh_*.py).
     calls = (RobustSemaphore.exists, RobustSemaphore.remove)
     for call in calls if name is None else (RobustSemaphore,) + calls:
         with pytest.raises(ValueError):

@@ -1,5 +1,5 @@
 """An orphan lock file of another user: /dev/shm/nob~NAME without nob.NAME, left in a 0666
-pool by its maker SIGKILLed between the two names (tests/cpp_robust/
+pool by its maker SIGKILLed between the two names (tests/cpp/robust/
 test_orphan_lock_of_another_user.cpp kills one there; here another real uid leaves the same
 file). This user may not remove it from the sticky /dev/shm, so it blocks the name
 (LINK_OR_CREATE: PermissionError naming the owner). The looks used to say nothing was there:

@@ -47,7 +47,7 @@ def test_lengths_around_the_limit(length, ok):
     assert not os.path.exists(os.path.join(SHM, "sem." + name))
 
 
-# (None is no bad name: it asks for a fresh one, tests/python/test_fresh_*.py.)
+# (None is no bad name: it asks for a fresh one, tests/python/common/test_fresh_*.py.)
 @pytest.mark.parametrize("name", ["", "/", "//", ".", "..", "...", "/..", "a/b", "../x", "x y",
                                   "é", "x\x00", 1, b"jobs", ["jobs"]])
 def test_bad_names_are_value_errors(name):

@@ -65,7 +65,7 @@ def test_bad_names_are_refused_with_value_error(bad):
         NamedSemaphore.remove(bad)
 
 
-# (None is no bad name: it asks for a fresh one, tests/python/test_fresh_*.py.)
+# (None is no bad name: it asks for a fresh one, tests/python/common/test_fresh_*.py.)
 @pytest.mark.parametrize("bad", [1, 1.5, b"jobs", bytearray(b"jobs"), ["jobs"], object()])
 def test_names_that_are_not_strings_are_refused(bad):
     with pytest.raises(ValueError):

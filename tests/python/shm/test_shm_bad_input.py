@@ -11,7 +11,7 @@ from nob.ipc import ArgumentTypeError, Flags, NamedMessageQueue, NamedSharedMemo
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm_mq")
 
-# (None is no bad name: it asks for a fresh one, tests/python/test_fresh_*.py.)
+# (None is no bad name: it asks for a fresh one, tests/python/common/test_fresh_*.py.)
 BAD_NAMES = ["", "/", ".", "..", "a/b", "x y", "\u00e9", "x\x00", "x" * 252, 1, b"jobs"]
 BAD_FLAGS = ["RAISE_IF_EXISTS", 0, None, True]
 BAD_BOOL = [1, 0, None, "yes", 1.0]
