@@ -18,6 +18,7 @@
 // It prints figures and the targets; it never fails on them (not a test).
 #include <nob/message_queue.hpp>
 #include <nob/named_semaphore.hpp>
+#include <nob/robust_semaphore.hpp>
 #include <nob/shared_memory.hpp>
 
 #include <fcntl.h>
@@ -116,6 +117,18 @@ NOB_BENCH_LOOP void nob_timed(long n) {
   }
 }
 
+// --- robust_semaphore: try_acquire + release --------------------------------------
+// Against the same raw loop as the semaphore's (raw_try: sem_trywait +
+// sem_post); measured on its own in each round.
+nob::robust_semaphore* nob_robust = nullptr;
+
+NOB_BENCH_LOOP void robust_try(long n) {
+  for (long i = 0; i < n; ++i) {
+    if (nob_robust->try_acquire()) keep(nob_robust);
+    nob_robust->release();
+  }
+}
+
 // --- shared memory: create + map + close + unlink (4 KiB) -----------------------
 std::string raw_shm_name, nob_shm_name;
 
@@ -135,6 +148,41 @@ NOB_BENCH_LOOP void nob_shm_create(long n) {
   for (long i = 0; i < n; ++i) {
     nob::named_shared_memory m(nob_shm_name, nob::existence_policy::raise_if_exists, 4096);
     keep(m.data());
+  }
+}
+
+// The same create written by hand with nob's guarantees, one more at a time
+// (figures only: where nob's time goes, call by call, against raw):
+//   1  no half-made object under the name: made nameless (O_TMPFILE), sized
+//      and mapped, then linked in place (linkat; nob's link_nameless);
+//   2  + exact mode whatever the umask, and the device and inode: fstat
+//      (fchmod only where the umask took bits);
+//   3  + close unlinks only the very object it made: lstat before unlink.
+// nob's create must cost what step 3 costs: its own row against step 3 says
+// what nob adds to the calls themselves.
+std::string by_hand_shm_path;
+
+template <int Guarantees>
+NOB_BENCH_LOOP void by_hand_shm_create(long n) {
+  const char* path = by_hand_shm_path.c_str();
+  for (long i = 0; i < n; ++i) {
+    const int fd = ::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    struct stat made {}, named {};
+    if (fd < 0) die("open O_TMPFILE");
+    if (Guarantees >= 2 && (::fstat(fd, &made) != 0 ||
+                            ((made.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0)))
+      die("fstat");
+    if (::ftruncate(fd, 4096) != 0) die("ftruncate");
+    void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) die("mmap");
+    if (nob::detail::link_nameless(fd, path) != 0) die("linkat");
+    keep(p);
+    if (Guarantees >= 3 && (::lstat(path, &named) != 0 || named.st_ino != made.st_ino ||
+                            named.st_dev != made.st_dev))
+      die("lstat");
+    ::unlink(path);
+    ::munmap(p, 4096);
+    ::close(fd);
   }
 }
 
@@ -224,12 +272,16 @@ int main(int argc, char** argv) {
   const std::string raw_sem_name = name_of("raw-sem");
   raw_sem = ::sem_open(raw_sem_name.c_str(), O_CREAT | O_EXCL, 0600, 1);
   if (raw_sem == SEM_FAILED) die("sem_open");
+  ::sem_unlink(raw_sem_name.c_str());  // the mapping keeps it: nothing left, whatever the exit
   nob::named_semaphore sem(name_of("nob-sem"), nob::existence_policy::raise_if_exists, 1);
   nob_sem = &sem;
+  nob::robust_semaphore robust(name_of("robust"), nob::existence_policy::raise_if_exists, 1);
+  nob_robust = &robust;
   raw_shm_name = name_of("raw-shm");
   nob_shm_name = name_of("nob-shm");
   raw_shm_existing = name_of("raw-shm-existing");
   nob_shm_existing = name_of("nob-shm-existing");
+  by_hand_shm_path = "/dev/shm" + name_of("by-hand-shm");
   nob::named_shared_memory raw_keep(raw_shm_existing, nob::existence_policy::raise_if_exists, 4096);
   nob::named_shared_memory nob_keep(nob_shm_existing, nob::existence_policy::raise_if_exists, 4096);
   const std::string raw_mq_name = name_of("raw-mq");
@@ -246,9 +298,15 @@ int main(int argc, char** argv) {
       {"semaphore acquire+release", raw_pair, nob_pair, 1.05, 1},
       {"semaphore try_acquire+release", raw_try, nob_try, 1.03, 1},
       {"semaphore try_acquire_for(1s)+release", raw_timed, nob_timed, 1.06, 1},
+      {"robust try_acquire+release", raw_try, robust_try, 1.10, 1},
       {"shm create+map+close+unlink (4 KiB)", raw_shm_create, nob_shm_create, 1.30, 20},
       {"shm open+map+close (4 KiB)", raw_shm_open, nob_shm_open, 0, 20},
       {"mq send+receive (32 bytes)", raw_mq_pair, nob_mq_pair, 0, 10},
+      // Where shm create's time goes (above): by hand against raw, nob against by hand.
+      {"shm create by hand: nameless+linkat", raw_shm_create, by_hand_shm_create<1>, 0, 20},
+      {"shm create by hand: + fstat", raw_shm_create, by_hand_shm_create<2>, 0, 20},
+      {"shm create by hand: + lstat (= nob's)", raw_shm_create, by_hand_shm_create<3>, 0, 20},
+      {"shm create: nob / by hand, same calls", by_hand_shm_create<3>, nob_shm_create, 0, 20},
   };
   if (count) {
     const std::size_t k = static_cast<std::size_t>(std::atoi(argv[2]));
@@ -298,7 +356,6 @@ int main(int argc, char** argv) {
   }
 
   ::sem_close(raw_sem);
-  ::sem_unlink(raw_sem_name.c_str());
   ::mq_close(raw_mq);
   return 0;
 }

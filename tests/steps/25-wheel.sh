@@ -98,6 +98,12 @@ names = z.namelist()
 for header in ("common.hpp", "named_semaphore.hpp", "robust_semaphore.hpp", "shared_memory.hpp",
                "message_queue.hpp"):
     assert f"nob/include/nob/{header}" in names, header
+# every file of include/nob/, subfolders (detail/robust/) too
+headers = os.path.join(os.path.dirname(license_path), "include", "nob")
+shipped = [os.path.relpath(os.path.join(d, f), headers) for d, _, fs in os.walk(headers) for f in fs]
+assert any(h.startswith("detail/robust/") for h in shipped), shipped
+left_out = [h for h in shipped if f"nob/include/nob/{h}" not in names]
+assert not left_out, f"headers not in the wheel: {left_out}"
 assert "nob/_version.py" in names and "nob/py.typed" in names
 with tarfile.open(sdist) as t:
     members = t.getnames()

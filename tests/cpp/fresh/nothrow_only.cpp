@@ -1,10 +1,10 @@
-// Compiled with -fno-exceptions: create_unique(std::error_code&, ...) of the
-// kinds that have no exceptions to throw (semaphore, shared memory, queue)
-// gives a fresh name, refuses a bad argument with invalid_argument, and the
+// Compiled with -fno-exceptions: create_unique(std::error_code&, ...) of
+// every kind gives a fresh name, refuses a bad argument with invalid_argument, and the
 // name goes with the handle. Exit status 0 when all of it worked; a
 // non-zero status names the step that did not.
 #include <nob/message_queue.hpp>
 #include <nob/named_semaphore.hpp>
+#include <nob/robust_semaphore.hpp>
 #include <nob/shared_memory.hpp>
 
 #include <cstdio>
@@ -59,10 +59,24 @@ int message_queue() {
   return 0;
 }
 
+int robust_semaphore() {
+  std::error_code ec;
+  auto s = nob::robust_semaphore::create_unique(ec, 2, 0640);
+  if (!s || ec || !fresh_form(s->name()) || s->linked_existing() || s->capacity() != 2) return 31;
+  if (nob::robust_semaphore::create_unique(ec, 0) || ec != std::errc::invalid_argument) return 32;
+  if (nob::robust_semaphore::create_unique(ec, 1, 01000) || ec != std::errc::invalid_argument)
+    return 33;
+  const std::string name = s->name();
+  s->close();  // its last user: the name goes
+  if (nob::robust_semaphore::open(name, ec) || ec != std::errc::no_such_file_or_directory)
+    return 34;
+  return 0;
+}
+
 }  // namespace
 
 int main() {
-  for (int (*step)() : {semaphore, shared_memory, message_queue}) {
+  for (int (*step)() : {semaphore, shared_memory, message_queue, robust_semaphore}) {
     if (const int rc = step()) {
       std::fprintf(stderr, "nob_fresh_nothrow_only: step %d failed\n", rc);
       return rc;

@@ -3,6 +3,7 @@
 // of it worked; a non-zero status names the step that did not.
 #include <nob/message_queue.hpp>
 #include <nob/named_semaphore.hpp>
+#include <nob/robust_semaphore.hpp>
 #include <nob/shared_memory.hpp>
 
 #include <cstdio>
@@ -80,11 +81,36 @@ int message_queue(const std::string& name) {
   return 0;
 }
 
+int robust_semaphore(const std::string& name) {
+  std::error_code ec;
+  auto s = nob::robust_semaphore::open(name, ec, nob::existence_policy::raise_if_exists, 2);
+  if (!s || ec || s->linked_existing()) return 31;
+  if (nob::robust_semaphore::open("bad name", ec).has_value() || ec != std::errc::invalid_argument)
+    return 32;
+  if (nob::robust_semaphore::open(name, ec, nob::existence_policy::raise_if_exists, 2) ||
+      ec != std::errc::file_exists)
+    return 33;
+  if (!s->try_acquire(ec) || ec) return 34;
+  s->release(2, ec);  // holds one: nothing is given back
+  if (ec != std::errc::operation_not_permitted || s->held() != 1) return 35;
+  if (s->wait_once_until(std::chrono::steady_clock::now(), ec) != nob::wait_result::acquired || ec)
+    return 36;
+  if (s->try_acquire(ec) || ec) return 37;  // both units held
+  s->release(2, ec);
+  if (ec || s->held() != 0 || s->value() != 2) return 38;
+  s->close();  // its last user: the name goes
+  if (nob::robust_semaphore::remove(name)) return 39;
+  if (nob::robust_semaphore::open(name, ec).has_value() ||
+      ec != std::errc::no_such_file_or_directory)
+    return 40;
+  return 0;
+}
+
 }  // namespace
 
 int main() {
   const std::string name = nob_test::run_prefix() + "-nothrow-" + std::to_string(::getpid());
-  for (int (*kind)(const std::string&) : {semaphore, shared_memory, message_queue}) {
+  for (int (*kind)(const std::string&) : {semaphore, shared_memory, message_queue, robust_semaphore}) {
     if (const int rc = kind(name)) {
       std::printf("failed at step %d\n", rc);
       return rc;

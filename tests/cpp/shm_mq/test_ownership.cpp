@@ -203,4 +203,126 @@ TYPED_TEST(Ownership, AMovedFromHandleOwnsNothing) {
   EXPECT_FALSE(T::exists(name));
 }
 
+/// Runs `f` in a child made by the raw fork system call, which runs no
+/// pthread_atfork handler (as _Fork() and clone() do not): the child must
+/// still know it is not its parent. f's exit status (101: killed).
+template <class F>
+int run_in_raw_child(F&& f) {
+#ifdef SYS_fork
+  const pid_t pid = static_cast<pid_t>(::syscall(SYS_fork));
+#else
+  const pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+#endif
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int rc = 100;
+    try {
+      rc = f();
+    } catch (...) {
+    }
+    ::_exit(rc);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 101;
+}
+
+TYPED_TEST(Ownership, AChildMadeWithoutForkHandlersNeverUnlinksItsParentsName) {
+  // The creating process is told apart without asking getpid() each time
+  // (detail::current_pid): a child that no fork handler ran in must find
+  // out it is another process all the same.
+  using T = typename TypeParam::type;
+  const std::string name = this->unique_name();
+  auto h = TypeParam::make(name, existence_policy::raise_if_exists);
+  h.close();  // the parent's close unlinks (and has asked for its pid)
+  ASSERT_FALSE(T::exists(name));
+  h = TypeParam::make(name, existence_policy::raise_if_exists);
+  const int rc = run_in_raw_child([&] {
+    h.close();  // in the child: must not unlink
+    return T::exists(name) ? 0 : 1;
+  });
+  EXPECT_EQ(rc, 0) << "the child unlinked its parent's name";
+  EXPECT_TRUE(T::exists(name));
+  h.close();
+  EXPECT_FALSE(T::exists(name));
+}
+
+TYPED_TEST(Ownership, AChildUnlinksWhatItCreatesAndItsOwnChildDoesNot) {
+  // Each generation is its own process: the child's handle is owned by the
+  // child (its close unlinks), and a grandchild made with or without fork
+  // handlers never unlinks it.
+  using T = typename TypeParam::type;
+  const std::string parents = this->unique_name("p");
+  const std::string childs = this->unique_name("c");
+  auto h = TypeParam::make(parents, existence_policy::raise_if_exists);
+  const int rc = nob_test::run_in_child([&] {
+    auto mine = TypeParam::make(childs, existence_policy::raise_if_exists);
+    if (nob_test::run_in_child([&] { mine.close(); return 0; }) != 0) return 2;
+    if (run_in_raw_child([&] { mine.close(); return 0; }) != 0) return 3;
+    if (!T::exists(childs)) return 4;  // a grandchild unlinked
+    mine.close();
+    if (T::exists(childs)) return 5;  // the child's own close did not unlink
+    h.close();
+    return T::exists(parents) ? 0 : 6;
+  });
+  EXPECT_EQ(rc, 0);
+  if (T::exists(childs)) T::remove(childs);
+  EXPECT_TRUE(T::exists(parents));
+  h.close();
+  EXPECT_FALSE(T::exists(parents));
+}
+
+/// Makes madvise(..., MADV_WIPEONFORK) fail with EINVAL in this process from
+/// now on, as on a kernel before 4.14 (other madvise calls are left alone).
+bool refuse_wipe_on_fork() {
+#if defined(MADV_WIPEONFORK) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(__x86_64__)
+  constexpr unsigned arch = AUDIT_ARCH_X86_64;
+#else
+  constexpr unsigned arch = AUDIT_ARCH_AARCH64;
+#endif
+  sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args) + 2 * sizeof(__u64)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_WIPEONFORK, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) == 0;
+#else
+  return false;
+#endif
+}
+
+TYPED_TEST(Ownership, WithoutWipeOnForkTheCreatingProcessIsStillToldApart) {
+  // Before Linux 4.14 there is no MADV_WIPEONFORK: current_pid() falls back
+  // to getpid() every time. A child plays a fresh process on such a kernel.
+  using T = typename TypeParam::type;
+  const std::string name = this->unique_name();
+  const int rc = nob_test::run_in_child([&] {
+#ifdef MADV_WIPEONFORK
+    nob::detail::pid_page.store(nullptr);  // as in a process that never asked
+    if (!refuse_wipe_on_fork()) return 2;
+    auto h = TypeParam::make(name, existence_policy::raise_if_exists);
+    if (nob::detail::pid_page.load() != &nob::detail::pid_page_refused) return 3;
+    if (nob_test::run_in_child([&] { h.close(); return 0; }) != 0) return 4;
+    if (run_in_raw_child([&] { h.close(); return 0; }) != 0) return 4;
+    if (!T::exists(name)) return 5;  // a grandchild unlinked
+    h.close();
+    return T::exists(name) ? 6 : 0;  // 6: the creator's close did not unlink
+#else
+    return 0;
+#endif
+  });
+  if (rc == 2) GTEST_SKIP() << "no seccomp filter here";
+  EXPECT_EQ(rc, 0);
+  if (T::exists(name)) T::remove(name);
+}
+
 }  // namespace

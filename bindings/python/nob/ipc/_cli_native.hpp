@@ -375,7 +375,7 @@ inline robust_view inspect_robust(int fd) noexcept {
       v.stale = !v.persistent && !r::any_live_user(f, UINT32_MAX);
       if (!v.stale) {  // a stale semaphore counts as absent: its value and holders are not shown
         v.value = r::free_units(f);
-        v.holders = r::live_holders(f);
+        v.holders = r::live_holders<nob::holder>(f);
       }
       std::vector<r::user> again(h.users);
       if (!pread_all(fd, again.data(), h.users * sizeof(r::user), r::header_bytes)) {
