@@ -25,9 +25,10 @@
 // Variants (the waiter's epoll set has one descriptor):
 //   pipe          the floor: a pipe's read end
 //   evfd          a ring (no setup flags) + IORING_REGISTER_EVENTFD, eventfd
-//                 in epoll (nob's uring mode today)
+//                 in epoll (nob's uring mode until it watched the ring's fd)
 //   evfd_coop     the same with COOP_TASKRUN|TASKRUN_FLAG
-//   ringfd        no eventfd: the ring's own fd in epoll (POLLIN when CQEs)
+//   ringfd        no eventfd: the ring's own fd in epoll (POLLIN when CQEs;
+//                 nob's uring mode today)
 //   ringfd_coop   the same with COOP_TASKRUN|TASKRUN_FLAG
 //   defer_evfd    DEFER_TASKRUN|SINGLE_ISSUER + eventfd in epoll; on wake:
 //                 drain the eventfd, io_uring_enter(GETEVENTS), pop

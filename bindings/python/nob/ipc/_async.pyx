@@ -12,8 +12,8 @@ How a task waits, in short (docs/python.md, "asyncio", has the long version):
   three back ends (a _Watch), chosen once per channel from
   async_wait_mode():
   - "uring" (_async_uring.pxi): the loop's own io_uring holds one
-    IORING_OP_FUTEX_WAIT on the word; its eventfd wakes the loop
-    (add_reader). One hop, no thread.
+    IORING_OP_FUTEX_WAIT on the word; the ring's descriptor wakes the
+    loop (add_reader). One hop, no thread.
   - "thread" (_async_thread.pxi): helper threads block in futex_waitv on
     the words and tell the loop (call_soon_threadsafe).
   - "poll": the same helper reads the semaphores' values, with a backoff
@@ -91,7 +91,7 @@ cdef extern from "_async_uring.hpp" namespace "nob_py" nogil:
         int open(unsigned sq_entries, unsigned cq_entries, uint32_t flags)
         void close()
         void drop_in_child()
-        int event_fd()
+        int fd()
         bint queued()
         bint has_room(unsigned n)
         void queue_futex_wait(uintptr_t addr, uint32_t expected, uint64_t serial,
@@ -100,7 +100,6 @@ cdef extern from "_async_uring.hpp" namespace "nob_py" nogil:
         int enter(unsigned wait_nr, long long timeout_ns, bint getevents)
         bint pop(uint64_t& user_data, int& res)
         bint overflowed()
-        void drain_eventfd()
     int async_uring_probe(uint32_t flags)
     enum:
         uring_wait

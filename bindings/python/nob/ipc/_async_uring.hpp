@@ -1,7 +1,8 @@
 // Glue for nob.ipc._async's "uring" mode: one io_uring per event loop, in
 // which every awaited semaphore is one IORING_OP_FUTEX_WAIT (Linux 6.7+) on
-// its 32-bit futex word; the ring's eventfd (IORING_REGISTER_EVENTFD) wakes
-// the loop (loop.add_reader), which reads the completions on its own thread.
+// its 32-bit futex word; the ring's own descriptor, readable while
+// completions are queued, wakes the loop (loop.add_reader), which reads the
+// completions on its own thread.
 //
 // Raw system calls and a hand-written copy of the stable io_uring ABI: no
 // liburing (Debian's 2.3 has no futex helpers, and a wheel must not need a
@@ -19,7 +20,7 @@
 #include <cstring>
 
 #if defined(__linux__)
-#include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,7 +50,6 @@ constexpr std::uint32_t sq_cq_overflow = 1u << 1;
 constexpr std::uint32_t sq_taskrun = 1u << 2;
 constexpr std::uint32_t enter_getevents = 1u << 0;
 constexpr std::uint32_t enter_ext_arg = 1u << 3;
-constexpr unsigned register_eventfd = 4;
 constexpr std::uint64_t off_sq_ring = 0;
 constexpr std::uint64_t off_sqes = 0x10000000ull;
 
@@ -117,7 +117,7 @@ struct getevents_arg {
 /// What a completion was for: the low 2 bits of its user_data.
 enum : unsigned { uring_wait = 0, uring_timeout = 1, uring_wake = 2, uring_cancel = 3 };
 
-/// One io_uring with a registered eventfd. Not thread-safe; not copyable.
+/// One io_uring. Not thread-safe; not copyable.
 class async_ring {
  public:
   async_ring() = default;
@@ -168,10 +168,6 @@ class async_ring {
     cqes_ = reinterpret_cast<cqe*>(map_ + p.cq_off.dropped_or_cqes);
     sq_local_tail_ = *sq_tail_;
     flags_ = p.flags;
-    event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (event_fd_ < 0) return fail(errno);
-    if (::syscall(__NR_io_uring_register, fd_, register_eventfd, &event_fd_, 1) < 0)
-      return fail(errno);
     return 0;
 #else
     (void)sq_entries, (void)cq_entries, (void)flags;
@@ -185,7 +181,6 @@ class async_ring {
 #if defined(__linux__)
     if (sqes_ != nullptr) ::munmap(sqes_, sqes_len_);
     if (map_ != nullptr) ::munmap(map_, map_len_);
-    if (event_fd_ >= 0) ::close(event_fd_);
     if (fd_ >= 0) ::close(fd_);
 #endif
     forget();
@@ -203,7 +198,12 @@ class async_ring {
   }
 
   bool is_open() const noexcept { return fd_ >= 0; }
-  int event_fd() const noexcept { return event_fd_; }
+
+  /// The ring's own descriptor, for the loop to watch: it polls readable
+  /// while completions wait in the queue or in the kernel's overflow list
+  /// (io_uring_poll), so reading them all ends its readiness; nothing to
+  /// drain, and no eventfd for the kernel to signal on every completion.
+  int fd() const noexcept { return fd_; }
   std::uint32_t setup_flags() const noexcept { return flags_; }
 
   /// True when SQEs were queued and not submitted yet.
@@ -331,15 +331,6 @@ class async_ring {
     return (__atomic_load_n(sq_flags_, __ATOMIC_ACQUIRE) & uring_abi::sq_cq_overflow) != 0;
   }
 
-  /// Resets the eventfd's readiness (it is non-blocking).
-  void drain_eventfd() noexcept {
-#if defined(__linux__)
-    std::uint64_t v;
-    while (::read(event_fd_, &v, sizeof v) < 0 && errno == EINTR) {
-    }
-#endif
-  }
-
  private:
   int fail(int err) noexcept {
     close();
@@ -375,13 +366,11 @@ class async_ring {
 
   void forget() noexcept {
     fd_ = -1;
-    event_fd_ = -1;
     map_ = nullptr;
     sqes_ = nullptr;
   }
 
   int fd_ = -1;
-  int event_fd_ = -1;
   std::uint32_t flags_ = 0;
   bool dontfork_ = false;
   unsigned char* map_ = nullptr;
@@ -403,7 +392,7 @@ class async_ring {
 };
 
 /// Whether this kernel runs what uring mode needs, tried for real once:
-/// a ring with an eventfd, FUTEX_WAIT refusing a word that moved (EAGAIN,
+/// a ring whose descriptor polls readable with completions queued, FUTEX_WAIT refusing a word that moved (EAGAIN,
 /// where an unknown opcode gives EINVAL), FUTEX_WAKE, ASYNC_CANCEL, and a
 /// TIMEOUT whose expiry keeps its link (the hand-on chain). 0, or the errno
 /// that rules uring mode out (ENOSYS, EPERM from io_uring_disabled or
@@ -438,10 +427,18 @@ inline int async_uring_probe(std::uint32_t flags) noexcept {
   }
   if (err == 0 && seen < 5) err = ETIME;
   if (err == 0) {
-    // The eventfd fired for those completions.
-    std::uint64_t v = 0;
-    if (::read(r.event_fd(), &v, sizeof v) != static_cast<ssize_t>(sizeof v) || v == 0)
-      err = EPROTO;
+    // The ring's descriptor polls readable while a completion is queued
+    // (the loop watches it), and no longer once it was read.
+    r.queue_nop(8u << 2, false);
+    err = r.enter(1, 1000000000LL);
+    pollfd p{r.fd(), POLLIN, 0};
+    if (err == 0 && (::poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0)) err = EPROTO;
+    std::uint64_t ud;
+    int res;
+    while (err == 0 && r.pop(ud, res)) {
+    }
+    p.revents = 0;
+    if (err == 0 && ::poll(&p, 1, 0) != 0) err = EPROTO;
   }
   if (err == 0) {
     // FUTEX_WAKE of nobody completes with 0.

@@ -2,7 +2,8 @@
 # io_uring per event loop (_Ring), made on the first await in that loop and
 # used from the loop's thread; each awaited semaphore of that loop
 # (_UringWatch) is one IORING_OP_FUTEX_WAIT on its futex word, and the
-# ring's eventfd, watched with loop.add_reader, wakes the loop. No thread.
+# ring's own descriptor (readable while completions are queued), watched
+# with loop.add_reader, wakes the loop. No thread.
 #
 # A request's user_data is its watch's address (a _UringWatch, kept alive
 # by its ring's `inflight` set while any of its requests may complete) plus
@@ -58,7 +59,7 @@ cdef _Ring _ring_for(loop):
     if ring.r.open(_URING_SQ, _URING_CQ, 0) != 0:
         return None
     try:
-        loop.add_reader(ring.r.event_fd(), ring.on_readable)
+        loop.add_reader(ring.r.fd(), ring.on_readable)
     except Exception:
         ring.close()
         return None
@@ -174,7 +175,8 @@ cdef class _Ring:
             self.r.enter(0, -1, True)  # moves the overflowed completions in
 
     def on_readable(self):
-        """The eventfd fired (loop thread): read the completions, wake the
+        """Completions are queued (loop thread): read them all (which ends
+        the descriptor's readiness), wake the
         channels, submit the waits of channels that had no task to wake.
 
         The cancels of hand-on timeouts this queues (one per wake) are not
@@ -185,7 +187,6 @@ cdef class _Ring:
         kernel then hands the wake on, as it should for a loop that stopped."""
         if self.dead:
             return
-        self.r.drain_eventfd()
         self.batching = True
         try:
             ready = self.reap()
