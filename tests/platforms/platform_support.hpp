@@ -6,7 +6,7 @@
 
 #include <nob/named_semaphore.hpp>
 
-#include "../common/run_prefix.hpp"
+#include "../cpp/common/run_prefix.hpp"
 
 #include <gtest/gtest.h>
 #include <time.h>

@@ -151,6 +151,32 @@ def wait_for_line(proc, expected, timeout=10.0):
     raise AssertionError(f"child never printed {expected!r}; stderr: {proc.stderr.read()}")
 
 
+NOBODY = 65534  # uid and gid of "nobody": a real second user for as_nobody()
+
+
+def as_nobody(make):
+    """Runs make() in a forked child that became uid/gid 65534 (a real second user)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            make()
+            code = 0
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def open_fds():
+    """How many descriptors this process has open."""
+    return len(os.listdir("/proc/self/fd"))
+
+
 def _mqueue_dir():
     """Where the mqueue file system is mounted: /dev/mqueue, or NOB_TEST_MQUEUE_DIR; None if neither."""
     for d in ("/dev/mqueue", os.environ.get("NOB_TEST_MQUEUE_DIR", "")):

@@ -4,6 +4,7 @@ user's part is a Python function run in a forked child that drops to that uid (n
 interpreter may live where other users cannot read it). Without root the tests skip."""
 
 import ctypes
+import json
 import mmap
 import os
 import pickle
@@ -13,7 +14,7 @@ import signal
 import time
 
 import pytest
-from test_cli_support import other_user
+from test_cli_support import PrivateIpc, other_user, run_as
 
 VICTIM, ATTACKER = "nob-victim", "nob-attacker"
 
@@ -111,6 +112,36 @@ def as_user(who, fn, *args, timeout=60.0):
 def pause_forever():
     while True:
         signal.pause()
+
+
+# A full /dev/shm (robust/test_robust_full_shm.py, shm/test_shared_memory_allocate_at_create.py):
+# the attacker fills a small private one up to argv[1] bytes, the victim runs a test's script.
+FILL = """
+fd = os.open("/dev/shm/filler", os.O_CREAT | os.O_WRONLY, 0o644)
+size = 0
+try:
+    while os.write(fd, b"\\0" * 4096) == 4096:
+        size += 4096
+except OSError as e:
+    assert e.errno == errno.ENOSPC
+os.ftruncate(fd, max(0, size - int(sys.argv[1])))  # gives back that many bytes
+print("filled")
+"""
+
+
+def create_in_small_shm(size, leave, name, capacity, script):
+    """`script` (its CREATE) run by the victim in a /dev/shm of `size` that the attacker filled up
+    to `leave` bytes: what it printed, as JSON."""
+    victim, attacker = other_user(VICTIM), other_user(ATTACKER)
+    space = PrivateIpc(size=size)
+    try:
+        r = run_as(attacker, FILL, leave, inside=space)
+        assert r.stdout == "filled\n", r.stderr
+        r = run_as(victim, script, name, capacity, inside=space)
+        assert r.returncode == 0, (r.returncode, r.stderr)  # -7: SIGBUS
+        return json.loads(r.stdout)
+    finally:
+        space.close()
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)

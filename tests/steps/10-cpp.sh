@@ -23,7 +23,7 @@ if command -v clang++ >/dev/null 2>&1; then
     clang++ -std="$std" -Wall -Wextra -Wpedantic -Werror -Iinclude \
       -fsyntax-only -x c++ include/nob/named_semaphore.hpp
     clang++ -std="$std" -Wall -Wextra -Wpedantic -Werror -Iinclude \
-      -c tests/cpp/header_alone.cpp -o /dev/null
+      -c tests/cpp/semaphore/header_alone.cpp -o /dev/null
   done
 else
   echo "clang++ not installed: skipping the clang header check"

@@ -26,11 +26,12 @@ out=$root/build-ci-py
 rm -rf "$out"
 mkdir -p "$out"
 
-SUBSET=(test_acquire.py test_arguments.py test_errors.py test_names.py test_flags.py
-        test_closed.py test_with_statement.py test_release_n.py test_package.py
-        test_robust_api.py test_robust_release.py test_robust_crash.py
-        test_async_acquire.py test_async_cancel.py
-        test_shm_basics.py test_mq_basics.py test_glibc_compat.py)
+SUBSET=(semaphore/test_acquire.py semaphore/test_arguments.py semaphore/test_errors.py
+        semaphore/test_names.py semaphore/test_flags.py semaphore/test_closed.py
+        semaphore/test_with_statement.py semaphore/test_release_n.py common/test_package.py
+        robust/test_robust_api.py robust/test_robust_release.py robust/test_robust_crash.py
+        async/test_async_acquire.py async/test_async_cancel.py
+        shm/test_shm_basics.py mq/test_mq_basics.py semaphore/test_glibc_compat.py)
 
 wanted=${NOB_PYTHONS:-$(tested_pythons | tr '\n' ' ')}
 found=() missing=()
@@ -82,7 +83,7 @@ async_in_other_modes() {
       RESULT[$v]+="; no $mode mode on this kernel"
       continue
     fi
-    (cd "$dir/run" && NOB_ASYNC_WAIT=$mode "$py" -m pytest "$root"/tests/python/test_async_*.py \
+    (cd "$dir/run" && NOB_ASYNC_WAIT=$mode "$py" -m pytest "$root"/tests/python/async/test_async_*.py \
       -q -p no:cacheprovider --rootdir "$root/tests/python" -o addopts="") 2>&1 |
       tee "$dir/pytest-$mode.log"
     mrc=${PIPESTATUS[0]}

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Sanitizers: builds the GoogleTest suites (tests/cpp, tests/cpp_stress,
-# tests/cpp_robust, tests/cpp_ipc, every wait-path variant) once with
-# -fsanitize=address,undefined and once with -fsanitize=thread, and runs
-# them; any report fails the step. Not built here: the -cxx17 twins of the
-# default variants and the compile-only checks (see sanitizer_tests).
+# Sanitizers: builds the GoogleTest suites (every suite in tests/cpp/, every
+# wait-path variant) once with -fsanitize=address,undefined and once with
+# -fsanitize=thread, and runs them; any report fails the step. Not built
+# here: the -cxx17 twins of the default variants and the compile-only checks
+# (see sanitizer_tests).
 # NOB_BUILD_JOBS=N limits the build's parallelism (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -75,8 +75,9 @@ run() {  # run <dir> <sanitizer> [meson test args...]
 
 run build-ci-asan address,undefined
 # TSan defers signal handlers while a thread waits in sem_clockwait (which it
-# does not intercept), so the handler-count floors of tests/cpp's EINTR storm
-# tests on the clockwait path cannot hold there; those run under ASan only.
+# does not intercept), so the handler-count floors of the EINTR storm tests
+# of tests/cpp/semaphore on the clockwait path cannot hold there; those run
+# under ASan only.
 GTEST_FILTER='-EintrStorm.TryAcquire*' run build-ci-tsan thread "${tsan_wrap[@]}"
 
 # libFuzzer on name validation, when clang is there (it is not on a fresh

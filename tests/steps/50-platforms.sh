@@ -60,7 +60,7 @@ mkdir -p "$out"
 # --- the targets ----------------------------------------------------------
 # CXX, FLAGS, LDFLAGS and RUN per target; STRATEGY and DEV_SHM are what the
 # default build of the target must pick (NOB_TEST_EXPECT_*, checked by
-# tests/cpp/test_build_variant.cpp).
+# tests/cpp/semaphore/test_build_variant.cpp).
 declare -A CXX FLAGS LDFLAGS RUN EXTRA STRATEGY DEV_SHM
 CXX[i386]=i686-linux-gnu-g++
 FLAGS[i386]="-DNOB_PLATFORM_EXPECT_TIME_BITS=32"

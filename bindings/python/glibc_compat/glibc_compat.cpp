@@ -13,7 +13,7 @@
 //   ends in ETIMEDOUT before the deadline; the header's wait_step() then
 //   sees that its clock has not reached the deadline and waits again, as
 //   its own sliced sem_timedwait path does (so a wall-clock jump never ends
-//   a wait early). tests/python/test_glibc_compat.py runs this path.
+//   a wait early). tests/python/semaphore/test_glibc_compat.py runs this path.
 #include <dlfcn.h>
 #include <semaphore.h>
 #include <sys/stat.h>
