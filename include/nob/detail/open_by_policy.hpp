@@ -72,7 +72,7 @@ template <class RemoveName, class Create>
 int unlink_then_create(RemoveName&& remove_name, Create&& create, int rounds,
                        const char* unlink_step,
                        const char*& step) noexcept(noexcept(remove_name()) && noexcept(create())) {
-  for (int round = 1;; ++round) {
+  for (int round = 1;; round += rounds != 0) {  // no count (rounds 0): no overflow either
     const int gone = remove_name();
     if (gone != 0 && gone != ENOENT) {
       step = unlink_step;

@@ -18,6 +18,7 @@
 #include <nob/common.hpp>
 #include <nob/detail/errors.hpp>
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -37,9 +38,17 @@ namespace nob::detail {
 /// first used, &pid_page_refused where the kernel has no MADV_WIPEONFORK
 /// (before Linux 4.14). The kernel zeroes the page in every child that does
 /// not share this process's memory, however it was made (fork(), _Fork(),
-/// clone(), syscall(SYS_fork): no pthread_atfork handler is needed).
+/// clone(), syscall(SYS_fork)). A pthread_atfork child handler zeroes it
+/// too: some runtimes accept the advice and ignore it (qemu-user 7.2 says 0
+/// and its children still read the parent's id), and fork() is the common way.
 inline std::atomic<std::atomic<pid_t>*> pid_page{nullptr};
 inline std::atomic<pid_t> pid_page_refused{0};
+
+/// The pthread_atfork child handler: this process's id is not known yet.
+inline void forget_pid_in_child() noexcept {
+  std::atomic<pid_t>* slot = pid_page.load(std::memory_order_relaxed);
+  if (slot != nullptr && slot != &pid_page_refused) slot->store(0, std::memory_order_relaxed);
+}
 
 /// Maps and publishes pid_page (once per process; a thread that loses the
 /// race unmaps its own page).
@@ -56,7 +65,10 @@ inline std::atomic<pid_t> pid_page_refused{0};
     }
   }
   std::atomic<pid_t>* expected = nullptr;
-  if (pid_page.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) return made;
+  if (pid_page.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+    if (made != &pid_page_refused) ::pthread_atfork(nullptr, nullptr, forget_pid_in_child);
+    return made;
+  }
   if (made != &pid_page_refused) ::munmap(p, len);
   return expected;
 }
