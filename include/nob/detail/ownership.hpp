@@ -8,8 +8,7 @@
 // kind can tell, by device and inode) only while the name still refers to
 // the object the handle opened. `named_object` gives every kind's handle
 // the same members over that record, and the same static remove(name) and
-// exists(name) through the kind's opener. current_pid() tells the process
-// without a system call on the open and close paths.
+// exists(name) through the kind's opener.
 ///
 
 #ifndef NOB_DETAIL_OWNERSHIP_HPP
@@ -18,82 +17,15 @@
 #include <nob/common.hpp>
 #include <nob/detail/errors.hpp>
 
-#include <pthread.h>
-#include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <cstddef>
-#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace nob::detail {
-
-#ifdef MADV_WIPEONFORK
-/// The page that keeps this process's id for current_pid(): nullptr until
-/// first used, &pid_page_refused where the kernel has no MADV_WIPEONFORK
-/// (before Linux 4.14). The kernel zeroes the page in every child that does
-/// not share this process's memory, however it was made (fork(), _Fork(),
-/// clone(), syscall(SYS_fork)). A pthread_atfork child handler zeroes it
-/// too: some runtimes accept the advice and ignore it (qemu-user 7.2 says 0
-/// and its children still read the parent's id), and fork() is the common way.
-inline std::atomic<std::atomic<pid_t>*> pid_page{nullptr};
-inline std::atomic<pid_t> pid_page_refused{0};
-
-/// The pthread_atfork child handler: this process's id is not known yet.
-inline void forget_pid_in_child() noexcept {
-  std::atomic<pid_t>* slot = pid_page.load(std::memory_order_relaxed);
-  if (slot != nullptr && slot != &pid_page_refused) slot->store(0, std::memory_order_relaxed);
-}
-
-/// Maps and publishes pid_page (once per process; a thread that loses the
-/// race unmaps its own page).
-[[gnu::cold, gnu::noinline]] inline std::atomic<pid_t>* make_pid_page() noexcept {
-  const long page = ::sysconf(_SC_PAGESIZE);
-  const std::size_t len = page > 0 ? static_cast<std::size_t>(page) : 4096;
-  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  std::atomic<pid_t>* made = &pid_page_refused;
-  if (p != MAP_FAILED) {
-    if (::madvise(p, len, MADV_WIPEONFORK) == 0) {
-      made = new (p) std::atomic<pid_t>(0);  // all zero bits: what a child finds
-    } else {
-      ::munmap(p, len);
-    }
-  }
-  std::atomic<pid_t>* expected = nullptr;
-  if (pid_page.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
-    if (made != &pid_page_refused) ::pthread_atfork(nullptr, nullptr, forget_pid_in_child);
-    return made;
-  }
-  if (made != &pid_page_refused) ::munmap(p, len);
-  return expected;
-}
-#endif
-
-/// getpid(), without a system call after the first in each process (glibc
-/// no longer caches it): read from a page the kernel wipes in a child (see
-/// pid_page), so a child asks getpid() once again. A child that shares this
-/// process's memory (vfork(), clone(CLONE_VM)) reads the parent's id: POSIX
-/// lets such a child only exec or _exit, so it never reaches nob.
-inline pid_t current_pid() noexcept {
-#ifdef MADV_WIPEONFORK
-  std::atomic<pid_t>* slot = pid_page.load(std::memory_order_acquire);
-  if (slot == nullptr) slot = make_pid_page();
-  if (slot != &pid_page_refused) {
-    pid_t pid = slot->load(std::memory_order_relaxed);
-    if (pid == 0) {
-      pid = ::getpid();
-      slot->store(pid, std::memory_order_relaxed);
-    }
-    return pid;
-  }
-#endif
-  return ::getpid();
-}
 
 struct ownership {
   std::string name;           ///< normalised, "/NAME"; empty after a move
@@ -108,13 +40,13 @@ struct ownership {
   /// when it created the object.
   void opened(bool linked) noexcept {
     linked_existing = linked;
-    owner_pid = current_pid();
+    owner_pid = ::getpid();
     unlink_on_destroy = !linked;
   }
   /// True (and marked done) when the name should be unlinked now: asked
   /// for, not done yet, and this is the process that opened the handle.
   bool claim_unlink() noexcept {
-    if (!unlink_on_destroy || unlinked || owner_pid != current_pid()) return false;
+    if (!unlink_on_destroy || unlinked || owner_pid != ::getpid()) return false;
     unlinked = true;
     return true;
   }
